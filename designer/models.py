@@ -1,0 +1,1 @@
+"""Definitions: Workflow and WorkflowVersion arrive with the workflow-definitions issue."""

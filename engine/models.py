@@ -1,0 +1,1 @@
+"""Runs: Run, StepRun and RunEvent arrive with the engine-core issue."""

@@ -1,0 +1,147 @@
+"""Strict readers of environment variables for the settings.
+
+Each helper returns the default when the variable is unset or empty, and raises
+``ImproperlyConfigured`` naming the variable when the value is junk: a typo in a
+deployment must stop the process at start, not change behaviour silently.
+A secret may also come from a file: ``NAME_FILE=/run/secrets/x`` is read when ``NAME`` is unset.
+"""
+
+import os
+from pathlib import Path
+from typing import TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _raw(name: str, environ: dict[str, str] | None = None) -> str | None:
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
+    if value is not None and value.strip() != "":
+        return value.strip()
+    file_name = environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_name!r} cannot be read: {exc}") from exc
+    return None
+
+
+def env_str(name: str, default: T = None, *, environ: dict[str, str] | None = None) -> str | T:
+    value = _raw(name, environ)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool = False, *, environ: dict[str, str] | None = None) -> bool:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    min_value: int | None = None,
+    max_value: int | None = None,
+    environ: dict[str, str] | None = None,
+) -> int:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+    _check_range(name, number, min_value, max_value)
+    return number
+
+
+def env_float(
+    name: str,
+    default: float,
+    *,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    environ: dict[str, str] | None = None,
+) -> float:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number")
+    _check_range(name, number, min_value, max_value)
+    return number
+
+
+def env_list(name: str, default: list[str], *, environ: dict[str, str] | None = None) -> list[str]:
+    """A comma-separated list; empty items are junk (a stray comma is a typo)."""
+    value = _raw(name, environ)
+    if value is None:
+        return list(default)
+    items = [item.strip() for item in value.split(",")]
+    if any(item == "" for item in items):
+        raise ImproperlyConfigured(f"{name}={value!r} has an empty item")
+    return items
+
+
+def env_url(
+    name: str, schemes: frozenset[str], *, environ: dict[str, str] | None = None
+) -> str | None:
+    """A URL whose scheme must be one of ``schemes``; None when unset."""
+    value = _raw(name, environ)
+    if value is None:
+        return None
+    scheme, sep, rest = value.partition("://")
+    if not sep or not rest or scheme.lower() not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        raise ImproperlyConfigured(f"{name} must be a URL with a scheme among {allowed}")
+    return value
+
+
+def _check_range(name: str, number: float, low: float | None, high: float | None) -> None:
+    if low is not None and number < low:
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum {low}")
+    if high is not None and number > high:
+        raise ImproperlyConfigured(f"{name}={number} is above the maximum {high}")
+
+
+def secret_key_from_file(path: Path) -> str:
+    """Read the secret key stored in ``path``, creating it on first start.
+
+    O_EXCL makes creation atomic: when the web server and the workers start at the
+    same moment, one of them writes the key and the others read that same key.
+    """
+    from django.core.management.utils import get_random_secret_key
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(get_random_secret_key())
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            return key
+        # The creator has the file open but has not written yet; wait a moment.
+        import time
+
+        time.sleep(0.02)
+    raise ImproperlyConfigured(f"{path} is empty; delete it to have a new secret key generated")

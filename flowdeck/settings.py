@@ -1,0 +1,233 @@
+"""Flowdeck settings, read from the environment (README "Configuration").
+
+No variables set: the embedded default, everything under FLOWDECK_DATA_DIR (./var) on SQLite,
+django-q2 on its ORM broker. DATABASE_URL (PostgreSQL) and REDIS_URL switch to scale-out mode.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from flowdeck.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    secret_key_from_file,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("FLOWDECK_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("FLOWDECK_DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY") or secret_key_from_file(DATA_DIR / "secret_key")
+ALLOWED_HOSTS = env_list("FLOWDECK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("FLOWDECK_CSRF_TRUSTED_ORIGINS", [])
+
+# How many machines run Flowdeck processes against this database; checks refuse SQLite above 1.
+FLOWDECK_MACHINES = env_int("FLOWDECK_MACHINES", 1, min_value=1)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "django_q",
+    "django_vite",
+    "flowdeck.apps.FlowdeckConfig",
+    "designer",
+    "engine",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "flowdeck.urls"
+WSGI_APPLICATION = "flowdeck.wsgi.application"
+ASGI_APPLICATION = "flowdeck.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_url("DATABASE_URL", frozenset({"postgres", "postgresql", "pgsql"}))
+if DATABASE_URL:
+    # Persistent connections: django-q2's ORM broker closes connections older than CONN_MAX_AGE
+    # on every poll, and at 0 that costs 10x in throughput (STACK-NOTES). Health checks replace
+    # a connection that died with a database restart.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=None, conn_health_checks=True)
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "flowdeck.sqlite3",
+            # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
+            # so concurrent writers queue on the busy timeout instead of failing with
+            # "database is locked" when they upgrade a read lock (STACK-NOTES: 38 % failures
+            # with deferred transactions, none with these options).
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("FLOWDECK_SQLITE_TIMEOUT", 20, min_value=1),
+            },
+            # A file, not memory: worker and server subprocesses of the tests must share it.
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+EMBEDDED = DATABASE_URL is None
+
+# --- Redis: broker, cache and channel layer in scale-out mode --------------------------------
+REDIS_URL = env_url("REDIS_URL", frozenset({"redis", "rediss", "unix"}))
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "flowdeck",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "flowdeck"},
+        }
+    }
+else:
+    # A file cache is shared by every process on the machine: django-q2 keeps its cluster
+    # statistics in the cache, and /healthz (web process) reads the workers' (qcluster) there.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+    # Per process only. The cross-process live feed of the embedded mode comes with the
+    # websocket issue; nothing publishes to the layer yet.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- django-q2 --------------------------------------------------------------------------------
+FLOWDECK_TASK_TIMEOUT = env_int("FLOWDECK_TASK_TIMEOUT", 300, min_value=1)
+Q_CLUSTER = {
+    "name": env_str("FLOWDECK_QUEUE", "flowdeck"),
+    "workers": env_int("FLOWDECK_WORKERS", 2, min_value=1, max_value=64),
+    "timeout": FLOWDECK_TASK_TIMEOUT,
+    # retry must exceed timeout, or a slow task is handed to a second worker while it still runs.
+    "retry": FLOWDECK_TASK_TIMEOUT + 60,
+    # The engine owns retries (per-node policy); the broker never re-runs a failed task itself.
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "cache": "default",
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    # Idle pickup latency is about poll / 2 on the ORM broker (STACK-NOTES: 0.05 s gives ~10 ms).
+    Q_CLUSTER["poll"] = env_float("FLOWDECK_POLL", 0.05, min_value=0.01, max_value=10)
+
+# --- Auth and API ------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then gets 401 with WWW-Authenticate, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Flowdeck API",
+    "VERSION": "1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Security ----------------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("FLOWDECK_HTTPS", False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("FLOWDECK_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("FLOWDECK_HSTS_SECONDS", 31536000, min_value=0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Static files and the single-page app ------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [FRONTEND_DIST]
+# Serve straight from the finders: no collectstatic step, and Vite already puts content
+# hashes in the asset names, which WhiteNoise recognises and caches forever.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+DJANGO_VITE = {
+    "default": {
+        "dev_mode": env_bool("FLOWDECK_VITE_DEV", False),
+        "manifest_path": FRONTEND_DIST / ".vite" / "manifest.json",
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("FLOWDECK_LOG_LEVEL", "INFO").upper()},
+}

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from flowdeck import api, health, views
+
+api_patterns = [
+    path("", api.ApiRootView.as_view(), name="api-root"),
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("api/", include(api_patterns)),
+    path("", views.app_shell, name="app"),
+    # Client-side routes of the single-page app; React Router takes it from there.
+    re_path(r"^(?P<route>designer|runs|inbox|dashboard)(?:/.*)?$", views.app_shell),
+]

@@ -1,0 +1,11 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+
+@login_required
+@ensure_csrf_cookie  # the app reads the cookie to send X-CSRFToken on its API writes
+def app_shell(request: HttpRequest, route: str = "") -> HttpResponse:
+    """The single-page app; every client-side route is served the same page."""
+    return render(request, "app.html")

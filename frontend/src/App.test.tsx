@@ -1,0 +1,49 @@
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { App, SECTIONS } from "./App";
+
+// React Flow measures its container; jsdom has no ResizeObserver.
+globalThis.ResizeObserver ??= class {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+};
+
+afterEach(cleanup);
+
+function renderAt(path: string) {
+  return render(
+    <MemoryRouter initialEntries={[path]}>
+      <App username="alice" />
+    </MemoryRouter>,
+  );
+}
+
+describe("the app shell", () => {
+  it("opens the designer from the root path", () => {
+    renderAt("/");
+    expect(screen.getByRole("heading", { name: "Designer" })).toBeTruthy();
+  });
+
+  it("shows the signed-in user", () => {
+    renderAt("/runs");
+    expect(screen.getByLabelText("Signed in as").textContent).toBe("alice");
+  });
+
+  it.each(SECTIONS.map((s) => [s.label, s.path]))("navigates to %s", (label, path) => {
+    renderAt(path === "/designer" ? "/runs" : "/designer");
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    const link = Array.from(nav.querySelectorAll("a")).find((a) => a.textContent === label);
+    expect(link).toBeTruthy();
+    fireEvent.click(link!);
+    expect(screen.getByRole("heading", { level: 1, name: label })).toBeTruthy();
+    expect(link!.className).toContain("active");
+  });
+
+  it("says when a route does not exist", () => {
+    renderAt("/nowhere");
+    expect(screen.getByRole("heading", { name: "Page not found" })).toBeTruthy();
+  });
+});

@@ -1,0 +1,53 @@
+import { NavLink, Navigate, Route, Routes } from "react-router";
+
+import { DashboardPage } from "./pages/DashboardPage";
+import { DesignerPage } from "./pages/DesignerPage";
+import { InboxPage } from "./pages/InboxPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { RunsPage } from "./pages/RunsPage";
+
+export const SECTIONS = [
+  { path: "/designer", label: "Designer" },
+  { path: "/runs", label: "Runs" },
+  { path: "/inbox", label: "Inbox" },
+  { path: "/dashboard", label: "Dashboard" },
+] as const;
+
+function logOut() {
+  // Django's LogoutView accepts POST only (with the CSRF token the template rendered).
+  const form = document.getElementById("logout-form");
+  if (form instanceof HTMLFormElement) form.submit();
+}
+
+export function App({ username }: { username: string }) {
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <span className="brand">Flowdeck</span>
+        <nav aria-label="Main">
+          {SECTIONS.map((section) => (
+            <NavLink key={section.path} to={section.path}>
+              {section.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="user">
+          <span aria-label="Signed in as">{username}</span>
+          <button type="button" onClick={logOut}>
+            Log out
+          </button>
+        </div>
+      </header>
+      <main className="content">
+        <Routes>
+          <Route path="/" element={<Navigate to="/designer" replace />} />
+          <Route path="/designer/*" element={<DesignerPage />} />
+          <Route path="/runs/*" element={<RunsPage />} />
+          <Route path="/inbox/*" element={<InboxPage />} />
+          <Route path="/dashboard/*" element={<DashboardPage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,20 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// Django serves the build: assets live under STATIC_URL, and django-vite reads the manifest
+// (dist/.vite/manifest.json) to put the hashed file names into templates/app.html.
+export default defineConfig({
+  base: "/static/",
+  plugins: [react()],
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    manifest: true,
+    rollupOptions: { input: "src/main.tsx" },
+  },
+  test: {
+    environment: "jsdom",
+    include: ["src/**/*.test.{ts,tsx}"],
+  },
+});

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# README command 2: set up and run every check and test, on the embedded default and then on
+# PostgreSQL + Redis (scale-out). Exits non-zero when anything fails.
+#
+# Scale-out services: FLOWDECK_TEST_PG_URL (postgres://postgres@127.0.0.1:5432/postgres) and
+# FLOWDECK_TEST_REDIS_URL (redis://127.0.0.1:6379/14). With CI=true, missing services fail the
+# run; otherwise the scale-out pass is skipped with a message. Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/setup.sh
+set -e
+setup_python dev
+setup_frontend
+set +e
+export PATH="$VENV/bin:$PATH"
+
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ]; then
+        say "Installing Chromium (Debian package) for the browser tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "Chromium is missing and this is not root: run 'sudo apt-get install -y chromium'." >&2
+    fi
+fi
+
+data_dir=$(mktemp -d "${TMPDIR:-/tmp}/flowdeck-test.XXXXXX")
+trap 'rm -rf "$data_dir"' EXIT
+export FLOWDECK_DATA_DIR="$data_dir/embedded"
+unset DATABASE_URL REDIS_URL SECRET_KEY FLOWDECK_DEBUG
+
+results=()
+failed=0
+step() {
+    local name=$1 started=$SECONDS
+    shift
+    say "$name"
+    if "$@"; then
+        results+=("ok      $(printf '%4ss' $((SECONDS - started)))  $name")
+    else
+        results+=("FAILED  $(printf '%4ss' $((SECONDS - started)))  $name")
+        failed=1
+    fi
+}
+
+openapi_is_current() {
+    python manage.py spectacular --validate --fail-on-warn --file "$data_dir/openapi.yaml" &&
+        diff -u flowdeck/openapi.yaml "$data_dir/openapi.yaml"
+}
+
+step "ruff lint" ruff check .
+step "ruff format" ruff format --check .
+step "django check" python manage.py check --fail-level WARNING
+step "migrations are complete" python manage.py makemigrations --check --dry-run
+step "OpenAPI schema matches flowdeck/openapi.yaml" openapi_is_current
+step "front-end typecheck" npm --prefix frontend run --silent typecheck
+step "front-end unit tests (vitest)" npm --prefix frontend test --silent
+step "pytest, embedded (SQLite, ORM broker)" pytest -p no:cacheprovider "$@"
+
+pg_url=${FLOWDECK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+redis_url=${FLOWDECK_TEST_REDIS_URL:-redis://127.0.0.1:6379/14}
+if missing=$(python -c 'from tests.helpers import services_unavailable as s; r = s(); print(r or ""); raise SystemExit(bool(r))'); then
+    scaleout() {
+        DATABASE_URL="${pg_url%/*}/flowdeck_ci" REDIS_URL="$redis_url" \
+            FLOWDECK_QUEUE="flowdeck-ci-$$" FLOWDECK_DATA_DIR="$data_dir/scaleout" \
+            "$@"
+    }
+    step "django check, scale-out" scaleout python manage.py check --fail-level WARNING
+    step "pytest, scale-out (PostgreSQL, Redis)" scaleout pytest -p no:cacheprovider "$@"
+elif [ "${CI:-}" = true ]; then
+    echo "CI=true and the scale-out services are missing: $missing" >&2
+    results+=("FAILED     0s  scale-out services: $missing")
+    failed=1
+else
+    echo "Skipping the scale-out pass: $missing" >&2
+    results+=("skipped    0s  scale-out pass: $missing")
+fi
+
+say "Summary"
+printf '  %s\n' "${results[@]}"
+exit $failed
