@@ -1,1 +1,117 @@
-"""Definitions: Workflow and WorkflowVersion arrive with the workflow-definitions issue."""
+"""What a workflow is: a named, shared definition with an immutable history of versions."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """What a person may do with one workflow; each role includes the ones before it."""
+
+    VIEWER = "viewer", "Viewer"
+    RUNNER = "runner", "Runner"
+    EDITOR = "editor", "Editor"
+    OWNER = "owner", "Owner"
+
+
+ROLE_RANK = {Role.VIEWER: 1, Role.RUNNER: 2, Role.EDITOR: 3, Role.OWNER: 4}
+
+
+class Workflow(models.Model):
+    """A workflow definition. Its graph lives in versions; saving adds one."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_workflows"
+    )
+    archived = models.BooleanField(default=False)
+    # The newest version's number (0 before the first). Saves compare-and-set it under a row
+    # lock, which is how a stale save is detected.
+    latest_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["archived", "-updated_at"], name="workflow_list"),
+            models.Index(fields=["owner", "archived"], name="workflow_owner"),
+            models.Index(fields=["name"], name="workflow_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImmutableVersionError(Exception):
+    pass
+
+
+class WorkflowVersion(models.Model):
+    """One saved graph. Written once, never edited or deleted: runs pin it."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    graph = models.JSONField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workflow", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="one_version_number"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="version_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} v{self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ImmutableVersionError("a workflow version is never changed; save a new one")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableVersionError("a workflow version is never deleted")
+
+
+class WorkflowGrant(models.Model):
+    """A role on one workflow, given by its owner to a user or to a group."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, group__isnull=True)
+                    | models.Q(user__isnull=True, group__isnull=False)
+                ),
+                name="grant_to_user_or_group",
+            ),
+            models.UniqueConstraint(
+                fields=["workflow", "user"],
+                condition=models.Q(user__isnull=False),
+                name="one_grant_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["workflow", "group"],
+                condition=models.Q(group__isnull=False),
+                name="one_grant_per_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.group} is {self.role} of {self.workflow}"

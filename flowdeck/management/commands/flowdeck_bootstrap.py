@@ -1,10 +1,12 @@
-"""First start: create the first administrator and print its login once."""
+"""First start: create the first administrator, print its login once, load the examples."""
 
 import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+
+from designer.examples import load_examples
 
 
 class Command(BaseCommand):
@@ -24,8 +26,10 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         # create_superuser stores only the salted hash; the plain text exists in this output alone.
-        User.objects.create_superuser(username=username, email="", password=password)
+        admin = User.objects.create_superuser(username=username, email="", password=password)
+        examples = load_examples(admin)
         self.stdout.write(self.style.SUCCESS("First administrator created. Log in with:"))
         self.stdout.write(f"    username: {username}")
         self.stdout.write(f"    password: {password}")
         self.stdout.write("This password is printed once and stored only as a hash.")
+        self.stdout.write(f"{len(examples)} example workflows loaded.")

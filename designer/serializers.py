@@ -1,0 +1,157 @@
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
+from designer.permissions import role_of
+
+# A graph is any JSON here; the validator, not the serializer, says what is wrong with it, so
+# that every violation comes back at once with its node and field.
+GRAPH_FIELD_HELP = "The workflow graph (CONTRACT §1)."
+
+
+class GraphField(serializers.JSONField):
+    pass
+
+
+class ErrorSerializer(serializers.Serializer):
+    node = serializers.CharField(allow_null=True)
+    edge = serializers.CharField(allow_null=True)
+    field = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorsSerializer(serializers.Serializer):
+    errors = ErrorSerializer(many=True)
+
+
+class StaleSerializer(ErrorsSerializer):
+    latest_version = serializers.IntegerField()
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = WorkflowVersion
+        fields = ["number", "author", "note", "created_at"]
+
+
+class VersionSerializer(VersionSummarySerializer):
+    graph = GraphField(help_text=GRAPH_FIELD_HELP)
+
+    class Meta(VersionSummarySerializer.Meta):
+        fields = [*VersionSummarySerializer.Meta.fields, "graph"]
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    role = serializers.SerializerMethodField(help_text="The caller's role on this workflow.")
+
+    class Meta:
+        model = Workflow
+        fields = [
+            "id",
+            "name",
+            "description",
+            "owner",
+            "archived",
+            "latest_version",
+            "role",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, workflow: Workflow) -> str | None:
+        return role_of(self.context["request"].user, workflow)
+
+
+class WorkflowDetailSerializer(WorkflowSerializer):
+    version = serializers.SerializerMethodField()
+
+    class Meta(WorkflowSerializer.Meta):
+        fields = [*WorkflowSerializer.Meta.fields, "version"]
+
+    @extend_schema_field(VersionSerializer)
+    def get_version(self, workflow: Workflow) -> dict[str, Any]:
+        version = workflow.versions.select_related("author").get(number=workflow.latest_version)
+        return VersionSerializer(version).data
+
+
+class WorkflowCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    graph = GraphField(help_text=GRAPH_FIELD_HELP)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class WorkflowSaveSerializer(serializers.Serializer):
+    graph = GraphField(help_text=GRAPH_FIELD_HELP)
+    base_version = serializers.IntegerField(
+        min_value=1,
+        help_text="The version this edit started from; 409 when another save came since.",
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class WorkflowPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    archived = serializers.BooleanField(required=False)
+
+
+class ValidateSerializer(serializers.Serializer):
+    graph = GraphField(help_text=GRAPH_FIELD_HELP)
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = ErrorSerializer(many=True)
+
+
+class GrantSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+    group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = WorkflowGrant
+        fields = ["id", "user", "group", "role", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        # The model's partial unique constraints are enforced by do_grant (update_or_create).
+        validators: list = []
+
+    def validate(self, attrs: dict) -> dict:
+        if (attrs.get("user") is None) == (attrs.get("group") is None):
+            raise serializers.ValidationError("give exactly one of user or group")
+        return attrs
+
+
+class ExportDocumentSerializer(serializers.Serializer):
+    kind = serializers.CharField(default="flowdeck.workflow")
+    version = serializers.IntegerField(default=1)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    graph = GraphField(help_text=GRAPH_FIELD_HELP)
+
+
+class StepTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    title = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    is_trigger = serializers.BooleanField()
+    config_schema = serializers.JSONField()
+    handles = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    handles_from_config = serializers.JSONField(allow_null=True)
+    expression_fields = serializers.ListField(child=serializers.CharField())

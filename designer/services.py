@@ -1,0 +1,149 @@
+"""Every change to workflows goes through these ``do_*`` functions (STYLE 1): each is one
+transaction, validates what it writes, and takes the actor keyword-only."""
+
+import json
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import User as UserModel
+from django.db import IntegrityError, transaction
+
+from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
+from designer.validation import MAX_GRAPH_BYTES, validate_graph
+
+
+class GraphInvalid(Exception):
+    """The graph breaks the contract; ``errors`` lists every violation."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} error(s) in the graph")
+        self.errors = errors
+
+
+class GraphTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the graph is {size} bytes; the limit is {MAX_GRAPH_BYTES}")
+        self.size = size
+
+
+class StaleVersion(Exception):
+    """A save based on a version that is no longer the newest."""
+
+    def __init__(self, base: int, latest: int) -> None:
+        super().__init__(
+            f"this edit is based on version {base}, but version {latest} was saved since"
+        )
+        self.base = base
+        self.latest = latest
+
+
+def check_graph(graph: Any) -> None:
+    """Raise GraphTooLarge or GraphInvalid; return quietly for a valid graph."""
+    size = len(json.dumps(graph, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_GRAPH_BYTES:
+        raise GraphTooLarge(size)
+    errors = validate_graph(graph)
+    if errors:
+        raise GraphInvalid(errors)
+
+
+@transaction.atomic
+def do_create_workflow(
+    *, actor: AbstractBaseUser, name: str, description: str = "", graph: Any, note: str = ""
+) -> Workflow:
+    """A new workflow owned by the actor, with its graph as version 1."""
+    check_graph(graph)
+    workflow = Workflow.objects.create(
+        name=name, description=description, owner=actor, latest_version=1
+    )
+    WorkflowVersion.objects.create(
+        workflow=workflow, number=1, graph=graph, author=actor, note=note
+    )
+    return workflow
+
+
+@transaction.atomic
+def do_save_version(
+    *,
+    actor: AbstractBaseUser,
+    workflow: Workflow,
+    graph: Any,
+    base_version: int | None,
+    note: str = "",
+    name: str | None = None,
+    description: str | None = None,
+) -> WorkflowVersion:
+    """Save ``graph`` as the next version. ``base_version`` is the version the edit started
+    from; when another save came in between, StaleVersion is raised and nothing is written.
+    None means "on top of whatever is newest" (imports)."""
+    check_graph(graph)
+    # Lock the workflow row: two saves on one base serialize here, and the second sees the
+    # first's number and fails as stale instead of overwriting it.
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if base_version is not None and base_version != locked.latest_version:
+        raise StaleVersion(base_version, locked.latest_version)
+    number = locked.latest_version + 1
+    try:
+        # A savepoint, so a lost race on the unique number leaves the transaction usable.
+        with transaction.atomic():
+            version = WorkflowVersion.objects.create(
+                workflow=locked, number=number, graph=graph, author=actor, note=note
+            )
+    except IntegrityError:
+        # Backstop for databases without row locks: the unique (workflow, number) refused it.
+        raise StaleVersion(base_version or number - 1, number) from None
+    locked.latest_version = number
+    fields = ["latest_version", "updated_at"]
+    if name is not None:
+        locked.name = name
+        fields.append("name")
+    if description is not None:
+        locked.description = description
+        fields.append("description")
+    locked.save(update_fields=fields)
+    workflow.refresh_from_db()
+    return version
+
+
+@transaction.atomic
+def do_update_details(
+    *, actor: AbstractBaseUser, workflow: Workflow, name: str | None, description: str | None
+) -> Workflow:
+    """Rename or redescribe a workflow without a new version of its graph."""
+    if name is not None:
+        workflow.name = name
+    if description is not None:
+        workflow.description = description
+    workflow.save(update_fields=["name", "description", "updated_at"])
+    return workflow
+
+
+@transaction.atomic
+def do_set_archived(*, actor: AbstractBaseUser, workflow: Workflow, archived: bool) -> Workflow:
+    """Archive (hide from lists, refuse new runs) or restore a workflow; versions stay."""
+    workflow.archived = archived
+    workflow.save(update_fields=["archived", "updated_at"])
+    return workflow
+
+
+@transaction.atomic
+def do_grant(
+    *,
+    actor: AbstractBaseUser,
+    workflow: Workflow,
+    role: Role,
+    user: UserModel | None = None,
+    group: Group | None = None,
+) -> WorkflowGrant:
+    """Give a user or a group a role on the workflow, replacing the one they had."""
+    if (user is None) == (group is None):
+        raise ValueError("grant to exactly one of user or group")
+    grant, _ = WorkflowGrant.objects.update_or_create(
+        workflow=workflow, user=user, group=group, defaults={"role": role}
+    )
+    return grant
+
+
+@transaction.atomic
+def do_revoke(*, actor: AbstractBaseUser, grant: WorkflowGrant) -> None:
+    grant.delete()

@@ -1,0 +1,384 @@
+"""The designer's API (CONTRACT §5): workflows, versions, validation, sharing, import/export,
+and the step-type catalog."""
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from designer import services, transfer
+from designer.catalog import catalog, describe
+from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant
+from designer.parsers import YAMLParser
+from designer.permissions import role_of, visible_workflows
+from designer.serializers import (
+    ErrorsSerializer,
+    ExportDocumentSerializer,
+    GrantSerializer,
+    StaleSerializer,
+    StepTypeSerializer,
+    ValidateSerializer,
+    ValidationResultSerializer,
+    VersionSerializer,
+    VersionSummarySerializer,
+    WorkflowCreateSerializer,
+    WorkflowDetailSerializer,
+    WorkflowPatchSerializer,
+    WorkflowSaveSerializer,
+    WorkflowSerializer,
+)
+from designer.validation import MAX_GRAPH_BYTES, validate_graph
+from flowdeck.errors import ApiError, PayloadTooLarge, api_error
+
+# Room for name, description and note beside a graph at its limit.
+MAX_BODY_BYTES = MAX_GRAPH_BYTES + 64 * 1024
+ORDERINGS = ("name", "-name", "updated_at", "-updated_at", "created_at", "-created_at")
+
+
+def graph_errors(exc: services.GraphInvalid | services.GraphTooLarge) -> ApiError:
+    if isinstance(exc, services.GraphTooLarge):
+        return PayloadTooLarge(str(exc))
+    return ApiError(status.HTTP_400_BAD_REQUEST, exc.errors)
+
+
+class BodyLimitMixin:
+    """Refuse bodies over the limit before anything reads them (413, not a slow 400)."""
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        if request.method in ("POST", "PUT", "PATCH"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
+        super().initial(request, *args, **kwargs)
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description="Part of the name, any case."),
+    OpenApiParameter("owner", str, description="The owner's username."),
+    OpenApiParameter("archived", str, enum=["false", "true", "all"], description="Default false."),
+    OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Default -updated_at."),
+]
+ERRORS = {400: ErrorsSerializer, 404: ErrorsSerializer, 413: ErrorsSerializer}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=LIST_PARAMETERS),
+    retrieve=extend_schema(responses={200: WorkflowDetailSerializer, 404: ErrorsSerializer}),
+)
+class WorkflowViewSet(
+    BodyLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = WorkflowSerializer
+    parser_classes = [JSONParser]
+    # get_queryset narrows it to what the caller may see; this one types the {id} parameter.
+    queryset = Workflow.objects.none()
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Workflow]:
+        return visible_workflows(self.request.user).select_related("owner")
+
+    def filter_queryset(self, queryset: QuerySet[Workflow]) -> QuerySet[Workflow]:
+        params = self.request.query_params
+        archived = params.get("archived", "false")
+        if archived not in ("false", "true", "all"):
+            raise ApiError(
+                400, [api_error("invalid_choice", "archived: false, true or all", field="archived")]
+            )
+        if archived != "all":
+            queryset = queryset.filter(archived=archived == "true")
+        if params.get("search"):
+            queryset = queryset.filter(name__icontains=params["search"])
+        if params.get("owner"):
+            queryset = queryset.filter(owner__username=params["owner"])
+        ordering = params.get("ordering", "-updated_at")
+        if ordering not in ORDERINGS:
+            raise ApiError(
+                400,
+                [
+                    api_error(
+                        "invalid_choice", "ordering: " + ", ".join(ORDERINGS), field="ordering"
+                    )
+                ],
+            )
+        return queryset.order_by(ordering, "-id")
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # export reads ?format=json|yaml itself and builds its own response; DRF would
+        # otherwise take ?format= as a renderer name and answer 404 for yaml.
+        if self.action == "export":
+            return (JSONRenderer(), JSONRenderer.media_type)
+        return super().perform_content_negotiation(request, force)
+
+    def get_workflow(self, needed: Role) -> Workflow:
+        """The workflow of the URL: 404 for who may not see it, 403 for a weaker role."""
+        try:
+            workflow = Workflow.objects.select_related("owner").get(pk=int(self.kwargs["pk"]))
+        except (Workflow.DoesNotExist, ValueError):
+            raise NotFound("no such workflow") from None
+        role = role_of(self.request.user, workflow)
+        if role is None:
+            raise NotFound("no such workflow")
+        if ROLE_RANK[role] < ROLE_RANK[needed]:
+            raise PermissionDenied(f"this needs the {needed} role; you are {role}")
+        return workflow
+
+    def get_object(self) -> Workflow:
+        return self.get_workflow(Role.VIEWER)
+
+    def get_serializer_class(self):
+        return WorkflowDetailSerializer if self.action == "retrieve" else WorkflowSerializer
+
+    def detail_response(self, workflow: Workflow, status_code: int = 200) -> Response:
+        data = WorkflowDetailSerializer(workflow, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    @extend_schema(
+        request=WorkflowCreateSerializer, responses={201: WorkflowDetailSerializer, **ERRORS}
+    )
+    def create(self, request: Request) -> Response:
+        """Create a workflow with its graph as version 1; the caller owns it."""
+        body = WorkflowCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            workflow = services.do_create_workflow(actor=request.user, **body.validated_data)
+        except (services.GraphInvalid, services.GraphTooLarge) as exc:
+            raise graph_errors(exc) from None
+        return self.detail_response(workflow, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=WorkflowSaveSerializer,
+        responses={
+            200: WorkflowDetailSerializer,
+            409: StaleSerializer,
+            403: ErrorsSerializer,
+            **ERRORS,
+        },
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        """Save a new version. ``base_version`` must be the newest, or 409 (stale)."""
+        workflow = self.get_workflow(Role.EDITOR)
+        body = WorkflowSaveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.do_save_version(actor=request.user, workflow=workflow, **body.validated_data)
+        except (services.GraphInvalid, services.GraphTooLarge) as exc:
+            raise graph_errors(exc) from None
+        except services.StaleVersion as exc:
+            raise ApiError(
+                status.HTTP_409_CONFLICT,
+                [api_error("stale_version", str(exc), field="base_version")],
+                latest_version=exc.latest,
+            ) from None
+        return self.detail_response(workflow)
+
+    @extend_schema(
+        request=WorkflowPatchSerializer,
+        responses={200: WorkflowDetailSerializer, 403: ErrorsSerializer, **ERRORS},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Rename, redescribe (editor), archive or restore (owner); no new version."""
+        body = WorkflowPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        needed = Role.OWNER if "archived" in data else Role.EDITOR
+        workflow = self.get_workflow(needed)
+        if "name" in data or "description" in data:
+            services.do_update_details(
+                actor=request.user,
+                workflow=workflow,
+                name=data.get("name"),
+                description=data.get("description"),
+            )
+        if "archived" in data:
+            services.do_set_archived(
+                actor=request.user, workflow=workflow, archived=data["archived"]
+            )
+        return self.detail_response(workflow)
+
+    @extend_schema(responses={204: None, 403: ErrorsSerializer, 404: ErrorsSerializer})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Archive the workflow (its versions stay; runs that pinned them keep working)."""
+        workflow = self.get_workflow(Role.OWNER)
+        services.do_set_archived(actor=request.user, workflow=workflow, archived=True)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=ValidateSerializer,
+        responses={200: ValidationResultSerializer, 400: ErrorsSerializer, 413: ErrorsSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def validate(self, request: Request) -> Response:
+        """Validate a graph without saving: every violation, with node, edge and field."""
+        body = ValidateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        graph = body.validated_data["graph"]
+        try:
+            services.check_graph(graph)
+        except services.GraphTooLarge as exc:
+            raise PayloadTooLarge(str(exc)) from None
+        except services.GraphInvalid as exc:
+            return Response({"valid": False, "errors": exc.errors})
+        return Response({"valid": True, "errors": validate_graph(graph)})
+
+    @extend_schema(responses={200: VersionSummarySerializer(many=True), 404: ErrorsSerializer})
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, pk: str) -> Response:
+        """The version history, newest first."""
+        workflow = self.get_workflow(Role.VIEWER)
+        versions = workflow.versions.select_related("author").order_by("-number")
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(VersionSummarySerializer(page, many=True).data)
+
+    @extend_schema(responses={200: VersionSerializer, 404: ErrorsSerializer})
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")
+    def version(self, request: Request, pk: str, number: str) -> Response:
+        """One version with its graph."""
+        workflow = self.get_workflow(Role.VIEWER)
+        version = workflow.versions.select_related("author").filter(number=int(number)).first()
+        if version is None:
+            raise NotFound(f"workflow {workflow.pk} has no version {number}")
+        return Response(VersionSerializer(version).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("version", int, description="Default: the newest."),
+            OpenApiParameter("format", str, enum=list(transfer.FORMATS), description="json"),
+        ],
+        responses={
+            (200, "application/json"): ExportDocumentSerializer,
+            (200, "application/yaml"): OpenApiTypes.STR,
+            404: ErrorsSerializer,
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str) -> HttpResponse:
+        """Download a version as a JSON or YAML workflow document."""
+        workflow = self.get_workflow(Role.VIEWER)
+        fmt = request.query_params.get("format", "json")
+        if fmt not in transfer.FORMATS:
+            raise ApiError(
+                400, [api_error("invalid_choice", "format: json or yaml", field="format")]
+            )
+        number = request.query_params.get("version", str(workflow.latest_version))
+        version = None
+        if number.isdigit():
+            version = workflow.versions.filter(number=int(number)).first()
+        if version is None:
+            raise NotFound(f"workflow {workflow.pk} has no version {number}")
+        text = transfer.dump(transfer.export_document(workflow, version), fmt)
+        response = HttpResponse(
+            text, content_type="application/yaml" if fmt == "yaml" else "application/json"
+        )
+        filename = f"workflow-{workflow.pk}-v{version.number}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @extend_schema(
+        request={
+            "application/json": ExportDocumentSerializer,
+            "application/yaml": OpenApiTypes.STR,
+        },
+        parameters=[OpenApiParameter("name", str, description="Name, for a bare graph.")],
+        responses={201: WorkflowDetailSerializer, **ERRORS},
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import", parser_classes=[JSONParser, YAMLParser]
+    )
+    def import_new(self, request: Request) -> Response:
+        """Create a workflow from a JSON or YAML document (or a bare graph and ?name=)."""
+        name, description, graph = self.document_parts(request)
+        try:
+            workflow = services.do_create_workflow(
+                actor=request.user,
+                name=name,
+                description=description,
+                graph=graph,
+                note="imported",
+            )
+        except (services.GraphInvalid, services.GraphTooLarge) as exc:
+            raise graph_errors(exc) from None
+        return self.detail_response(workflow, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={
+            "application/json": ExportDocumentSerializer,
+            "application/yaml": OpenApiTypes.STR,
+        },
+        responses={200: WorkflowDetailSerializer, 403: ErrorsSerializer, **ERRORS},
+        operation_id="workflows_import_version",
+    )
+    @action(
+        detail=True, methods=["post"], url_path="import", parser_classes=[JSONParser, YAMLParser]
+    )
+    def import_version(self, request: Request, pk: str) -> Response:
+        """Save an imported document's graph as the workflow's next version."""
+        workflow = self.get_workflow(Role.EDITOR)
+        _, _, graph = self.document_parts(request, default_name=workflow.name)
+        try:
+            services.do_save_version(
+                actor=request.user,
+                workflow=workflow,
+                graph=graph,
+                base_version=None,
+                note="imported",
+            )
+        except (services.GraphInvalid, services.GraphTooLarge) as exc:
+            raise graph_errors(exc) from None
+        return self.detail_response(workflow)
+
+    def document_parts(self, request: Request, default_name: str | None = None):
+        try:
+            return transfer.parts_of(request.data, request.query_params.get("name") or default_name)
+        except transfer.ImportError_ as exc:
+            raise ApiError(400, [api_error("invalid_document", str(exc))]) from None
+
+    @extend_schema(
+        methods=["GET"], responses={200: GrantSerializer(many=True), 404: ErrorsSerializer}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=GrantSerializer,
+        responses={201: GrantSerializer, 403: ErrorsSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def grants(self, request: Request, pk: str) -> Response:
+        """Who has which role (any role may look); the owner gives roles."""
+        if request.method == "GET":
+            workflow = self.get_workflow(Role.VIEWER)
+            grants = workflow.grants.select_related("user", "group").order_by("id")
+            return Response(GrantSerializer(grants, many=True).data)
+        workflow = self.get_workflow(Role.OWNER)
+        body = GrantSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        grant = services.do_grant(actor=request.user, workflow=workflow, **body.validated_data)
+        return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, 403: ErrorsSerializer, 404: ErrorsSerializer})
+    @action(detail=True, methods=["delete"], url_path=r"grants/(?P<grant_id>[0-9]+)")
+    def revoke(self, request: Request, pk: str, grant_id: str) -> Response:
+        """Take a role back (owner)."""
+        workflow = self.get_workflow(Role.OWNER)
+        grant = WorkflowGrant.objects.filter(workflow=workflow, pk=int(grant_id)).first()
+        if grant is None:
+            raise NotFound("no such grant")
+        services.do_revoke(actor=request.user, grant=grant)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StepTypeListView(APIView):
+    """The step-type catalog: every type with its config JSON Schema and handles."""
+
+    @extend_schema(responses=StepTypeSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response([describe(step_type) for step_type in catalog])
