@@ -35,6 +35,9 @@ class Analysis:
     # Attribute paths from a root name, as far as they are static: steps.pay.output.status
     # is ("steps", "pay", "output", "status"); steps[x] stops at ("steps",).
     paths: tuple[tuple[str | int, ...], ...]
+    # Attribute or key names starting with "_" anywhere (on names, literals, filter results):
+    # the sandbox refuses them at run time, so validation refuses them first.
+    private_names: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4096)
@@ -63,7 +66,15 @@ def _analyse(ast: nodes.Template) -> Analysis:
     free = frozenset(meta.find_undeclared_variables(ast))
     paths: list[tuple[str | int, ...]] = []
     _collect_paths(ast, free, paths)
-    return Analysis(free_names=free, paths=tuple(paths))
+    private = [n.attr for n in ast.find_all(nodes.Getattr) if n.attr.startswith("_")]
+    private += [
+        n.arg.value
+        for n in ast.find_all(nodes.Getitem)
+        if isinstance(n.arg, nodes.Const)
+        and isinstance(n.arg.value, str)
+        and n.arg.value.startswith("_")
+    ]
+    return Analysis(free_names=free, paths=tuple(paths), private_names=tuple(private))
 
 
 def _flatten(node: nodes.Node) -> tuple[str | int, ...] | None:

@@ -171,7 +171,10 @@ def _format(name: str):
 
 @_format("uri")
 def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 literal
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
@@ -237,7 +240,8 @@ def _schema_errors(
 ) -> Iterator[dict[str, Any]]:
     """jsonschema's errors as ours, one per missing or unknown field."""
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
-        path = [prefix, *err.path] if prefix else list(err.path)
+        err = _most_specific(err)
+        path = [prefix, *err.absolute_path] if prefix else list(err.absolute_path)
         code = _KEYWORD_CODES.get(err.validator, "invalid")
         if err.validator == "required" and isinstance(err.instance, dict):
             for name in err.validator_value:
@@ -252,6 +256,23 @@ def _schema_errors(
         else:
             field = _dotted(path) or None
             yield error(code, f"{field or 'graph'}: {err.message}", field=field, **where)
+
+
+def _most_specific(err: ValidationError) -> ValidationError:
+    """For anyOf/oneOf, the branch's own error when exactly one branch had the value's type.
+
+    ``due_in_s: 30`` against anyOf [integer >= 60, "{{ template }}"] is then "30 is less than
+    the minimum of 60" (out_of_range), not "not valid under any of the given schemas".
+    """
+    if err.validator not in ("anyOf", "oneOf") or not err.context:
+        return err
+    by_branch: dict[Any, list[ValidationError]] = defaultdict(list)
+    for sub in err.context:
+        by_branch[sub.relative_schema_path[0] if sub.relative_schema_path else None].append(sub)
+    typed = [subs for subs in by_branch.values() if all(s.validator != "type" for s in subs)]
+    if len(typed) == 1 and len(typed[0]) == 1:
+        return _most_specific(typed[0][0])
+    return err
 
 
 # --- The graph --------------------------------------------------------------------------------
@@ -310,7 +331,8 @@ class _Checker:
 
     def check_structure(self) -> Iterator[dict[str, Any]]:
         fmt = self.graph.get("format")
-        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt != FORMAT_VERSION:
+        # 2.0 is an integer to JSON Schema, so compare numbers, not only ints.
+        if _is_number(fmt) and fmt != FORMAT_VERSION:
             yield error(
                 "unsupported_format",
                 f"graph format {fmt} is not supported; this version reads format {FORMAT_VERSION}",
@@ -555,9 +577,24 @@ class _Checker:
                 field=field,
             )
             return
-        except RecursionError:
-            yield error("expression_syntax", "expression nests too deeply", node=node, field=field)
+        except (RecursionError, ValueError, OverflowError, MemoryError) as exc:
+            # Jinja's lexer and parser raise these on pathological input (a 5,000-digit number
+            # exceeds Python's int conversion limit; deep nesting exhausts the stack).
+            kind = "expression" if bare else "template"
+            yield error(
+                "expression_syntax",
+                f"{kind} cannot be compiled: {type(exc).__name__}",
+                node=node,
+                field=field,
+            )
             return
+        for name in sorted(set(analysis.private_names)):
+            yield error(
+                "forbidden_attribute",
+                f"{name!r} in {text!r}: names starting with _ are not allowed",
+                node=node,
+                field=field,
+            )
         allowed = ROOT_NAMES | ITEM_NAMES if item_names else ROOT_NAMES
         for name in sorted(analysis.free_names - allowed):
             yield error(
@@ -574,14 +611,8 @@ class _Checker:
         self, path: tuple, text: str, *, node: str | None, field: str
     ) -> Iterator[dict[str, Any]]:
         where = {"node": node, "field": field}
-        for part in path[1:]:
-            if isinstance(part, str) and part.startswith("_"):
-                yield error(
-                    "forbidden_attribute",
-                    f"{part!r} in {text!r}: names starting with _ are not allowed",
-                    **where,
-                )
-                return
+        if any(isinstance(part, str) and part.startswith("_") for part in path[1:]):
+            return  # reported as forbidden_attribute
         root = path[0]
         if root == "steps" and len(path) >= 2:
             step = path[1]
@@ -627,16 +658,17 @@ def _allows_more(schema: dict) -> bool:
     return extra not in (False, None) or bool(schema.get("patternProperties"))
 
 
-def _strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    """Every string inside a JSON value, with its path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, index))
+def _strings(value: Any) -> Iterator[tuple[tuple, str]]:
+    """Every string inside a JSON value, with its path (iterative: no depth limit)."""
+    stack: list[tuple[tuple, Any]] = [((), value)]
+    while stack:
+        path, current = stack.pop()
+        if isinstance(current, str):
+            yield path, current
+        elif isinstance(current, dict):
+            stack.extend(((*path, key), item) for key, item in reversed(current.items()))
+        elif isinstance(current, list):
+            stack.extend(((*path, i), item) for i, item in reversed(list(enumerate(current))))
 
 
 def _matches(path: tuple, patterns: Iterable[str], prefix: bool = False) -> bool:
