@@ -1,0 +1,95 @@
+"""The statuses of runs and steps (CONTRACT §4) and the one table of moves allowed between them.
+
+Every change of status goes through ``check_run_move`` / ``check_step_move``; a move outside
+these tables is a bug and raises ``TransitionNotAllowed`` (STYLE 2-3).
+"""
+
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"  # failed an attempt; a durable timer re-queues it after the backoff
+    WAITING = "waiting"  # approval, form, delay or child run: no worker held
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+RUN_TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
+STEP_TERMINAL = frozenset(
+    {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED}
+)
+# Started and not finished: the planner waits for these.
+STEP_ACTIVE = frozenset(
+    {StepStatus.QUEUED, StepStatus.RUNNING, StepStatus.RETRYING, StepStatus.WAITING}
+)
+
+RUN_ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CANCELLED}),
+    RunStatus.RUNNING: frozenset(
+        {RunStatus.WAITING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+    ),
+    RunStatus.WAITING: frozenset(
+        {RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+    ),
+    RunStatus.SUCCEEDED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+    RunStatus.CANCELLED: frozenset(),
+}
+
+STEP_ALLOWED: dict[StepStatus, frozenset[StepStatus]] = {
+    StepStatus.PENDING: frozenset({StepStatus.QUEUED, StepStatus.SKIPPED, StepStatus.CANCELLED}),
+    StepStatus.QUEUED: frozenset({StepStatus.RUNNING, StepStatus.CANCELLED}),
+    StepStatus.RUNNING: frozenset(
+        {
+            StepStatus.SUCCEEDED,
+            StepStatus.FAILED,
+            StepStatus.RETRYING,
+            StepStatus.WAITING,
+            StepStatus.CANCELLED,
+        }
+    ),
+    StepStatus.RETRYING: frozenset({StepStatus.QUEUED, StepStatus.CANCELLED}),
+    # A wait ends in the step's result (decision, timer, child's end), or an operator's skip.
+    StepStatus.WAITING: frozenset(
+        {
+            StepStatus.SUCCEEDED,
+            StepStatus.FAILED,
+            StepStatus.RETRYING,
+            StepStatus.SKIPPED,
+            StepStatus.CANCELLED,
+        }
+    ),
+    # An operator may retry (back to queued) or skip a failed step.
+    StepStatus.FAILED: frozenset({StepStatus.QUEUED, StepStatus.SKIPPED}),
+    StepStatus.SUCCEEDED: frozenset(),
+    StepStatus.SKIPPED: frozenset(),
+    StepStatus.CANCELLED: frozenset(),
+}
+
+
+class TransitionNotAllowed(Exception):
+    """A status change that the tables above forbid: a bug, not a lost race."""
+
+
+def check_run_move(old: str, new: str) -> None:
+    if RunStatus(new) not in RUN_ALLOWED[RunStatus(old)]:
+        raise TransitionNotAllowed(f"a run cannot go from {old} to {new}")
+
+
+def check_step_move(old: str, new: str) -> None:
+    if StepStatus(new) not in STEP_ALLOWED[StepStatus(old)]:
+        raise TransitionNotAllowed(f"a step cannot go from {old} to {new}")
