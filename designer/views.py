@@ -43,10 +43,19 @@ MAX_BODY_BYTES = MAX_GRAPH_BYTES + 64 * 1024
 ORDERINGS = ("name", "-name", "updated_at", "-updated_at", "created_at", "-created_at")
 
 
-def graph_errors(exc: services.GraphInvalid | services.GraphTooLarge) -> ApiError:
+def as_api_error(exc: Exception) -> Exception:
+    """The services' exceptions as API errors (400, 413, 409); others unchanged."""
     if isinstance(exc, services.GraphTooLarge):
         return PayloadTooLarge(str(exc))
-    return ApiError(status.HTTP_400_BAD_REQUEST, exc.errors)
+    if isinstance(exc, services.GraphInvalid):
+        return ApiError(status.HTTP_400_BAD_REQUEST, exc.errors)
+    if isinstance(exc, services.StaleVersion):
+        return ApiError(
+            status.HTTP_409_CONFLICT,
+            [api_error("stale_version", str(exc), field="base_version")],
+            latest_version=exc.latest,
+        )
+    return exc
 
 
 class BodyLimitMixin:
@@ -113,6 +122,10 @@ class WorkflowViewSet(
             )
         return queryset.order_by(ordering, "-id")
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # One place turns the services' exceptions into the contract's error responses.
+        return super().handle_exception(as_api_error(exc))
+
     def perform_content_negotiation(self, request: Request, force: bool = False):
         # export reads ?format=json|yaml itself and builds its own response; DRF would
         # otherwise take ?format= as a renderer name and answer 404 for yaml.
@@ -150,10 +163,7 @@ class WorkflowViewSet(
         """Create a workflow with its graph as version 1; the caller owns it."""
         body = WorkflowCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            workflow = services.do_create_workflow(actor=request.user, **body.validated_data)
-        except (services.GraphInvalid, services.GraphTooLarge) as exc:
-            raise graph_errors(exc) from None
+        workflow = services.do_create_workflow(actor=request.user, **body.validated_data)
         return self.detail_response(workflow, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -170,16 +180,7 @@ class WorkflowViewSet(
         workflow = self.get_workflow(Role.EDITOR)
         body = WorkflowSaveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.do_save_version(actor=request.user, workflow=workflow, **body.validated_data)
-        except (services.GraphInvalid, services.GraphTooLarge) as exc:
-            raise graph_errors(exc) from None
-        except services.StaleVersion as exc:
-            raise ApiError(
-                status.HTTP_409_CONFLICT,
-                [api_error("stale_version", str(exc), field="base_version")],
-                latest_version=exc.latest,
-            ) from None
+        services.do_save_version(actor=request.user, workflow=workflow, **body.validated_data)
         return self.detail_response(workflow)
 
     @extend_schema(
@@ -298,16 +299,9 @@ class WorkflowViewSet(
     def import_new(self, request: Request) -> Response:
         """Create a workflow from a JSON or YAML document (or a bare graph and ?name=)."""
         name, description, graph = self.document_parts(request)
-        try:
-            workflow = services.do_create_workflow(
-                actor=request.user,
-                name=name,
-                description=description,
-                graph=graph,
-                note="imported",
-            )
-        except (services.GraphInvalid, services.GraphTooLarge) as exc:
-            raise graph_errors(exc) from None
+        workflow = services.do_create_workflow(
+            actor=request.user, name=name, description=description, graph=graph, note="imported"
+        )
         return self.detail_response(workflow, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -325,16 +319,9 @@ class WorkflowViewSet(
         """Save an imported document's graph as the workflow's next version."""
         workflow = self.get_workflow(Role.EDITOR)
         _, _, graph = self.document_parts(request, default_name=workflow.name)
-        try:
-            services.do_save_version(
-                actor=request.user,
-                workflow=workflow,
-                graph=graph,
-                base_version=None,
-                note="imported",
-            )
-        except (services.GraphInvalid, services.GraphTooLarge) as exc:
-            raise graph_errors(exc) from None
+        services.do_save_version(
+            actor=request.user, workflow=workflow, graph=graph, base_version=None, note="imported"
+        )
         return self.detail_response(workflow)
 
     def document_parts(self, request: Request, default_name: str | None = None):
