@@ -315,18 +315,13 @@ class _Checker:
         yield from self.check_configs()
         yield from self.check_output()
 
-    def node_id_at(self, index: Any) -> str | None:
-        if isinstance(index, int) and index < len(self.raw_nodes):
-            node = self.raw_nodes[index]
-            if isinstance(node, dict) and isinstance(node.get("id"), str):
-                return node["id"]
-        return None
-
-    def edge_id_at(self, index: Any) -> str | None:
-        if isinstance(index, int) and index < len(self.raw_edges):
-            edge = self.raw_edges[index]
-            if isinstance(edge, dict) and isinstance(edge.get("id"), str):
-                return edge["id"]
+    @staticmethod
+    def id_at(items: list, index: int) -> str | None:
+        """The string id of items[index] (a node or an edge), if it has one."""
+        if index < len(items):
+            item = items[index]
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                return item["id"]
         return None
 
     def check_structure(self) -> Iterator[dict[str, Any]]:
@@ -343,7 +338,8 @@ class _Checker:
             parts = (err["field"] or "").split(".")
             if len(parts) >= 2 and parts[0] in ("nodes", "edges") and parts[1].isdigit():
                 index = int(parts[1])
-                ident = self.node_id_at(index) if parts[0] == "nodes" else self.edge_id_at(index)
+                items = self.raw_nodes if parts[0] == "nodes" else self.raw_edges
+                ident = self.id_at(items, index)
                 if ident is not None:
                     err[parts[0][:-1]] = ident
                     rest = _dotted(parts[2:])
