@@ -29,6 +29,8 @@ class Workflow(models.Model):
     # The newest version's number (0 before the first). Saves compare-and-set it under a row
     # lock, which is how a stale save is detected.
     latest_version = models.PositiveIntegerField(default=0)
+    # At most this many runs running or waiting at once; more wait queued. None: no limit.
+    max_concurrent_runs = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -60,6 +60,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "owner",
             "archived",
             "latest_version",
+            "max_concurrent_runs",
             "role",
             "created_at",
             "updated_at",
@@ -104,6 +105,13 @@ class WorkflowPatchSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     archived = serializers.BooleanField(required=False)
+    max_concurrent_runs = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=10_000,
+        help_text="At most this many runs at once; the rest wait queued. null: no limit.",
+    )
 
 
 class ValidateSerializer(serializers.Serializer):

@@ -105,16 +105,26 @@ def do_save_version(
     return version
 
 
+UNCHANGED: Any = object()
+
+
 @transaction.atomic
 def do_update_details(
-    *, actor: AbstractBaseUser, workflow: Workflow, name: str | None, description: str | None
+    *,
+    actor: AbstractBaseUser,
+    workflow: Workflow,
+    name: str | None,
+    description: str | None,
+    max_concurrent_runs: int | None = UNCHANGED,
 ) -> Workflow:
-    """Rename or redescribe a workflow without a new version of its graph."""
+    """Rename, redescribe or limit a workflow without a new version of its graph."""
     if name is not None:
         workflow.name = name
     if description is not None:
         workflow.description = description
-    workflow.save(update_fields=["name", "description", "updated_at"])
+    if max_concurrent_runs is not UNCHANGED:
+        workflow.max_concurrent_runs = max_concurrent_runs
+    workflow.save(update_fields=["name", "description", "max_concurrent_runs", "updated_at"])
     return workflow
 
 

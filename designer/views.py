@@ -194,12 +194,13 @@ class WorkflowViewSet(
         data = body.validated_data
         needed = Role.OWNER if "archived" in data else Role.EDITOR
         workflow = self.get_workflow(needed)
-        if "name" in data or "description" in data:
+        if {"name", "description", "max_concurrent_runs"} & data.keys():
             services.do_update_details(
                 actor=request.user,
                 workflow=workflow,
                 name=data.get("name"),
                 description=data.get("description"),
+                max_concurrent_runs=data.get("max_concurrent_runs", services.UNCHANGED),
             )
         if "archived" in data:
             services.do_set_archived(

@@ -12,3 +12,25 @@ class EngineConfig(AppConfig):
         from engine.steps import register_all
 
         register_all(catalog)
+
+        from django.db.models.signals import post_migrate
+
+        from engine.functions import load_function_modules
+
+        load_function_modules()
+        post_migrate.connect(_ensure_sweep_schedule, sender=self)
+
+
+def _ensure_sweep_schedule(**kwargs) -> None:
+    """The django-q2 schedule that sweeps every minute, a backstop for the workers' sweeper."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="flowdeck.sweep",
+        defaults={
+            "func": "engine.tasks.sweep",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )

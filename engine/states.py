@@ -46,7 +46,8 @@ RUN_ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
         {RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
     ),
     RunStatus.SUCCEEDED: frozenset(),
-    RunStatus.FAILED: frozenset(),
+    # An operator's retry or skip of a step reopens a failed run.
+    RunStatus.FAILED: frozenset({RunStatus.RUNNING}),
     RunStatus.CANCELLED: frozenset(),
 }
 
@@ -62,7 +63,7 @@ STEP_ALLOWED: dict[StepStatus, frozenset[StepStatus]] = {
             StepStatus.CANCELLED,
         }
     ),
-    StepStatus.RETRYING: frozenset({StepStatus.QUEUED, StepStatus.CANCELLED}),
+    StepStatus.RETRYING: frozenset({StepStatus.QUEUED, StepStatus.SKIPPED, StepStatus.CANCELLED}),
     # A wait ends in the step's result (decision, timer, child's end), or an operator's skip.
     StepStatus.WAITING: frozenset(
         {
@@ -76,8 +77,9 @@ STEP_ALLOWED: dict[StepStatus, frozenset[StepStatus]] = {
     # An operator may retry (back to queued) or skip a failed step.
     StepStatus.FAILED: frozenset({StepStatus.QUEUED, StepStatus.SKIPPED}),
     StepStatus.SUCCEEDED: frozenset(),
-    StepStatus.SKIPPED: frozenset(),
-    StepStatus.CANCELLED: frozenset(),
+    # Reset to pending when an operator retries or skips a step upstream of them (reopen).
+    StepStatus.SKIPPED: frozenset({StepStatus.PENDING}),
+    StepStatus.CANCELLED: frozenset({StepStatus.PENDING}),
 }
 
 

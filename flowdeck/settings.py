@@ -197,6 +197,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "engine.states.RunStatus",
+        "StepStatusEnum": "engine.states.StepStatus",
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------
@@ -240,3 +244,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("FLOWDECK_LOG_LEVEL", "INFO").upper()},
 }
+
+# --- Engine -----------------------------------------------------------------------------------
+# A running attempt's lease; its worker renews it every third of this. A worker that dies is
+# noticed when the lease runs out (plus one sweep).
+FLOWDECK_LEASE_S = env_float("FLOWDECK_LEASE_S", 15, min_value=1, max_value=3600)
+# How often each worker process's sweeper looks for due timers and lost work.
+FLOWDECK_SWEEP_INTERVAL_S = env_float("FLOWDECK_SWEEP_INTERVAL_S", 1, min_value=0.05, max_value=60)
+# A queued step not picked up for this long is enqueued again (its task was lost).
+FLOWDECK_REQUEUE_AFTER_S = env_float("FLOWDECK_REQUEUE_AFTER_S", 20, min_value=1)
+# Largest step output (and run output), as JSON.
+FLOWDECK_MAX_OUTPUT_BYTES = env_int("FLOWDECK_MAX_OUTPUT_BYTES", 1024 * 1024, min_value=1)
+# How deep child runs (flow.subworkflow, flow.map) may nest.
+FLOWDECK_MAX_CHILD_DEPTH = env_int("FLOWDECK_MAX_CHILD_DEPTH", 10, min_value=1, max_value=100)
+# A worker that finished a step runs the next one itself (no broker round trip) for this long.
+FLOWDECK_INLINE_BUDGET_S = env_float("FLOWDECK_INLINE_BUDGET_S", 5, min_value=0, max_value=60)
+# Modules whose @step functions code.function steps may call.
+FLOWDECK_FUNCTION_MODULES = env_list("FLOWDECK_FUNCTION_MODULES", ["engine.example_functions"])

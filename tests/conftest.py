@@ -32,3 +32,13 @@ def admin(db) -> User:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_version_cache():
+    """Versions are immutable, so the engine caches them by id; but a test's rollback lets the
+    next test reuse the ids, so each test starts with an empty cache."""
+    from engine.transitions import load_version
+
+    load_version.cache_clear()
+    yield

@@ -68,10 +68,13 @@ def test_every_pair_of_statuses_is_allowed_exactly_when_the_tables_say():
 
 
 def test_terminal_step_statuses_lead_nowhere_but_an_operators_retry_or_skip():
-    assert (
-        STEP_ALLOWED[S.SUCCEEDED] == STEP_ALLOWED[S.SKIPPED] == STEP_ALLOWED[S.CANCELLED] == set()
-    )
+    assert STEP_ALLOWED[S.SUCCEEDED] == set()
     assert STEP_ALLOWED[S.FAILED] == {S.QUEUED, S.SKIPPED}
+    # Below an operator's retry or skip, skipped and cancelled steps are reset to pending.
+    assert STEP_ALLOWED[S.SKIPPED] == STEP_ALLOWED[S.CANCELLED] == {S.PENDING}
+    # Only an operator's retry or skip reopens a failed run; the others are final.
+    assert RUN_ALLOWED[RunStatus.FAILED] == {RunStatus.RUNNING}
+    assert RUN_ALLOWED[RunStatus.SUCCEEDED] == RUN_ALLOWED[RunStatus.CANCELLED] == set()
     assert all(STEP_ALLOWED[s] or s in STEP_TERMINAL for s in StepStatus)
 
 

@@ -1,15 +1,87 @@
 """What every step type declares. A step type is one small class in one module of this folder
 (STYLE 8); ``engine/steps/__init__.py`` registers it into the designer's catalog."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from threading import Event
 from typing import Any, ClassVar
+
+from engine.expressions import evaluate, render
 
 # Reused pieces of config schemas.
 TEMPLATE = {"type": "string", "maxLength": 100_000}
 ANY_VALUE: dict[str, Any] = {}
 
 
+class StepError(Exception):
+    """A step failed. ``retryable`` decides, with the node's retry policy, whether it runs again
+    (STYLE 7): a 503 is worth retrying, a bad URL is not."""
+
+    def __init__(self, message: str, *, retryable: bool = True, code: str = "step_error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.code = code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "code": self.code, "retryable": self.retryable}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """A finished attempt: its output (JSON) and the handle it leaves by."""
+
+    output: Any = None
+    handle: str = "out"
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A child run a waiting step asks the engine to start (flow.subworkflow, flow.map)."""
+
+    version_id: int
+    input: Any
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The step parks in ``waiting`` and holds no worker: until ``wake_at`` (a durable timer),
+    or until its children end (``children``), or until someone decides (human steps)."""
+
+    reason: str
+    wake_at: datetime | None = None
+    children: tuple[ChildRun, ...] = ()
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepContext:
+    """What a step type sees of its run while one attempt executes."""
+
+    run_id: int
+    node_id: str
+    attempt: int
+    config: dict[str, Any]  # rendered, except the step type's item_fields
+    scope: Mapping[str, Any]  # input, steps, run: what expressions may name
+    workflow_owner_id: int | None = None
+    cancelled: Event = field(default_factory=Event)
+
+    @property
+    def idempotency_key(self) -> str:
+        """run:node:attempt: pass it on (an HTTP header) so retries can be deduplicated."""
+        return f"{self.run_id}:{self.node_id}:{self.attempt}"
+
+    def evaluate(self, expression: str, field: str) -> Any:
+        return evaluate(expression, self.scope, field)
+
+    def render(self, value: Any, field: str, **extra: Any) -> Any:
+        return render(value, {**self.scope, **extra}, field)
+
+
 class StepType:
-    """Base of every step type: its catalog entry. The runtime (``run``) comes with the engine."""
+    """Base of every step type: its catalog entry and its runtime, ``run(ctx)``."""
 
     type_name: ClassVar[str]
     title: ClassVar[str]
@@ -24,6 +96,27 @@ class StepType:
     # How handles come from config: one per item of config[list], named by item[key], then the
     # names in ``then``.
     handles_from_config: ClassVar[dict[str, Any] | None] = None
+    # Whether the engine can execute it; catalog-only types get their runtime in later issues.
+    runnable: ClassVar[bool] = False
+    # Blocking work (I/O, user code) runs in a thread the worker can abandon at the timeout.
+    blocking: ClassVar[bool] = False
+
+    def run(self, ctx: StepContext) -> StepResult | Wait:
+        raise StepError(f"the step type {self.type_name} cannot run yet", retryable=False)
+
+    def wake(self, state: Mapping[str, Any]) -> StepResult:
+        """A durable timer of a waiting step fired (flow.delay)."""
+        raise StepError(f"{self.type_name} has no timer", retryable=False)
+
+    def children_started(self, state: Mapping[str, Any], run_ids: list[int]) -> "StepResult | None":
+        """The engine started the children the step asked for; a result ends the step now."""
+        return None
+
+    def child_finished(
+        self, state: dict[str, Any], index: int | None, child: "ChildOutcome"
+    ) -> "ChildProgress":
+        """One of the step's child runs ended: what now (flow.subworkflow, flow.map)."""
+        raise StepError(f"{self.type_name} has no child runs", retryable=False)
 
     @classmethod
     def output_handles(cls, config: Any) -> list[str]:
@@ -72,3 +165,22 @@ def templated(schema: dict[str, Any], **annotations: Any) -> dict[str, Any]:
     ``annotations`` (title, description, default) sit beside the ``anyOf`` where forms read them.
     """
     return {"anyOf": [schema, TEMPLATED_VALUE], **annotations}
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    status: str  # succeeded, failed or cancelled
+    output: Any
+    error: Mapping[str, Any] | None
+    run_id: int
+
+
+@dataclass(frozen=True)
+class ChildProgress:
+    """After a child ended: the step's new state, children to start, and maybe its end."""
+
+    state: dict[str, Any]
+    start: tuple[ChildRun, ...] = ()
+    result: StepResult | None = None
+    error: StepError | None = None
+    cancel_children: bool = False

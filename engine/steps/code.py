@@ -1,6 +1,7 @@
 """Calling Python registered in code: code.function."""
 
-from engine.steps.base import ANY_VALUE, StepType, object_schema
+from engine.functions import FUNCTIONS, accepts
+from engine.steps.base import ANY_VALUE, StepContext, StepError, StepResult, StepType, object_schema
 
 
 class Function(StepType):
@@ -34,3 +35,20 @@ class Function(StepType):
         },
         required=["function"],
     )
+    runnable = True
+    blocking = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        name = ctx.config["function"]
+        fn = FUNCTIONS.get(name)
+        if fn is None:
+            raise StepError(
+                f"no function is registered as {name!r} (see FLOWDECK_FUNCTION_MODULES)",
+                retryable=False,
+                code="unknown_function",
+            )
+        args = ctx.config.get("args", {})
+        problem = accepts(fn, args)
+        if problem is not None:
+            raise StepError(f"{name}: {problem}", retryable=False, code="bad_arguments")
+        return StepResult(output=fn(ctx, **args))

@@ -1,8 +1,25 @@
 """Shaping the run itself: flow.delay, flow.map, flow.subworkflow, flow.fail."""
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from engine.steps.base import TEMPLATE, TEMPLATED_VALUE, StepType, object_schema, templated
+from django.utils import timezone
+
+from engine.steps.base import (
+    TEMPLATE,
+    TEMPLATED_VALUE,
+    ChildOutcome,
+    ChildProgress,
+    ChildRun,
+    StepContext,
+    StepError,
+    StepResult,
+    StepType,
+    Wait,
+    object_schema,
+    templated,
+)
 
 # Which workflow a flow.map or flow.subworkflow runs: by id or by name, not both.
 WORKFLOW_REF: dict[str, Any] = object_schema(
@@ -75,6 +92,36 @@ class Delay(StepType):
         # Exactly one of the two.
         oneOf=[{"required": ["seconds"]}, {"required": ["until"]}],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> Wait:
+        config = ctx.config
+        if "seconds" in config:
+            seconds = config["seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise StepError(
+                    f"config.seconds must be a number of seconds >= 0, not {seconds!r}",
+                    retryable=False,
+                    code="bad_config",
+                )
+            wake_at = timezone.now() + timedelta(seconds=min(seconds, 31_536_000))
+        else:
+            try:
+                wake_at = datetime.fromisoformat(config["until"])
+            except (TypeError, ValueError) as exc:
+                raise StepError(
+                    f"config.until is not an ISO 8601 time: {exc}",
+                    retryable=False,
+                    code="bad_config",
+                ) from exc
+            if wake_at.tzinfo is None:
+                raise StepError(
+                    "config.until needs a UTC offset", retryable=False, code="bad_config"
+                )
+        return Wait(reason="delay", wake_at=wake_at)
+
+    def wake(self, state: Mapping[str, Any]) -> StepResult:
+        return StepResult(output={"waited_until": timezone.now().isoformat()})
 
 
 class Map(StepType):
@@ -122,6 +169,73 @@ class Map(StepType):
         },
         required=["items", "workflow"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult | Wait:
+        from engine.children import resolve_version
+
+        items = ctx.config["items"]
+        if not isinstance(items, list):
+            raise StepError(
+                f"config.items must yield a list, not {type(items).__name__}",
+                retryable=False,
+                code="bad_config",
+            )
+        if not items:
+            return StepResult(output=[])
+        version_id = resolve_version(ctx, ctx.config["workflow"], ctx.config.get("version"))
+        template = ctx.config.get("input", {})
+        inputs = [
+            ctx.render(template, "config.input", item=item, index=index)
+            for index, item in enumerate(items)
+        ]
+        concurrency = ctx.config.get("concurrency", 4)
+        state = {
+            "version_id": version_id,
+            "inputs": inputs,
+            "next": min(concurrency, len(inputs)),
+            "results": [None] * len(inputs),
+            "finished": 0,
+            "failed": [],
+            "fail_fast": ctx.config.get("fail_fast", True),
+        }
+        children = tuple(
+            ChildRun(version_id=version_id, input=inputs[i], index=i) for i in range(state["next"])
+        )
+        return Wait(reason="children", children=children, state=state)
+
+    def child_finished(
+        self, state: dict[str, Any], index: int | None, child: ChildOutcome
+    ) -> ChildProgress:
+        assert index is not None
+        state = {**state, "results": list(state["results"]), "failed": list(state["failed"])}
+        state["finished"] += 1
+        if child.status == "succeeded":
+            state["results"][index] = child.output
+        else:
+            state["failed"].append(index)
+            if state["fail_fast"]:
+                message = (child.error or {}).get("message", child.status)
+                error = StepError(
+                    f"item {index} (run {child.run_id}) {child.status}: {message}",
+                    code="item_failed",
+                )
+                return ChildProgress(state=state, error=error, cancel_children=True)
+        start: tuple[ChildRun, ...] = ()
+        if state["next"] < len(state["inputs"]):
+            i = state["next"]
+            state["next"] += 1
+            start = (ChildRun(state["version_id"], state["inputs"][i], i),)
+        if state["finished"] < len(state["inputs"]):
+            return ChildProgress(state=state, start=start)
+        if state["failed"]:
+            failed = sorted(state["failed"])
+            error = StepError(
+                f"{len(failed)} of {len(state['inputs'])} items failed: {failed[:20]}",
+                code="items_failed",
+            )
+            return ChildProgress(state=state, error=error)
+        return ChildProgress(state=state, result=StepResult(output=state["results"]))
 
 
 class SubWorkflow(StepType):
@@ -151,6 +265,33 @@ class SubWorkflow(StepType):
         },
         required=["workflow"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> Wait:
+        from engine.children import resolve_version
+
+        version_id = resolve_version(ctx, ctx.config["workflow"], ctx.config.get("version"))
+        child = ChildRun(version_id=version_id, input=ctx.config.get("input", {}))
+        return Wait(
+            reason="children", children=(child,), state={"wait": ctx.config.get("wait", True)}
+        )
+
+    def children_started(self, state: Mapping[str, Any], run_ids: list[int]) -> StepResult | None:
+        # Fire and forget: continue at once with the child's id.
+        return None if state.get("wait", True) else StepResult(output={"run_id": run_ids[0]})
+
+    def child_finished(
+        self, state: dict[str, Any], index: int | None, child: ChildOutcome
+    ) -> ChildProgress:
+        if child.status == "succeeded":
+            return ChildProgress(state=state, result=StepResult(output=child.output))
+        message = (child.error or {}).get("message", child.status)
+        return ChildProgress(
+            state=state,
+            error=StepError(
+                f"child run {child.run_id} {child.status}: {message}", code="child_failed"
+            ),
+        )
 
 
 class Fail(StepType):
@@ -180,3 +321,10 @@ class Fail(StepType):
         },
         required=["message"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        # Never retried: the workflow itself asked to fail.
+        raise StepError(
+            str(ctx.config["message"]), retryable=False, code=ctx.config.get("code", "failed")
+        )

@@ -1,6 +1,6 @@
 """Branching on expressions: logic.condition and logic.switch."""
 
-from engine.steps.base import StepType, object_schema
+from engine.steps.base import StepContext, StepResult, StepType, object_schema
 
 HANDLE_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}
 
@@ -26,6 +26,11 @@ class Condition(StepType):
         },
         required=["expression"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        value = bool(ctx.evaluate(ctx.config["expression"], "config.expression"))
+        return StepResult(output={"value": value}, handle="true" if value else "false")
 
 
 class Switch(StepType):
@@ -71,3 +76,10 @@ class Switch(StepType):
         },
         required=["cases"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        for index, case in enumerate(ctx.config["cases"]):
+            if ctx.evaluate(case["expression"], f"config.cases.{index}.expression"):
+                return StepResult(output={"case": case["name"]}, handle=case["name"])
+        return StepResult(output={"case": "default"}, handle="default")

@@ -1,6 +1,6 @@
 """Shaping data: data.transform."""
 
-from engine.steps.base import ANY_VALUE, StepType, object_schema
+from engine.steps.base import ANY_VALUE, StepContext, StepResult, StepType, object_schema
 
 
 class Transform(StepType):
@@ -26,3 +26,7 @@ class Transform(StepType):
         },
         required=["value"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return StepResult(output=ctx.config["value"])

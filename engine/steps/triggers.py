@@ -1,6 +1,13 @@
 """How runs start: by hand or API, on a schedule, on a webhook."""
 
-from engine.steps.base import CREDENTIAL_NAME, HEADER_NAME, StepType, object_schema
+from engine.steps.base import (
+    CREDENTIAL_NAME,
+    HEADER_NAME,
+    StepContext,
+    StepResult,
+    StepType,
+    object_schema,
+)
 
 
 class ManualTrigger(StepType):
@@ -15,6 +22,11 @@ class ManualTrigger(StepType):
     )
     is_trigger = True
     config_schema = object_schema({})
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        # The input was checked against input_schema when the run was started.
+        return StepResult(output=ctx.scope["input"])
 
 
 class ScheduleTrigger(StepType):

@@ -1,4 +1,5 @@
-"""Start the web server (daphne) and the workers (qcluster) under supervisord.
+"""Start the web server (daphne) and the workers (flowdeck_worker: qcluster and the sweeper)
+under supervisord.
 
 supervisord, not a hand-written loop: it stops each program by signalling its main process
 only and waiting (qcluster's own children reset SIGTERM to the default and must be stopped by
@@ -85,7 +86,7 @@ class Command(BaseCommand):
         if workers:
             config += PROGRAM.format(
                 name="worker",
-                command=f"{python} {quote(base_dir / 'manage.py')} qcluster",
+                command=f"{python} {quote(base_dir / 'manage.py')} flowdeck_worker",
                 directory=quote(base_dir),
                 numprocs=workers,
                 # Let running step attempts finish (bounded by the task timeout) before SIGKILL.

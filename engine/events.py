@@ -1,0 +1,121 @@
+"""One constructor per event type: the only code that creates ``RunEvent`` rows (STYLE 4).
+
+Each is called inside the transaction of the change it records (CONTRACT §4), by
+``engine/transitions.py`` only. Events stay small: big payloads (inputs, outputs) live on the
+step row, and the event says where to look.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from engine.models import Run, RunEvent, StepRun
+
+Actor = AbstractBaseUser | None
+
+
+def _run_event(
+    run: Run, type: str, old: str, new: str, actor: Actor, data: dict[str, Any] | None = None
+) -> RunEvent:
+    return RunEvent.objects.create(
+        run=run,
+        type=type,
+        old_status=old,
+        new_status=new,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        data=data or {},
+    )
+
+
+def _step_event(
+    step: StepRun, type: str, old: str, new: str, actor: Actor, data: dict[str, Any] | None = None
+) -> RunEvent:
+    return RunEvent.objects.create(
+        run_id=step.run_id,
+        node_id=step.node_id,
+        type=type,
+        old_status=old,
+        new_status=new,
+        attempt=step.attempt or None,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        data=data or {},
+    )
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def record_run_created(run: Run, actor: Actor) -> RunEvent:
+    data = {"trigger": run.trigger, "version": run.version.number}
+    if run.parent_run_id:
+        data |= {"parent_run": run.parent_run_id, "parent_node": run.parent_node}
+    return _run_event(run, "run.created", "", run.status, actor, data)
+
+
+def record_run_status(run: Run, old: str, actor: Actor, reason: str = "") -> RunEvent:
+    """run.running, run.waiting, run.succeeded, run.failed or run.cancelled."""
+    return _run_event(
+        run, f"run.{run.status}", old, run.status, actor, {"reason": reason} if reason else None
+    )
+
+
+# --- steps --------------------------------------------------------------------------------------
+
+
+def record_step_queued(step: StepRun, old: str, actor: Actor = None) -> RunEvent:
+    return _step_event(step, "step.queued", old, step.status, actor)
+
+
+def record_step_started(step: StepRun, old: str) -> RunEvent:
+    return _step_event(step, "step.started", old, step.status, None, {"worker": step.lease_owner})
+
+
+def record_step_succeeded(step: StepRun, old: str, actor: Actor = None) -> RunEvent:
+    return _step_event(step, "step.succeeded", old, step.status, actor, {"handle": step.handle})
+
+
+def record_step_waiting(step: StepRun, old: str, reason: str) -> RunEvent:
+    data: dict[str, Any] = {"reason": reason}
+    if step.wake_at:
+        data["wake_at"] = step.wake_at.isoformat()
+    return _step_event(step, "step.waiting", old, step.status, None, data)
+
+
+def record_step_failed(step: StepRun, old: str, error: dict[str, Any]) -> RunEvent:
+    return _step_event(step, "step.failed", old, step.status, None, {"error": error})
+
+
+def record_step_retrying(step: StepRun, old: str, error: dict[str, Any]) -> RunEvent:
+    data = {"error": error, "wake_at": step.wake_at.isoformat() if step.wake_at else None}
+    return _step_event(step, "step.retrying", old, step.status, None, data)
+
+
+def record_step_skipped(step: StepRun, old: str, actor: Actor = None, reason: str = "") -> RunEvent:
+    return _step_event(
+        step, "step.skipped", old, step.status, actor, {"reason": reason} if reason else None
+    )
+
+
+def record_step_cancelled(step: StepRun, old: str, actor: Actor = None) -> RunEvent:
+    return _step_event(step, "step.cancelled", old, step.status, actor)
+
+
+def record_step_retried(
+    step: StepRun, old: str, actor: Actor, reason: str, edited_input: Any = None
+) -> RunEvent:
+    """An operator re-queued a failed or waiting step, perhaps with an edited input."""
+    data: dict[str, Any] = {"reason": reason}
+    if edited_input is not None:
+        data["edited_input"] = edited_input
+    return _step_event(step, "step.retried", old, step.status, actor, data)
+
+
+def record_step_child_started(step: StepRun, child: Run) -> RunEvent:
+    """A flow.subworkflow or flow.map step started a child run (no status change)."""
+    data = {"child_run": child.pk, "index": child.parent_index}
+    return _step_event(step, "step.child_started", step.status, step.status, None, data)
+
+
+def record_step_reset(step: StepRun, old: str, actor: Actor) -> RunEvent:
+    """A step skipped or cancelled below an operator's retry or skip is pending again."""
+    return _step_event(step, "step.reset", old, step.status, actor)

@@ -1,0 +1,185 @@
+"""django-q2 entry points: run a step attempt, cancel child runs, sweep.
+
+A task carries only ids (never pickled user data); the rows are the truth. A task delivered
+twice is harmless: the claim is a compare-and-set on the step's status and attempt.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from engine import transitions
+from engine.expressions import ExpressionError, render
+from engine.models import Run, StepRun
+from engine.steps.base import StepContext, StepError, StepResult, Wait
+
+log = logging.getLogger("flowdeck.engine")
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_attempt(step_id: int, attempt: int) -> None:
+    """Claim and execute one attempt; then, for a while, the next step it made ready, in this
+    same worker (a durable ``queued`` row either way, so a crash loses nothing)."""
+    budget_end = time.monotonic() + settings.FLOWDECK_INLINE_BUDGET_S
+    keep: transitions.Keep = [(step_id, attempt)]
+    while keep:
+        current = keep.pop()
+        if time.monotonic() > budget_end and current != (step_id, attempt):
+            # Out of budget: hand the rest to the queue so this worker serves others too.
+            transitions.enqueue_attempt(*current)
+            return
+        execute_attempt(*current, keep=keep)
+
+
+def execute_attempt(step_id: int, attempt: int, keep: transitions.Keep | None = None) -> bool:
+    """One attempt, start to end. False if another worker had it, or it was stale."""
+    owner = f"{OWNER}:{threading.get_ident()}"
+    step = transitions.do_claim_attempt(step_id, attempt, owner)
+    if step is None:
+        return False
+    run = step.run
+    try:
+        ctx, step_type, config = _context(run, step)
+    except (ExpressionError, StepError) as exc:
+        error = exc.as_dict() if isinstance(exc, StepError) else _expression_error(step, exc)
+        transitions.do_fail_attempt(step_id, attempt, error, keep=keep)
+        return True
+    try:
+        if step_type.blocking:
+            outcome = _run_watched(step, step_type, ctx, owner)
+        else:
+            outcome = step_type.run(ctx)
+    except StepError as exc:
+        transitions.do_fail_attempt(step_id, attempt, exc.as_dict(), input=config, keep=keep)
+        return True
+    except ExpressionError as exc:
+        error = _expression_error(step, exc)
+        transitions.do_fail_attempt(step_id, attempt, error, input=config, keep=keep)
+        return True
+    except _Abandoned as exc:
+        if exc.error is not None:
+            transitions.do_fail_attempt(step_id, attempt, exc.error, input=config, keep=keep)
+        return True
+    except Exception as exc:  # a bug in a step type or a user function: retryable by policy
+        log.exception("step %s attempt %s raised", step, attempt)
+        error = {"message": f"{type(exc).__name__}: {exc}", "code": "exception", "retryable": True}
+        transitions.do_fail_attempt(step_id, attempt, error, input=config, keep=keep)
+        return True
+    transitions.do_complete_attempt(step_id, attempt, outcome, input=config, keep=keep)
+    return True
+
+
+def _expression_error(step: StepRun, exc: ExpressionError) -> dict[str, Any]:
+    return {
+        "message": f"node {step.node_id}: {exc}",
+        "code": "expression_error",
+        "retryable": False,
+        "field": exc.field,
+    }
+
+
+def _context(run: Run, step: StepRun) -> tuple[StepContext, Any, Any]:
+    version = transitions.load_version(run.version_id)
+    node = version.nodes[step.node_id]
+    step_type = transitions.step_type_of(step.type)
+    if not step_type.runnable:
+        raise StepError(
+            f"the step type {step.type} cannot run yet", retryable=False, code="not_runnable"
+        )
+    raw = node.get("config", {})
+    from engine.expressions import referenced_steps
+
+    needed = referenced_steps(raw, step_type.expression_fields)
+    scope = transitions._scope(run, needed)
+    if "input_override" in step.state:
+        config = step.state["input_override"]  # an operator's edited input
+    else:
+        rendered = {k: v for k, v in raw.items() if k not in step_type.item_fields}
+        config = render(rendered, scope, "config")
+        config |= {k: raw[k] for k in step_type.item_fields if k in raw}
+    ctx = StepContext(
+        run_id=run.pk,
+        node_id=step.node_id,
+        attempt=step.attempt,
+        config=config,
+        scope=scope,
+        workflow_owner_id=run.workflow.owner_id,
+    )
+    return ctx, step_type, config
+
+
+class _Abandoned(Exception):
+    """The worker stopped waiting for a blocking attempt (timeout, cancel, lost lease)."""
+
+    def __init__(self, error: dict[str, Any] | None) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _run_watched(step: StepRun, step_type: Any, ctx: StepContext, owner: str) -> Any:
+    """Run a blocking step in a thread; meanwhile renew the lease and watch the timeout. Python
+    cannot kill a thread: at the timeout the attempt fails and the thread is abandoned (it is
+    told through ``ctx.cancelled``), and its late result is refused by attempt number."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = step_type.run(ctx)
+        except BaseException as exc:  # handed to the waiting worker
+            box["error"] = exc
+        finally:
+            connection.close()  # this thread's own connection, if the step used the ORM
+
+    thread = threading.Thread(target=target, name=f"step-{step.pk}", daemon=True)
+    thread.start()
+    beat = settings.FLOWDECK_LEASE_S / 3
+    deadline = step.deadline_at.timestamp() if step.deadline_at else None
+    while True:
+        wait = beat if deadline is None else max(0.0, min(beat, deadline - time.time()))
+        thread.join(wait)
+        if not thread.is_alive():
+            break
+        if deadline is not None and time.time() >= deadline:
+            ctx.cancelled.set()
+            timeout = transitions.load_version(step.run.version_id).nodes[step.node_id]["timeout_s"]
+            raise _Abandoned(
+                {
+                    "message": f"the attempt ran over its timeout of {timeout} s",
+                    "code": "timeout",
+                    "retryable": True,
+                }
+            )
+        if not transitions.do_heartbeat(step.pk, step.attempt, owner):
+            # Cancelled, or the sweeper declared it lost: stop waiting, record nothing.
+            ctx.cancelled.set()
+            raise _Abandoned(None)
+    if "error" in box:
+        raise box["error"]
+    result = box["result"]
+    if not isinstance(result, StepResult | Wait):
+        raise TypeError(f"{step.type}.run returned {type(result).__name__}, not a StepResult")
+    return result
+
+
+def cancel_children(run_id: int, node_id: str | None = None) -> int:
+    """Cancel the live child runs of ``run_id`` (of one node's step if given)."""
+    count = 0
+    for child_id in transitions.children_to_cancel(run_id, node_id):
+        if transitions.do_cancel_run(child_id, actor=None, reason="the parent step ended"):
+            count += 1
+    return count
+
+
+def sweep() -> dict[str, int]:
+    """The django-q2 schedule's entry point (a backstop for the workers' own sweeper loop)."""
+    from engine.recovery import sweep_once
+
+    close_old_connections()
+    return sweep_once()

@@ -1,0 +1,832 @@
+"""The only code that changes a run's or a step's status (STYLE 1-5, ARCHITECTURE "How a run
+moves").
+
+Every ``do_*`` is one transaction. It locks the run row (``select_for_update``) so that two steps
+finishing together are planned one after the other, compare-and-sets the step row on its status
+and attempt, writes the matching ``RunEvent``, and asks the planner what comes next. Work for the
+workers leaves only after commit.
+
+Lock order, to stay free of deadlocks: a child run before its parent run (a child's end
+advances its parent in the same transaction), and a run before its workflow row (the
+concurrency limit). Cancelling a parent therefore does not lock its children: it enqueues their
+cancellation after commit, and the sweeper repeats it if that task is lost.
+"""
+
+import json
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from designer.catalog import catalog
+from designer.models import Workflow, WorkflowVersion
+from engine import events
+from engine.expressions import ExpressionError, render
+from engine.models import Run, StepRun, Trigger
+from engine.planner import PlanGraph, StepState, plan
+from engine.states import (
+    RUN_TERMINAL,
+    STEP_ACTIVE,
+    RunStatus,
+    StepStatus,
+    check_run_move,
+    check_step_move,
+)
+from engine.steps.base import ChildOutcome, ChildRun, StepError, StepResult, StepType, Wait
+
+log = logging.getLogger("flowdeck.engine")
+
+Actor = AbstractBaseUser | None
+# (step id, attempt) pairs a worker may run itself instead of enqueuing (see tasks.run_attempt).
+Keep = list[tuple[int, int]]
+
+DEFAULT_RETRY = {"max_attempts": 1, "backoff_s": 1, "backoff_factor": 2, "max_backoff_s": 300}
+
+
+class Conflict(Exception):
+    """The operation does not fit the current state (CONTRACT §5: 409)."""
+
+
+class InputInvalid(Exception):
+    """A run's input does not match the workflow's input_schema."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "invalid input")
+        self.errors = errors
+
+
+# --- The pinned graph ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """A workflow version as the engine reads it; versions are immutable, so it is cached."""
+
+    id: int
+    graph: Mapping[str, Any]
+    plan_graph: PlanGraph
+    nodes: Mapping[str, Mapping[str, Any]]
+
+
+@lru_cache(maxsize=512)
+def load_version(version_id: int) -> Version:
+    graph = WorkflowVersion.objects.values_list("graph", flat=True).get(pk=version_id)
+    return Version(
+        id=version_id,
+        graph=graph,
+        plan_graph=PlanGraph.from_graph(graph),
+        nodes={node["id"]: node for node in graph["nodes"]},
+    )
+
+
+def step_type_of(type_name: str) -> StepType:
+    return catalog.get(type_name)()
+
+
+# --- Side effects after commit (STYLE 5) --------------------------------------------------------
+
+
+def enqueue_attempt_on_commit(step_id: int, attempt: int) -> None:
+    # After commit: a worker must find the queued row, and a rollback must enqueue nothing.
+    transaction.on_commit(lambda: enqueue_attempt(step_id, attempt))
+
+
+def enqueue_attempt(step_id: int, attempt: int) -> None:
+    from django_q.tasks import async_task
+
+    # save=False: the engine's own rows are the record; django-q2 keeps only failures.
+    async_task("engine.tasks.run_attempt", step_id, attempt, save=False)
+
+
+def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task("engine.tasks.cancel_children", run_id, node_id, save=False)
+    )
+
+
+# --- Checks -------------------------------------------------------------------------------------
+
+
+def check_start_input(graph: Mapping[str, Any], data: Any) -> None:
+    """Raise InputInvalid unless ``data`` fits the graph's input_schema."""
+    if not isinstance(data, dict):
+        raise InputInvalid(
+            [{"field": "input", "code": "type", "message": "the input must be an object"}]
+        )
+    schema = graph.get("input_schema")
+    if not schema:
+        return
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise InputInvalid(
+            [
+                {
+                    "field": ".".join(["input", *map(str, e.absolute_path)]),
+                    "code": str(e.validator),
+                    "message": e.message,
+                }
+                for e in errors
+            ]
+        )
+
+
+def retry_delay(policy: Mapping[str, Any], attempt: int, rng: random.Random | None = None) -> float:
+    """Seconds before attempt ``attempt + 1``: exponential, capped, with full jitter."""
+    policy = {**DEFAULT_RETRY, **policy}
+    base = policy["backoff_s"] * policy["backoff_factor"] ** (attempt - 1)
+    base = min(base, policy["max_backoff_s"])
+    if policy.get("jitter", True):
+        return (rng or random).uniform(0, base)
+    return float(base)
+
+
+# --- Starting runs ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_start_run(
+    *,
+    version: WorkflowVersion,
+    input: dict[str, Any],
+    trigger: str,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    parent: StepRun | None = None,
+    parent_index: int | None = None,
+    keep: Keep | None = None,
+) -> tuple[Run, bool]:
+    """Create a run of ``version`` with one pending step per node and start it, unless the
+    workflow is at its concurrency limit (then it waits ``queued``). With an idempotency key
+    already used, return that run instead. Returns (run, created)."""
+    workflow = version.workflow
+    if idempotency_key:
+        existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    fields = {
+        "workflow": workflow,
+        "version": version,
+        "input": input,
+        "trigger": trigger,
+        "actor": actor if actor is not None and actor.is_authenticated else None,
+        "idempotency_key": idempotency_key or None,
+    }
+    if parent is not None:
+        fields |= {
+            "parent_run_id": parent.run_id,
+            "parent_node": parent.node_id,
+            "parent_index": parent_index,
+            "parent_attempt": parent.attempt,
+        }
+    try:
+        # A savepoint: two requests with one idempotency key race on the unique constraint;
+        # the loser (PostgreSQL waits for the winner's commit) returns the winner's run.
+        with transaction.atomic():
+            run = Run.objects.create(**fields)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        return Run.objects.get(workflow=workflow, idempotency_key=idempotency_key), False
+    loaded = load_version(version.pk)
+    StepRun.objects.bulk_create(
+        StepRun(run=run, node_id=node_id, type=node["type"])
+        for node_id, node in loaded.nodes.items()
+    )
+    events.record_run_created(run, actor)
+    if _has_capacity(workflow):
+        _begin(run, actor, keep)
+    return run, True
+
+
+def _has_capacity(workflow: Workflow) -> bool:
+    if workflow.max_concurrent_runs is None:
+        return True
+    # Lock the workflow row: two starts must not both take the last slot.
+    Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()
+    active = Run.objects.filter(
+        workflow=workflow, status__in=[RunStatus.RUNNING, RunStatus.WAITING]
+    ).count()
+    return active < workflow.max_concurrent_runs
+
+
+def _begin(run: Run, actor: Actor, keep: Keep | None = None) -> None:
+    old = run.status
+    check_run_move(old, RunStatus.RUNNING)
+    now = timezone.now()
+    # 0 rows: someone cancelled the queued run meanwhile.
+    if not Run.objects.filter(pk=run.pk, status=old).update(
+        status=RunStatus.RUNNING, started_at=now
+    ):
+        return
+    run.status, run.started_at = RunStatus.RUNNING, now
+    events.record_run_status(run, old, actor)
+    _advance(run, actor, keep)
+
+
+def _promote_queued(workflow_id: int) -> None:
+    """Start runs that waited for the workflow's concurrency limit, oldest first."""
+    workflow = Workflow.objects.select_for_update().get(pk=workflow_id)
+    if workflow.max_concurrent_runs is None:
+        return
+    active = Run.objects.filter(
+        workflow_id=workflow_id, status__in=[RunStatus.RUNNING, RunStatus.WAITING]
+    ).count()
+    free = workflow.max_concurrent_runs - active
+    if free <= 0:
+        return
+    for run in Run.objects.filter(workflow_id=workflow_id, status=RunStatus.QUEUED).order_by("id")[
+        :free
+    ]:
+        _begin(run, None)
+
+
+# --- Planning -----------------------------------------------------------------------------------
+
+
+def _lock_run(run_id: int) -> Run:
+    # The run row is the mutex of its planning: whoever holds it sees every step's latest state.
+    return Run.objects.select_for_update().get(pk=run_id)
+
+
+def _move(step: StepRun, new: StepStatus, **fields: Any) -> bool:
+    """Compare-and-set ``step`` from its current status and attempt to ``new``."""
+    check_step_move(step.status, new)
+    updated = StepRun.objects.filter(pk=step.pk, status=step.status, attempt=step.attempt).update(
+        status=new, **fields
+    )
+    if not updated:
+        # 0 rows: another worker or the sweeper changed this step first; not an error.
+        return False
+    step.status = new
+    for name, value in fields.items():
+        setattr(step, name, value)
+    return True
+
+
+def _queue(step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any) -> bool:
+    old = step.status
+    attempt = fields.pop("attempt", step.attempt + 1)
+    check_step_move(old, StepStatus.QUEUED)
+    updated = StepRun.objects.filter(pk=step.pk, status=old, attempt=step.attempt).update(
+        status=StepStatus.QUEUED, attempt=attempt, queued_at=timezone.now(), wake_at=None, **fields
+    )
+    if not updated:
+        return False
+    step.status, step.attempt = StepStatus.QUEUED, attempt
+    if old == StepStatus.FAILED:
+        pass  # the operator's event (step.retried) is written by do_retry_step
+    else:
+        events.record_step_queued(step, old, actor)
+    if keep is not None and not keep:
+        keep.append((step.pk, attempt))  # this worker runs it next, without the broker
+    else:
+        enqueue_attempt_on_commit(step.pk, attempt)
+    return True
+
+
+def _advance(run: Run, actor: Actor = None, keep: Keep | None = None) -> None:
+    """Apply the planner's decision for ``run`` (locked by the caller)."""
+    if run.status in RUN_TERMINAL:
+        return
+    version = load_version(run.version_id)
+    steps = {
+        s.node_id: s
+        for s in StepRun.objects.filter(run=run).only(
+            "id", "run_id", "node_id", "type", "status", "attempt", "handle"
+        )
+    }
+    decision = plan(
+        version.plan_graph,
+        {node: StepState(StepStatus(s.status), s.handle) for node, s in steps.items()},
+    )
+    now = timezone.now()
+    for node in decision.skip:
+        step = steps[node]
+        old = step.status
+        if _move(step, StepStatus.SKIPPED, finished_at=now):
+            events.record_step_skipped(step, old)
+    for node in decision.cancel:
+        _cancel_step(steps[node], actor, now)
+    for node in decision.start:
+        _queue(steps[node], keep, attempt=1)
+    if decision.finish is not None:
+        _finish_run(run, decision.finish, steps, version, actor)
+        return
+    _sync_activity(run, steps.values(), actor)
+
+
+def _cancel_step(step: StepRun, actor: Actor, now: datetime) -> None:
+    old = step.status
+    if _move(step, StepStatus.CANCELLED, finished_at=now, wake_at=None, lease_expires_at=None):
+        events.record_step_cancelled(step, old, actor)
+        if old == StepStatus.WAITING:
+            cancel_children_on_commit(step.run_id, step.node_id)
+
+
+def _sync_activity(run: Run, steps: Iterable[StepRun], actor: Actor) -> None:
+    """running while a step is queued or running; waiting when every active step waits."""
+    statuses = {s.status for s in steps}
+    busy = bool(statuses & {StepStatus.QUEUED, StepStatus.RUNNING})
+    idle = bool(statuses & {StepStatus.WAITING, StepStatus.RETRYING})
+    new = None
+    if run.status == RunStatus.RUNNING and idle and not busy:
+        new = RunStatus.WAITING
+    elif run.status == RunStatus.WAITING and busy:
+        new = RunStatus.RUNNING
+    if new is None:
+        return
+    old = run.status
+    check_run_move(old, new)
+    if Run.objects.filter(pk=run.pk, status=old).update(status=new):
+        run.status = new
+        events.record_run_status(run, old, actor)
+
+
+def _scope(run: Run, nodes: Iterable[str] | None = None) -> dict[str, Any]:
+    """What expressions may name: input, steps.<id>.{output,status,error}, run."""
+    rows = StepRun.objects.filter(run=run)
+    if nodes is not None:
+        rows = rows.filter(node_id__in=list(nodes))
+    steps = {
+        row["node_id"]: {"output": row["output"], "status": row["status"], "error": row["error"]}
+        for row in rows.values("node_id", "output", "status", "error")
+    }
+    return {
+        "input": run.input,
+        "steps": steps,
+        "run": {"id": run.pk, "workflow": run.workflow_id, "trigger": run.trigger},
+    }
+
+
+def _finish_run(
+    run: Run, status: RunStatus, steps: Mapping[str, StepRun], version: Version, actor: Actor
+) -> None:
+    output, error = None, None
+    if status == RunStatus.SUCCEEDED and version.graph.get("output") is not None:
+        try:
+            output = render(version.graph["output"], _scope(run), "output")
+            _check_output(output)
+        except (ExpressionError, StepError) as exc:
+            status = RunStatus.FAILED
+            error = {"message": f"the run's output: {exc}", "code": "output_error", "node": None}
+    if status == RunStatus.FAILED and error is None:
+        error = _run_error(run, steps, version)
+    old = run.status
+    check_run_move(old, status)
+    now = timezone.now()
+    if not Run.objects.filter(pk=run.pk, status=old).update(
+        status=status, output=output, error=error, finished_at=now
+    ):
+        return
+    run.status, run.output, run.error, run.finished_at = status, output, error, now
+    events.record_run_status(run, old, actor, reason=(error or {}).get("message", ""))
+    _after_run_ended(run)
+
+
+def _run_error(run: Run, steps: Mapping[str, StepRun], version: Version) -> dict[str, Any]:
+    """The failure that ended the run: a flow.fail, else the first unhandled failed step."""
+    pg = version.plan_graph
+    failed = [
+        n
+        for n in pg.order
+        if steps[n].status == StepStatus.FAILED
+        and (n in pg.ends_run or n not in pg.handles_failure)
+    ]
+    failed.sort(key=lambda n: n not in pg.ends_run)
+    if not failed:
+        return {"message": "the run failed", "code": "failed", "node": None}
+    node = failed[0]
+    step_error = StepRun.objects.values_list("error", flat=True).get(pk=steps[node].pk) or {}
+    return {
+        "message": step_error.get("message", f"step {node} failed"),
+        "code": step_error.get("code", "step_failed"),
+        "node": node,
+    }
+
+
+def _after_run_ended(run: Run) -> None:
+    if run.parent_run_id:
+        _child_ended(run)
+    if run.workflow.max_concurrent_runs is not None:
+        _promote_queued(run.workflow_id)
+
+
+# --- Attempts -----------------------------------------------------------------------------------
+
+
+def lease_seconds() -> float:
+    return settings.FLOWDECK_LEASE_S
+
+
+@transaction.atomic
+def do_claim_attempt(step_id: int, attempt: int, owner: str) -> StepRun | None:
+    """queued -> running with a lease, for the worker ``owner``; None if it lost the race or the
+    attempt is stale (the step was cancelled, retried or claimed meanwhile)."""
+    step = StepRun.objects.filter(pk=step_id).select_related("run").first()
+    if step is None or step.status != StepStatus.QUEUED or step.attempt != attempt:
+        return None
+    node = load_version(step.run.version_id).nodes[step.node_id]
+    now = timezone.now()
+    timeout = node.get("timeout_s")
+    old = step.status
+    claimed = _move(
+        step,
+        StepStatus.RUNNING,
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=lease_seconds()),
+        deadline_at=now + timedelta(seconds=timeout) if timeout else None,
+        started_at=now,
+    )
+    if not claimed:
+        return None  # another worker claimed the same delivery first
+    events.record_step_started(step, old)
+    return step
+
+
+def do_heartbeat(step_id: int, attempt: int, owner: str) -> bool:
+    """Extend a running attempt's lease; False once it is no longer ours (cancelled, timed out,
+    taken over), which tells the worker to stop."""
+    until = timezone.now() + timedelta(seconds=lease_seconds())
+    return bool(
+        StepRun.objects.filter(
+            pk=step_id, status=StepStatus.RUNNING, attempt=attempt, lease_owner=owner
+        ).update(lease_expires_at=until)
+    )
+
+
+def _check_output(output: Any) -> None:
+    try:
+        size = len(json.dumps(output, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise StepError(
+            f"the output is not JSON: {exc}", retryable=False, code="bad_output"
+        ) from exc
+    limit = settings.FLOWDECK_MAX_OUTPUT_BYTES
+    if size > limit:
+        raise StepError(
+            f"the output is {size} bytes, over the limit of {limit} "
+            "(FLOWDECK_MAX_OUTPUT_BYTES); store big data elsewhere and pass a reference",
+            retryable=False,
+            code="output_too_large",
+        )
+
+
+def _locked_step(step_id: int) -> tuple[Run, StepRun] | None:
+    run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
+    if run_id is None:
+        return None
+    run = _lock_run(run_id)
+    return run, StepRun.objects.get(pk=step_id)
+
+
+@transaction.atomic
+def do_complete_attempt(
+    step_id: int,
+    attempt: int,
+    outcome: StepResult | Wait,
+    *,
+    input: Any = None,
+    keep: Keep | None = None,
+) -> bool:
+    """Record what a running attempt produced: succeeded (and plan what is next) or waiting.
+    False when the attempt is no longer current: its late result is refused (fencing)."""
+    locked = _locked_step(step_id)
+    if locked is None:
+        return False
+    run, step = locked
+    if step.status != StepStatus.RUNNING or step.attempt != attempt:
+        log.info("refused the late result of %s attempt %s", step, attempt)
+        return False
+    if isinstance(outcome, Wait):
+        _wait(run, step, outcome, input, keep)
+        return True
+    try:
+        _check_output(outcome.output)
+    except StepError as exc:
+        _fail(run, step, exc.as_dict(), input=input, keep=keep)
+        return True
+    _succeed(run, step, outcome, input=input, keep=keep)
+    return True
+
+
+def _succeed(
+    run: Run, step: StepRun, result: StepResult, *, input: Any = None, keep: Keep | None = None
+) -> None:
+    old = step.status
+    fields: dict[str, Any] = {
+        "output": result.output,
+        "handle": result.handle,
+        "finished_at": timezone.now(),
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "wake_at": None,
+    }
+    if input is not None:
+        fields["input"] = input
+    if _move(step, StepStatus.SUCCEEDED, **fields):
+        events.record_step_succeeded(step, old)
+        _advance(run, None, keep)
+
+
+def _wait(run: Run, step: StepRun, wait: Wait, input: Any, keep: Keep | None) -> None:
+    old = step.status
+    if not _move(
+        step,
+        StepStatus.WAITING,
+        input=input,
+        wake_at=wait.wake_at,
+        state=dict(wait.state),
+        lease_owner="",
+        lease_expires_at=None,
+    ):
+        return
+    events.record_step_waiting(step, old, wait.reason)
+    if wait.children:
+        try:
+            ids = _start_children(run, step, wait.children)
+        except StepError as exc:
+            _fail(run, step, exc.as_dict(), keep=keep)
+            return
+        result = step_type_of(step.type).children_started(step.state, ids)
+        if result is not None:
+            _succeed(run, step, result, keep=keep)
+            return
+    _sync_activity(run, StepRun.objects.filter(run=run).only("status"), None)
+
+
+@transaction.atomic
+def do_fail_attempt(
+    step_id: int,
+    attempt: int,
+    error: dict[str, Any],
+    *,
+    input: Any = None,
+    keep: Keep | None = None,
+) -> bool:
+    """A running attempt failed (an error, a timeout, a lost worker): retry it after a backoff
+    if the error is retryable and attempts remain, else fail the step and plan what is next."""
+    locked = _locked_step(step_id)
+    if locked is None:
+        return False
+    run, step = locked
+    if step.status != StepStatus.RUNNING or step.attempt != attempt:
+        log.info("refused the late failure of %s attempt %s", step, attempt)
+        return False
+    _fail(run, step, error, input=input, keep=keep)
+    return True
+
+
+def _fail(
+    run: Run, step: StepRun, error: dict[str, Any], *, input: Any = None, keep: Keep | None = None
+) -> None:
+    node = load_version(run.version_id).nodes[step.node_id]
+    policy = {**DEFAULT_RETRY, **node.get("retry", {})}
+    old = step.status
+    common: dict[str, Any] = {"error": error, "lease_owner": "", "lease_expires_at": None}
+    if input is not None:
+        common["input"] = input
+    if error.get("retryable", True) and step.attempt < policy["max_attempts"]:
+        wake_at = timezone.now() + timedelta(seconds=retry_delay(policy, step.attempt))
+        if _move(step, StepStatus.RETRYING, wake_at=wake_at, **common):
+            events.record_step_retrying(step, old, error)
+            _sync_activity(run, StepRun.objects.filter(run=run).only("status"), None)
+        return
+    if _move(step, StepStatus.FAILED, finished_at=timezone.now(), wake_at=None, **common):
+        events.record_step_failed(step, old, error)
+        if old == StepStatus.WAITING:
+            cancel_children_on_commit(step.run_id, step.node_id)
+        _advance(run, None, keep)
+
+
+# --- Timers -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_fire_timer(step_id: int, now: datetime, keep: Keep | None = None) -> bool:
+    """A durable timer is due: a retrying step is queued for its next attempt, a delay ends."""
+    locked = _locked_step(step_id)
+    if locked is None:
+        return False
+    run, step = locked
+    if step.wake_at is None or step.wake_at > now:
+        return False  # fired already, or moved meanwhile
+    if step.status == StepStatus.RETRYING:
+        if _queue(step, keep):
+            _sync_activity(run, StepRun.objects.filter(run=run).only("status"), None)
+        return True
+    if step.status == StepStatus.WAITING:
+        result = step_type_of(step.type).wake(step.state)
+        _succeed(run, step, result, keep=keep)
+        return True
+    return False
+
+
+# --- Child runs ---------------------------------------------------------------------------------
+
+
+def _depth(run: Run) -> int:
+    depth, parent_id = 0, run.parent_run_id
+    while parent_id is not None:
+        depth += 1
+        parent_id = Run.objects.filter(pk=parent_id).values_list("parent_run_id", flat=True).first()
+    return depth
+
+
+def _start_children(run: Run, step: StepRun, children: Iterable[ChildRun]) -> list[int]:
+    limit = settings.FLOWDECK_MAX_CHILD_DEPTH
+    if _depth(run) + 1 > limit:
+        raise StepError(
+            f"child runs nest deeper than {limit} (FLOWDECK_MAX_CHILD_DEPTH); "
+            "does the workflow call itself?",
+            retryable=False,
+            code="too_deep",
+        )
+    ids = []
+    for child in children:
+        version = WorkflowVersion.objects.select_related("workflow").get(pk=child.version_id)
+        try:
+            check_start_input(version.graph, child.input)
+        except InputInvalid as exc:
+            where = "" if child.index is None else f" (item {child.index})"
+            raise StepError(
+                f"the child run's input{where} is invalid: {exc.errors[0]['field']}: {exc}",
+                retryable=False,
+                code="bad_child_input",
+            ) from exc
+        child_run, _ = do_start_run(
+            version=version,
+            input=child.input,
+            trigger=Trigger.PARENT,
+            actor=run.actor,
+            parent=step,
+            parent_index=child.index,
+        )
+        events.record_step_child_started(step, child_run)
+        ids.append(child_run.pk)
+    return ids
+
+
+def _child_ended(child: Run) -> None:
+    """A child run ended (inside its transaction): tell its parent step, which may end too."""
+    parent = _lock_run(child.parent_run_id)
+    step = StepRun.objects.filter(run=parent, node_id=child.parent_node).first()
+    if step is None or step.status != StepStatus.WAITING or step.attempt != child.parent_attempt:
+        return  # the parent step moved on (cancelled, skipped, retried): nothing to tell
+    step_type = step_type_of(step.type)
+    outcome = ChildOutcome(
+        status=child.status, output=child.output, error=child.error, run_id=child.pk
+    )
+    progress = step_type.child_finished(dict(step.state), child.parent_index, outcome)
+    StepRun.objects.filter(pk=step.pk, status=StepStatus.WAITING, attempt=step.attempt).update(
+        state=progress.state
+    )
+    step.state = progress.state
+    if progress.cancel_children:
+        cancel_children_on_commit(parent.pk, step.node_id)
+    if progress.start:
+        try:
+            _start_children(parent, step, progress.start)
+        except StepError as exc:
+            _fail(parent, step, exc.as_dict())
+            return
+    if progress.result is not None:
+        _succeed(parent, step, progress.result)
+    elif progress.error is not None:
+        _fail(parent, step, progress.error.as_dict())
+
+
+# --- Operators ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_cancel_run(run_id: int, *, actor: Actor, reason: str = "cancelled") -> bool:
+    """Cancel a run: running attempts are told (their heartbeat fails), waiting steps stop,
+    child runs are cancelled after commit. False if the run had already ended."""
+    run = _lock_run(run_id)
+    if run.status in RUN_TERMINAL:
+        return False
+    now = timezone.now()
+    for step in StepRun.objects.filter(run=run, status__in=[*STEP_ACTIVE, StepStatus.PENDING]).only(
+        "id", "run_id", "node_id", "type", "status", "attempt"
+    ):
+        _cancel_step(step, actor, now)
+    old = run.status
+    check_run_move(old, RunStatus.CANCELLED)
+    error = {"message": reason, "code": "cancelled", "node": None}
+    Run.objects.filter(pk=run.pk, status=old).update(
+        status=RunStatus.CANCELLED, finished_at=now, error=error
+    )
+    run.status, run.finished_at, run.error = RunStatus.CANCELLED, now, error
+    events.record_run_status(run, old, actor, reason=reason)
+    cancel_children_on_commit(run.pk)
+    _after_run_ended(run)
+    return True
+
+
+def _downstream(version: Version, node: str) -> list[str]:
+    targets: dict[str, list[str]] = {}
+    for edge in version.graph["edges"]:
+        targets.setdefault(edge["source"], []).append(edge["target"])
+    seen: list[str] = []
+    stack = list(targets.get(node, []))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.append(current)
+            stack.extend(targets.get(current, []))
+    return seen
+
+
+def _reopen(run: Run, node: str, actor: Actor) -> None:
+    """An operator acted on a step of an ended run: the run runs again, and the steps below the
+    node that were skipped or cancelled because of it are pending again."""
+    version = load_version(run.version_id)
+    below = _downstream(version, node)
+    for step in StepRun.objects.filter(
+        run=run, node_id__in=below, status__in=[StepStatus.SKIPPED, StepStatus.CANCELLED]
+    ):
+        old = step.status
+        if _move(step, StepStatus.PENDING, finished_at=None):
+            events.record_step_reset(step, old, actor)
+    if run.status == RunStatus.FAILED:
+        old = run.status
+        check_run_move(old, RunStatus.RUNNING)
+        Run.objects.filter(pk=run.pk, status=old).update(
+            status=RunStatus.RUNNING, finished_at=None, error=None, output=None
+        )
+        run.status, run.finished_at, run.error = RunStatus.RUNNING, None, None
+        events.record_run_status(run, old, actor, reason=f"reopened by an operator at {node}")
+
+
+def _operable_step(run: Run, node: str) -> StepRun:
+    step = StepRun.objects.filter(run=run, node_id=node).first()
+    if step is None:
+        raise LookupError(node)
+    if run.status == RunStatus.CANCELLED:
+        raise Conflict("the run was cancelled")
+    return step
+
+
+@transaction.atomic
+def do_retry_step(
+    run_id: int, node: str, *, actor: Actor, input: Any = None, reason: str = ""
+) -> StepRun:
+    """An operator runs a failed step again (a new attempt), optionally with an edited input
+    that replaces its rendered config; the edit and the reason go into the event log."""
+    run = _lock_run(run_id)
+    step = _operable_step(run, node)
+    if step.status != StepStatus.FAILED:
+        raise Conflict(f"step {node} is {step.status}; only a failed step can be retried")
+    _reopen(run, node, actor)
+    state = dict(step.state)
+    if input is not None:
+        state["input_override"] = input
+    else:
+        state.pop("input_override", None)
+    old = step.status
+    _queue(step, None, actor, state=state, error=None, finished_at=None)
+    events.record_step_retried(step, old, actor, reason, input)
+    _sync_activity(run, StepRun.objects.filter(run=run).only("status"), actor)
+    return step
+
+
+@transaction.atomic
+def do_skip_step(run_id: int, node: str, *, actor: Actor, reason: str = "") -> StepRun:
+    """An operator skips a failed, retrying or waiting step; its outgoing edges are dead."""
+    run = _lock_run(run_id)
+    step = _operable_step(run, node)
+    skippable = {StepStatus.FAILED, StepStatus.WAITING, StepStatus.RETRYING}
+    if step.status not in skippable:
+        raise Conflict(
+            f"step {node} is {step.status}; only a failed or waiting step can be skipped"
+        )
+    _reopen(run, node, actor)
+    old = step.status
+    _move(step, StepStatus.SKIPPED, finished_at=timezone.now(), wake_at=None)
+    events.record_step_skipped(step, old, actor, reason or "skipped by an operator")
+    if old == StepStatus.WAITING:
+        cancel_children_on_commit(run.pk, node)
+    _advance(run, actor)
+    return step
+
+
+def children_to_cancel(run_id: int, node_id: str | None) -> list[int]:
+    q = Q(parent_run_id=run_id) & ~Q(status__in=RUN_TERMINAL)
+    if node_id:
+        q &= Q(parent_node=node_id)
+    return list(Run.objects.filter(q).values_list("pk", flat=True))

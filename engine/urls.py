@@ -1,0 +1,15 @@
+from django.urls import path
+
+from engine import views
+
+urlpatterns = [
+    path(
+        "workflows/<str:workflow_id>/runs/", views.WorkflowRunsView.as_view(), name="workflow-runs"
+    ),
+    path("runs/", views.RunListView.as_view(), name="run-list"),
+    path("runs/<str:pk>/", views.RunDetailView.as_view(), name="run-detail"),
+    path("runs/<str:pk>/events/", views.RunEventsView.as_view(), name="run-events"),
+    path("runs/<str:pk>/cancel/", views.CancelRunView.as_view(), name="run-cancel"),
+    path("runs/<str:pk>/steps/<str:node>/retry/", views.RetryStepView.as_view(), name="step-retry"),
+    path("runs/<str:pk>/steps/<str:node>/skip/", views.SkipStepView.as_view(), name="step-skip"),
+]

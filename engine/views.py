@@ -1,0 +1,331 @@
+"""The runs API (CONTRACT §5): start, list, read, events, cancel, and operator retry and skip.
+
+Who may do what follows the workflow's sharing: a viewer reads its runs, a runner starts and
+operates them; no role at all is 404.
+"""
+
+from typing import Any
+
+import jsonschema
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from designer.catalog import catalog
+from designer.models import ROLE_RANK, Role, Workflow, WorkflowVersion
+from designer.permissions import role_of, visible_workflows
+from designer.serializers import ErrorsSerializer
+from engine import transitions
+from engine.models import Run, RunEvent, StepRun, Trigger
+from engine.serializers import (
+    EventPageSerializer,
+    EventSerializer,
+    RetrySerializer,
+    RunDetailSerializer,
+    RunSerializer,
+    SkipSerializer,
+    StartRunSerializer,
+    StepSerializer,
+)
+from engine.states import RunStatus
+from flowdeck.errors import ApiError, api_error
+
+ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
+EVENTS_PAGE = 500
+
+
+def check_role(user: Any, workflow: Workflow, needed: Role) -> None:
+    """404 for who may not see the workflow, 403 for a weaker role than ``needed``."""
+    role = role_of(user, workflow)
+    if role is None:
+        raise NotFound("no such run or workflow")
+    if ROLE_RANK[role] < ROLE_RANK[needed]:
+        raise PermissionDenied(f"this needs the {needed} role on the workflow; you are {role}")
+
+
+def conflict(message: str, code: str = "conflict", **where: Any) -> ApiError:
+    return ApiError(status.HTTP_409_CONFLICT, [api_error(code, message, **where)])
+
+
+def bad_request(errors: list[dict[str, Any]]) -> ApiError:
+    return ApiError(
+        status.HTTP_400_BAD_REQUEST,
+        [
+            api_error(e["code"], e["message"], field=e.get("field"), node=e.get("node"))
+            for e in errors
+        ],
+    )
+
+
+class RunCursor(CursorPagination):
+    """Keyset pages, newest first: no COUNT(*), steady at any depth of a big table."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def get_run(request: Request, pk: Any, needed: Role) -> Run:
+    try:
+        run = Run.objects.select_related("workflow", "version", "actor").get(pk=int(pk))
+    except (Run.DoesNotExist, ValueError):
+        raise NotFound("no such run") from None
+    check_role(request.user, run.workflow, needed)
+    return run
+
+
+class WorkflowRunsView(generics.GenericAPIView):
+    """Start a run of a workflow, or list its runs."""
+
+    serializer_class = RunSerializer
+    pagination_class = RunCursor
+
+    def get_workflow(self, needed: Role) -> Workflow:
+        try:
+            workflow = Workflow.objects.get(pk=int(self.kwargs["workflow_id"]))
+        except (Workflow.DoesNotExist, ValueError):
+            raise NotFound("no such workflow") from None
+        check_role(self.request.user, workflow, needed)
+        return workflow
+
+    @extend_schema(responses={200: RunSerializer(many=True)})
+    def get(self, request: Request, workflow_id: str) -> Response:
+        """The workflow's runs, newest first."""
+        workflow = self.get_workflow(Role.VIEWER)
+        runs = filter_runs(request, Run.objects.filter(workflow=workflow))
+        page = self.paginate_queryset(runs.select_related("workflow", "version", "actor"))
+        return self.get_paginated_response(RunSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=StartRunSerializer,
+        responses={
+            201: RunDetailSerializer,
+            200: RunDetailSerializer,
+            409: ErrorsSerializer,
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, workflow_id: str) -> Response:
+        """Start a run (runner role). An idempotency_key already used returns that run (200)."""
+        workflow = self.get_workflow(Role.RUNNER)
+        body = StartRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if workflow.archived:
+            raise conflict("the workflow is archived; restore it to run it", "archived")
+        number = data.get("version", workflow.latest_version)
+        version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
+        if version is None:
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST,
+                [api_error("unknown_version", f"there is no version {number}", field="version")],
+            )
+        try:
+            transitions.check_start_input(version.graph, data["input"])
+        except transitions.InputInvalid as exc:
+            raise bad_request(exc.errors) from exc
+        trigger = Trigger.MANUAL if request.auth is None else Trigger.API
+        run, created = transitions.do_start_run(
+            version=version,
+            input=data["input"],
+            trigger=trigger,
+            actor=request.user,
+            idempotency_key=data.get("idempotency_key"),
+        )
+        return Response(
+            RunDetailSerializer(Run.objects.get(pk=run.pk)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
+    params = request.query_params
+    if "workflow" in params:
+        try:
+            runs = runs.filter(workflow_id=int(params["workflow"]))
+        except ValueError:
+            raise bad_request(
+                [{"field": "workflow", "code": "invalid", "message": "workflow is an id"}]
+            ) from None
+    if "status" in params:
+        wanted = params["status"].split(",")
+        unknown = [s for s in wanted if s not in RunStatus.values]
+        if unknown:
+            raise bad_request(
+                [
+                    {
+                        "field": "status",
+                        "code": "invalid",
+                        "message": f"unknown status {unknown[0]!r}",
+                    }
+                ]
+            )
+        runs = runs.filter(status__in=wanted)
+    if "since" in params:
+        since = parse_datetime(params["since"])
+        if since is None:
+            raise bad_request(
+                [{"field": "since", "code": "invalid", "message": "since is an ISO 8601 time"}]
+            )
+        runs = runs.filter(created_at__gte=since)
+    if "parent" in params:
+        runs = runs.filter(parent_run_id=params["parent"])
+    elif params.get("top_level") == "true":
+        runs = runs.filter(parent_run__isnull=True)
+    return runs
+
+
+class RunListView(generics.ListAPIView):
+    """Runs the caller may see, newest first; filters workflow, status (comma-separated), since,
+    parent."""
+
+    serializer_class = RunSerializer
+    pagination_class = RunCursor
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("workflow", OpenApiTypes.INT),
+            OpenApiParameter("status", OpenApiTypes.STR, description="e.g. failed,cancelled"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME),
+            OpenApiParameter("parent", OpenApiTypes.INT, description="child runs of this run"),
+            OpenApiParameter("top_level", OpenApiTypes.BOOL, description="no child runs"),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Run]:
+        runs = Run.objects.select_related("workflow", "version", "actor")
+        if not self.request.user.is_staff:
+            runs = runs.filter(workflow__in=visible_workflows(self.request.user))
+        return filter_runs(self.request, runs)
+
+
+class RunDetailView(APIView):
+    @extend_schema(responses={200: RunDetailSerializer, **ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        """A run with its steps: status, attempts, input, output, error, times."""
+        run = get_run(request, pk, Role.VIEWER)
+        return Response(RunDetailSerializer(run).data)
+
+
+class RunEventsView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("after", OpenApiTypes.INT, description="an event id")],
+        responses={200: EventPageSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        """The run's event log after the cursor, oldest first, up to 500 per page."""
+        run = get_run(request, pk, Role.VIEWER)
+        try:
+            after = int(request.query_params.get("after", 0))
+        except ValueError:
+            raise bad_request(
+                [{"field": "after", "code": "invalid", "message": "after is an event id"}]
+            ) from None
+        rows = list(
+            RunEvent.objects.filter(run=run, id__gt=after)
+            .select_related("actor")
+            .order_by("id")[: EVENTS_PAGE + 1]
+        )
+        more = len(rows) > EVENTS_PAGE
+        rows = rows[:EVENTS_PAGE]
+        return Response(
+            {
+                "events": EventSerializer(rows, many=True).data,
+                "next_after": rows[-1].id if more else None,
+            }
+        )
+
+
+class CancelRunView(APIView):
+    @extend_schema(
+        request=None, responses={200: RunDetailSerializer, 409: ErrorsSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Cancel the run (runner role): running attempts are told, waiting steps stop, child
+        runs are cancelled. 409 if it has already ended."""
+        run = get_run(request, pk, Role.RUNNER)
+        if not transitions.do_cancel_run(
+            run.pk, actor=request.user, reason="cancelled by an operator"
+        ):
+            raise conflict(f"the run has already ended ({run.status})", "run_ended")
+        return Response(RunDetailSerializer(Run.objects.get(pk=run.pk)).data)
+
+
+def _operate(request: Request, pk: str, node: str, action: Any) -> Response:
+    run = get_run(request, pk, Role.RUNNER)
+    try:
+        step = action(run)
+    except LookupError:
+        raise NotFound(f"the run has no step {node!r}") from None
+    except transitions.Conflict as exc:
+        raise conflict(str(exc), "step_state", node=node) from exc
+    return Response(StepSerializer(StepRun.objects.get(pk=step.pk)).data)
+
+
+class RetryStepView(APIView):
+    @extend_schema(
+        request=RetrySerializer, responses={200: StepSerializer, 409: ErrorsSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: str, node: str) -> Response:
+        """Run a failed step again, optionally with an edited input (its rendered config);
+        the run reopens if it had failed. 409 unless the step failed."""
+        body = RetrySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        edited = body.validated_data.get("input")
+
+        def retry(run: Run) -> StepRun:
+            if edited is not None:
+                check_edited_input(run, node, edited)
+            return transitions.do_retry_step(
+                run.pk, node, actor=request.user, input=edited, reason=body.validated_data["reason"]
+            )
+
+        return _operate(request, pk, node, retry)
+
+
+def check_edited_input(run: Run, node: str, edited: dict[str, Any]) -> None:
+    """An edited input must still be a valid config of the step's type."""
+    step = StepRun.objects.filter(run=run, node_id=node).first()
+    if step is None:
+        raise LookupError(node)
+    schema = catalog.get(step.type).config_schema
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(edited))
+    if errors:
+        raise bad_request(
+            [
+                {
+                    "node": node,
+                    "field": ".".join(["input", *map(str, e.absolute_path)]),
+                    "code": str(e.validator),
+                    "message": e.message,
+                }
+                for e in errors
+            ]
+        )
+
+
+class SkipStepView(APIView):
+    @extend_schema(
+        request=SkipSerializer, responses={200: StepSerializer, 409: ErrorsSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: str, node: str) -> Response:
+        """Skip a failed or waiting step: its outgoing edges are dead and the run goes on."""
+        body = SkipSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"]
+        return _operate(
+            request,
+            pk,
+            node,
+            lambda run: transitions.do_skip_step(run.pk, node, actor=request.user, reason=reason),
+        )

@@ -1,0 +1,481 @@
+"""What a run does, driven in the test's process (tests/engine_kit.drive): data passing,
+branches, joins, error edges, retries and timers, delays, failure, output, limits.
+
+The same behaviours run through real django-q2 workers in test_engine_workers.py.
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from engine import recovery, transitions
+from engine.models import Run, RunEvent, StepRun
+from tests.engine_kit import (
+    build,
+    drive,
+    event_types,
+    execute,
+    fn,
+    noop,
+    start,
+    statuses,
+    steps,
+    workflow,
+)
+
+
+def finished(run: Run) -> Run:
+    run.refresh_from_db()
+    return run
+
+
+# --- Data passing and output --------------------------------------------------------------------
+
+
+def test_each_step_reads_the_outputs_before_it_and_the_run_outputs_its_template(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "add": fn("add", a="{{ input.x }}", b=2),
+            "shape": ("data.transform", {"value": {"sum": "{{ steps.add.output }}", "n": "x"}}),
+        },
+        ["start>add", "add>shape"],
+        output={"total": "{{ steps.shape.output.sum }}", "text": "got {{ steps.add.output }}"},
+    )
+    run = start(workflow(alice, graph), {"x": 40})
+
+    drive()
+
+    run = finished(run)
+    assert run.status == "succeeded"
+    assert run.output == {"total": 42, "text": "got 42"}
+    by_node = steps(run)
+    assert by_node["start"].output == {"x": 40}
+    assert by_node["add"].input == {"function": "examples.add", "args": {"a": 40, "b": 2}}
+    assert by_node["add"].output == 42
+    assert by_node["shape"].output == {"sum": 42, "n": "x"}
+    assert run.started_at and run.finished_at
+
+
+def test_every_status_change_is_one_event_in_order(alice):
+    graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
+    run = start(workflow(alice, graph))
+
+    drive()
+
+    assert event_types(run) == [
+        "run.created",
+        "run.running",
+        "step.queued:start",
+        "step.started:start",
+        "step.succeeded:start",
+        "step.queued:a",
+        "step.started:a",
+        "step.succeeded:a",
+        "run.succeeded",
+    ]
+    transitions_seen = [(e.old_status, e.new_status) for e in run.events.filter(node_id="a")]
+    assert transitions_seen == [
+        ("pending", "queued"),
+        ("queued", "running"),
+        ("running", "succeeded"),
+    ]
+
+
+def test_a_missing_name_fails_the_step_naming_node_and_expression(alice):
+    graph = build(
+        {"start": ("trigger.manual",), "shape": ("data.transform", {"value": "{{ input.nope }}"})},
+        ["start>shape"],
+    )
+    run = start(workflow(alice, graph), {})
+
+    drive()
+
+    run = finished(run)
+    error = steps(run)["shape"].error
+    assert run.status == "failed"
+    assert error["code"] == "expression_error"
+    assert "shape" in error["message"] and "input.nope" in error["message"]
+    assert run.error["node"] == "shape"
+
+
+def test_an_output_over_the_limit_fails_the_step_clearly(alice, settings):
+    settings.FLOWDECK_MAX_OUTPUT_BYTES = 1000
+    graph = build({"start": ("trigger.manual",), "big": fn("big_output", size=5000)}, ["start>big"])
+    run = start(workflow(alice, graph))
+
+    drive()
+
+    step = steps(finished(run))["big"]
+    assert step.status == "failed"
+    assert step.error["code"] == "output_too_large"
+    assert step.output is None
+    assert "5002 bytes" in step.error["message"]
+
+
+def test_a_bad_run_output_template_fails_the_run(alice):
+    graph = build(
+        {"start": ("trigger.manual",)}, [], output={"x": "{{ steps.start.output.missing }}"}
+    )
+    run = start(workflow(alice, graph), {})
+
+    drive()
+
+    run = finished(run)
+    assert run.status == "failed"
+    assert run.error["code"] == "output_error"
+
+
+# --- Branches and joins -------------------------------------------------------------------------
+
+
+def branching(alice, condition: str):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "big": ("logic.condition", {"expression": condition}),
+            "yes": noop(),
+            "no": noop(),
+            "after": {**noop(), "join": "one_success"},
+        },
+        ["start>big", "big.true>yes", "big.false>no", "yes>after", "no>after"],
+    )
+    return workflow(alice, graph)
+
+
+@pytest.mark.parametrize(("amount", "taken", "skipped"), [(5000, "yes", "no"), (5, "no", "yes")])
+def test_a_condition_takes_one_branch_and_skips_the_other(alice, amount, taken, skipped):
+    run = start(branching(alice, "input.amount > 1000"), {"amount": amount})
+
+    drive()
+
+    seen = statuses(finished(run))
+    assert seen[taken] == "succeeded"
+    assert seen[skipped] == "skipped"
+    assert seen["after"] == "succeeded"
+    assert finished(run).status == "succeeded"
+
+
+def test_a_switch_takes_the_first_matching_case_else_default(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "route": (
+                "logic.switch",
+                {
+                    "cases": [
+                        {"name": "small", "expression": "input.n < 10"},
+                        {"name": "medium", "expression": "input.n < 100"},
+                    ]
+                },
+            ),
+            "s": noop(),
+            "m": noop(),
+            "d": noop(),
+        },
+        ["start>route", "route.small>s", "route.medium>m", "route.default>d"],
+    )
+    wf = workflow(alice, graph)
+    runs = {n: start(wf, {"n": n}) for n in (5, 50, 500)}
+
+    drive()
+
+    assert {n: statuses(r) for n, r in runs.items()} == {
+        5: {
+            "start": "succeeded",
+            "route": "succeeded",
+            "s": "succeeded",
+            "m": "skipped",
+            "d": "skipped",
+        },
+        50: {
+            "start": "succeeded",
+            "route": "succeeded",
+            "s": "skipped",
+            "m": "succeeded",
+            "d": "skipped",
+        },
+        500: {
+            "start": "succeeded",
+            "route": "succeeded",
+            "s": "skipped",
+            "m": "skipped",
+            "d": "succeeded",
+        },
+    }
+    assert steps(runs[50])["route"].output == {"case": "medium"}
+
+
+def join_graph(join: str, fail_b: bool):
+    return build(
+        {
+            "start": ("trigger.manual",),
+            "a": noop(),
+            "b": fn("flaky", fail_times=5, retryable=False) if fail_b else noop(),
+            "j": {**noop(), "join": join},
+        },
+        ["start>a", "start>b", "a>j", "b>j"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("join", "fail_b", "j_status", "run_status"),
+    [
+        ("all_success", False, "succeeded", "succeeded"),
+        ("all_success", True, "skipped", "failed"),
+        ("one_success", True, "succeeded", "failed"),
+        ("none_failed", False, "succeeded", "succeeded"),
+        ("none_failed", True, "skipped", "failed"),
+        ("all_done", True, "succeeded", "failed"),
+    ],
+)
+def test_each_join_fires_or_skips_as_the_contract_says(alice, join, fail_b, j_status, run_status):
+    run = start(workflow(alice, join_graph(join, fail_b)))
+
+    drive()
+
+    run = finished(run)
+    assert statuses(run)["j"] == j_status
+    assert run.status == run_status
+
+
+def test_an_error_edge_handles_the_failure_and_the_run_succeeds(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "charge": fn("flaky", fail_times=9, retryable=False),
+            "next": noop(),
+            "apologise": (
+                "data.transform",
+                {"value": "{{ steps.charge.error.message }}"},
+            ),
+        },
+        ["start>charge", "charge>next", "charge.error>apologise"],
+    )
+    run = start(workflow(alice, graph))
+
+    drive()
+
+    run = finished(run)
+    seen = statuses(run)
+    assert seen == {
+        "start": "succeeded",
+        "charge": "failed",
+        "next": "skipped",
+        "apologise": "succeeded",
+    }
+    assert run.status == "succeeded"
+    assert steps(run)["apologise"].output == "attempt 1 failed on purpose"
+
+
+def test_flow_fail_ends_the_run_at_once_with_its_message(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "check": ("logic.condition", {"expression": "input.ok"}),
+            "stop": ("flow.fail", {"message": "declined: {{ input.why }}", "code": "DECLINED"}),
+            "slow": {**fn("sleep", seconds=0), "join": "all_done"},
+            "go": noop(),
+        },
+        ["start>check", "check.false>stop", "check.true>go", "start>slow"],
+    )
+    run = start(workflow(alice, graph), {"ok": False, "why": "no budget"})
+
+    drive()
+
+    run = finished(run)
+    assert run.status == "failed"
+    assert run.error == {"message": "declined: no budget", "code": "DECLINED", "node": "stop"}
+    assert steps(run)["stop"].attempt == 1
+
+
+# --- Retries, timers, delays --------------------------------------------------------------------
+
+
+def test_retries_wait_as_durable_timers_with_exponential_backoff(alice):
+    retry = {"max_attempts": 3, "backoff_s": 10, "backoff_factor": 3, "jitter": False}
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "flaky": {
+                **fn("flaky", fail_times=2),
+                "retry": retry,
+            },
+        },
+        ["start>flaky"],
+    )
+    t0 = timezone.now()
+    with time_machine.travel(t0, tick=False) as clock:
+        run = start(workflow(alice, graph))
+        drive(timezone.now())
+        step = steps(run)["flaky"]
+        assert step.status == "retrying"
+        assert step.wake_at == t0 + timedelta(seconds=10)
+        assert finished(run).status == "waiting"  # nothing runs while the timer waits
+
+        clock.shift(9)
+        assert recovery.fire_due_timers(timezone.now()) == 0
+        clock.shift(1)
+        drive(timezone.now())
+        step = steps(run)["flaky"]
+        assert (step.status, step.attempt) == ("retrying", 2)
+        assert step.wake_at == t0 + timedelta(seconds=10 + 30)
+
+        clock.shift(30)
+        drive(timezone.now())
+
+    step = steps(run)["flaky"]
+    assert (step.status, step.attempt, step.output) == ("succeeded", 3, {"attempt": 3})
+    assert finished(run).status == "succeeded"
+    kinds = [e for e in event_types(run) if e.endswith(":flaky")]
+    assert kinds.count("step.retrying:flaky") == 2
+    assert kinds.count("step.started:flaky") == 3
+
+
+def test_a_permanent_error_is_not_retried(alice):
+    retry = {"max_attempts": 5, "backoff_s": 0}
+    node = fn("flaky", fail_times=3, retryable=False)
+    graph = build({"start": ("trigger.manual",), "x": {**node, "retry": retry}}, ["start>x"])
+    run = start(workflow(alice, graph))
+
+    drive()
+
+    step = steps(run)["x"]
+    assert (step.status, step.attempt) == ("failed", 1)
+    assert step.error["retryable"] is False
+
+
+def test_full_jitter_stays_between_zero_and_the_capped_backoff():
+    import random
+
+    policy = {"backoff_s": 2, "backoff_factor": 10, "max_backoff_s": 60, "jitter": True}
+    rng = random.Random(7)
+    delays = [
+        transitions.retry_delay(policy, attempt, rng) for attempt in (1, 2, 3) for _ in range(200)
+    ]
+    assert all(0 <= d <= 2 for d in delays[:200])
+    assert all(0 <= d <= 20 for d in delays[200:400])
+    assert all(0 <= d <= 60 for d in delays[400:])  # 200 capped at 60
+    assert max(delays[400:]) > 30  # spread over the range, not stuck at the bottom
+    assert transitions.retry_delay({**policy, "jitter": False}, 3) == 60
+
+
+def test_a_delay_parks_the_step_without_a_worker_until_its_timer(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "wait": ("flow.delay", {"seconds": "{{ input.s }}"}),
+            "after": noop(),
+        },
+        ["start>wait", "wait>after"],
+    )
+    t0 = timezone.now()
+    with time_machine.travel(t0, tick=False) as clock:
+        run = start(workflow(alice, graph), {"s": 3600})
+        drive(timezone.now())
+        assert statuses(run)["wait"] == "waiting"
+        assert finished(run).status == "waiting"
+
+        clock.shift(3599)
+        drive(timezone.now())
+        assert statuses(run)["wait"] == "waiting"
+
+        clock.shift(1)
+        drive(timezone.now())
+
+    assert statuses(run) == {"start": "succeeded", "wait": "succeeded", "after": "succeeded"}
+    assert finished(run).status == "succeeded"
+
+
+def test_a_delay_until_a_past_time_continues_at_once(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "wait": ("flow.delay", {"until": "2001-01-01T00:00:00+00:00"}),
+        },
+        ["start>wait"],
+    )
+    run = start(workflow(alice, graph))
+
+    drive(timezone.now())
+
+    assert finished(run).status == "succeeded"
+
+
+# --- Fencing, races, timeouts -------------------------------------------------------------------
+
+
+def test_a_late_result_of_a_finished_attempt_is_refused(alice):
+    graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
+    run = start(workflow(alice, graph))
+    drive()
+    step = steps(run)["a"]
+    assert step.status == "succeeded"
+
+    accepted = transitions.do_complete_attempt(
+        step.pk, step.attempt, transitions.StepResult(output="late")
+    )
+
+    assert accepted is False
+    assert steps(run)["a"].output is None
+    assert RunEvent.objects.filter(run=run, node_id="a", type="step.succeeded").count() == 1
+
+
+def test_an_attempt_past_its_timeout_fails_as_timeout_and_retries(alice):
+    node = {**fn("sleep", seconds=0)}
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "slow": {**node, "timeout_s": 5, "retry": {"max_attempts": 2, "backoff_s": 0}},
+        },
+        ["start>slow"],
+    )
+    run = start(workflow(alice, graph))
+    execute(run, "start")
+    slow = steps(run)["slow"]
+    # A worker claims it and then goes silent (stuck, or dead).
+    transitions.do_claim_attempt(slow.pk, slow.attempt, "host:1:1")
+
+    assert recovery.fail_expired_attempts(timezone.now()) == 0
+    swept = recovery.fail_expired_attempts(timezone.now() + timedelta(seconds=6))
+
+    assert swept == 1
+    slow = steps(run)["slow"]
+    assert (slow.status, slow.error["code"]) == ("retrying", "timeout")
+    # The stuck worker's late result is refused by attempt number.
+    assert not transitions.do_complete_attempt(slow.pk, 1, transitions.StepResult(output=1))
+
+
+def test_a_lost_lease_fails_the_attempt_as_lost(alice, settings):
+    settings.FLOWDECK_LEASE_S = 10
+    run = start(workflow(alice, build({"start": ("trigger.manual",)}, [])))
+    step = StepRun.objects.get(run=run, node_id="start")
+    transitions.do_claim_attempt(step.pk, 1, "dead-host:1:1")  # and the worker dies
+
+    assert recovery.fail_expired_attempts(timezone.now() + timedelta(seconds=9)) == 0
+    assert recovery.fail_expired_attempts(timezone.now() + timedelta(seconds=11)) == 1
+
+    step.refresh_from_db()
+    assert step.status == "failed"
+    assert step.error["code"] == "lost"
+    assert "dead-host:1:1" in step.error["message"]
+    assert finished(run).status == "failed"
+
+
+def test_a_queued_step_whose_task_was_lost_is_enqueued_again(alice, settings, monkeypatch):
+    settings.FLOWDECK_REQUEUE_AFTER_S = 20
+    sent = []
+    monkeypatch.setattr(
+        transitions, "enqueue_attempt", lambda pk, attempt: sent.append((pk, attempt))
+    )
+    run = start(workflow(alice, build({"start": ("trigger.manual",)}, [])))
+    step = StepRun.objects.get(run=run)
+
+    assert recovery.requeue_stale(timezone.now()) == 0
+    later = timezone.now() + timedelta(seconds=21)
+    assert recovery.requeue_stale(later) == 1
+    assert recovery.requeue_stale(later) == 0  # once per period, however many sweepers
+
+    assert sent == [(step.pk, 1)]

@@ -1,0 +1,361 @@
+"""The runs API (CONTRACT §5) through DRF's client; runs are driven in-process."""
+
+import pytest
+
+from designer.models import Role, WorkflowGrant
+from engine.models import Run, RunEvent
+from tests.engine_kit import build, drive, fn, noop, statuses, steps, workflow
+
+INPUT_SCHEMA = {
+    "type": "object",
+    "required": ["amount"],
+    "properties": {"amount": {"type": "number", "minimum": 0}},
+}
+
+
+@pytest.fixture
+def wf(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "charge": fn("flaky", fail_times=1, retryable=False),
+            "after": noop(),
+        },
+        ["start>charge", "charge>after"],
+        input_schema=INPUT_SCHEMA,
+    )
+    return workflow(alice, graph, name="charge")
+
+
+def grant(wf, user, role: Role):
+    WorkflowGrant.objects.create(workflow=wf, user=user, role=role)
+
+
+def start_url(wf):
+    return f"/api/workflows/{wf.pk}/runs/"
+
+
+# --- The permission matrix ----------------------------------------------------------------------
+
+
+def test_every_runs_endpoint_needs_login(api, wf):
+    run_urls = ["/api/runs/", start_url(wf), "/api/runs/1/", "/api/runs/1/events/"]
+    for url in run_urls:
+        assert api.get(url).status_code == 401, url
+    for url in [
+        start_url(wf),
+        "/api/runs/1/cancel/",
+        "/api/runs/1/steps/x/retry/",
+        "/api/runs/1/steps/x/skip/",
+    ]:
+        assert api.post(url, {}, format="json").status_code == 401, url
+
+
+def test_someone_without_a_role_sees_no_run_at_all(api, alice, charlie, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 5}}, format="json").data["id"]
+    api.force_authenticate(charlie)
+
+    assert api.post(start_url(wf), {"input": {"amount": 5}}, format="json").status_code == 404
+    assert api.get(f"/api/runs/{run_id}/").status_code == 404
+    assert api.get(f"/api/runs/{run_id}/events/").status_code == 404
+    assert api.post(f"/api/runs/{run_id}/cancel/").status_code == 404
+    assert api.get("/api/runs/").data["results"] == []
+
+
+def test_a_viewer_reads_runs_but_may_not_start_or_operate_them(api, alice, bob, wf):
+    grant(wf, bob, Role.VIEWER)
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 5}}, format="json").data["id"]
+    api.force_authenticate(bob)
+
+    assert api.get(f"/api/runs/{run_id}/").status_code == 200
+    assert api.post(start_url(wf), {"input": {"amount": 5}}, format="json").status_code == 403
+    assert api.post(f"/api/runs/{run_id}/cancel/").status_code == 403
+    assert api.post(f"/api/runs/{run_id}/steps/charge/retry/", {}, format="json").status_code == 403
+
+
+def test_a_runner_starts_and_cancels_runs(api, bob, wf):
+    grant(wf, bob, Role.RUNNER)
+    api.force_authenticate(bob)
+
+    response = api.post(start_url(wf), {"input": {"amount": 5}}, format="json")
+    cancelled = api.post(f"/api/runs/{response.data['id']}/cancel/")
+
+    assert response.status_code == 201
+    assert response.data["actor"] == "bob"
+    assert cancelled.status_code == 200
+    assert cancelled.data["status"] == "cancelled"
+
+
+# --- Starting -----------------------------------------------------------------------------------
+
+
+def test_a_run_starts_with_its_steps_and_the_pinned_version(api, alice, wf):
+    api.force_authenticate(alice)
+
+    response = api.post(start_url(wf), {"input": {"amount": 12.5}}, format="json")
+
+    assert response.status_code == 201
+    body = response.data
+    assert (body["status"], body["version"], body["workflow"], body["trigger"]) == (
+        "running",
+        1,
+        wf.pk,
+        "manual",
+    )
+    assert body["input"] == {"amount": 12.5}
+    assert {s["node"]: s["status"] for s in body["steps"]} == {
+        "start": "queued",
+        "charge": "pending",
+        "after": "pending",
+    }
+
+
+def test_input_that_breaks_the_input_schema_is_a_400_naming_the_field(api, alice, wf):
+    api.force_authenticate(alice)
+
+    response = api.post(start_url(wf), {"input": {"amount": -3}}, format="json")
+    missing = api.post(start_url(wf), {"input": {}}, format="json")
+    not_object = api.post(start_url(wf), {"input": [1]}, format="json")
+
+    assert response.status_code == 400
+    assert response.data["errors"][0]["field"] == "input.amount"
+    assert response.data["errors"][0]["code"] == "minimum"
+    assert missing.status_code == 400 and "amount" in missing.data["errors"][0]["message"]
+    assert not_object.status_code == 400
+    assert Run.objects.count() == 0
+
+
+def test_an_idempotency_key_returns_the_first_run(api, alice, wf):
+    api.force_authenticate(alice)
+    body = {"input": {"amount": 1}, "idempotency_key": "order-17"}
+
+    first = api.post(start_url(wf), body, format="json")
+    second = api.post(start_url(wf), body, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.data["id"] == second.data["id"]
+    assert Run.objects.count() == 1
+
+
+def test_an_unknown_version_or_an_archived_workflow_refuses_to_start(api, alice, wf):
+    api.force_authenticate(alice)
+
+    unknown = api.post(start_url(wf), {"input": {"amount": 1}, "version": 9}, format="json")
+    wf.archived = True
+    wf.save()
+    archived = api.post(start_url(wf), {"input": {"amount": 1}}, format="json")
+
+    assert unknown.status_code == 400 and unknown.data["errors"][0]["field"] == "version"
+    assert archived.status_code == 409
+
+
+def test_runs_beyond_the_concurrency_limit_wait_queued_and_start_in_order(api, alice, wf):
+    api.force_authenticate(alice)
+    assert (
+        api.patch(f"/api/workflows/{wf.pk}/", {"max_concurrent_runs": 1}, format="json").status_code
+        == 200
+    )
+
+    ids = [
+        api.post(start_url(wf), {"input": {"amount": i}}, format="json").data["id"]
+        for i in range(3)
+    ]
+
+    assert [Run.objects.get(pk=i).status for i in ids] == ["running", "queued", "queued"]
+    api.post(f"/api/runs/{ids[0]}/cancel/")
+    assert [Run.objects.get(pk=i).status for i in ids] == ["cancelled", "running", "queued"]
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+def test_the_list_filters_by_workflow_status_and_since_and_pages_by_cursor(api, alice, wf):
+    api.force_authenticate(alice)
+    other = workflow(alice, build({"start": ("trigger.manual",)}, []), name="other")
+    for i in range(3):
+        api.post(start_url(wf), {"input": {"amount": i}}, format="json")
+    api.post(start_url(other), {}, format="json")
+    drive()
+
+    everything = api.get("/api/runs/", {"page_size": 2})
+    page_two = api.get(everything.data["next"])
+    failed = api.get("/api/runs/", {"status": "failed", "workflow": wf.pk})
+    none_since = api.get("/api/runs/", {"since": "2999-01-01T00:00:00Z"})
+    bad = api.get("/api/runs/", {"status": "exploded"})
+
+    assert len(everything.data["results"]) == 2
+    assert everything.data["results"][0]["workflow_name"] == "other"  # newest first
+    assert len(page_two.data["results"]) == 2
+    assert page_two.data["next"] is None
+    assert len(failed.data["results"]) == 3
+    assert none_since.data["results"] == []
+    assert bad.status_code == 400 and bad.data["errors"][0]["field"] == "status"
+
+
+def test_events_page_after_a_cursor(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+
+    page = api.get(f"/api/runs/{run_id}/events/").data
+    after_third = api.get(f"/api/runs/{run_id}/events/", {"after": page["events"][2]["id"]}).data
+
+    assert page["events"][0]["type"] == "run.created"
+    assert page["next_after"] is None
+    assert after_third["events"] == page["events"][3:]
+
+
+def test_a_run_shows_each_steps_attempt_input_output_and_error(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+
+    body = api.get(f"/api/runs/{run_id}/").data
+
+    charge = next(s for s in body["steps"] if s["node"] == "charge")
+    assert body["status"] == "failed"
+    assert body["error"]["node"] == "charge"
+    assert (charge["status"], charge["attempt"]) == ("failed", 1)
+    assert charge["error"]["message"] == "attempt 1 failed on purpose"
+    assert charge["input"]["function"] == "examples.flaky"
+
+
+# --- Operators ----------------------------------------------------------------------------------
+
+
+def test_retrying_a_failed_step_reopens_the_run_and_it_finishes(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+    run = Run.objects.get(pk=run_id)
+    assert statuses(run) == {"start": "succeeded", "charge": "failed", "after": "skipped"}
+
+    response = api.post(
+        f"/api/runs/{run_id}/steps/charge/retry/", {"reason": "card fixed"}, format="json"
+    )
+    drive()
+
+    assert response.status_code == 200
+    assert (response.data["status"], response.data["attempt"]) == ("queued", 2)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert statuses(run) == {"start": "succeeded", "charge": "succeeded", "after": "succeeded"}
+    retried = RunEvent.objects.get(run=run, type="step.retried")
+    assert (retried.actor.username, retried.data["reason"]) == ("alice", "card fixed")
+
+
+def test_a_retry_with_an_edited_input_runs_it_and_logs_the_edit(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+    edited = {"function": "examples.add", "args": {"a": 1, "b": 2}}
+
+    response = api.post(
+        f"/api/runs/{run_id}/steps/charge/retry/",
+        {"input": edited, "reason": "use add"},
+        format="json",
+    )
+    drive()
+
+    assert response.status_code == 200
+    run = Run.objects.get(pk=run_id)
+    assert steps(run)["charge"].output == 3
+    assert steps(run)["charge"].input == edited
+    assert RunEvent.objects.get(run=run, type="step.retried").data["edited_input"] == edited
+
+
+def test_an_edited_input_that_is_not_a_valid_config_is_a_400(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+
+    response = api.post(
+        f"/api/runs/{run_id}/steps/charge/retry/", {"input": {"nope": 1}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.data["errors"][0]["node"] == "charge"
+
+
+def test_retrying_a_succeeded_step_is_a_409_and_an_unknown_step_a_404(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+
+    succeeded = api.post(f"/api/runs/{run_id}/steps/start/retry/", {}, format="json")
+    unknown = api.post(f"/api/runs/{run_id}/steps/ghost/retry/", {}, format="json")
+
+    assert succeeded.status_code == 409
+    assert succeeded.data["errors"][0]["node"] == "start"
+    assert unknown.status_code == 404
+
+
+def test_skipping_a_failed_step_lets_the_run_finish(api, alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "charge": fn("flaky", fail_times=1, retryable=False),
+            "after": {**noop(), "join": "all_done"},
+        },
+        ["start>charge", "charge>after"],
+    )
+    wf = workflow(alice, graph)
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {}, format="json").data["id"]
+    drive()
+    assert Run.objects.get(pk=run_id).status == "failed"
+
+    response = api.post(
+        f"/api/runs/{run_id}/steps/charge/skip/", {"reason": "paid by hand"}, format="json"
+    )
+    drive()
+
+    assert response.status_code == 200 and response.data["status"] == "skipped"
+    run = Run.objects.get(pk=run_id)
+    assert run.status == "succeeded"
+    assert statuses(run)["after"] == "succeeded"
+
+
+def test_cancelling_an_ended_run_is_a_409(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+    drive()
+
+    assert api.post(f"/api/runs/{run_id}/cancel/").status_code == 409
+
+
+def test_cancel_stops_a_waiting_delay_and_its_child_runs(api, alice):
+    child = build(
+        {"start": ("trigger.manual",), "wait": ("flow.delay", {"seconds": 3600})}, ["start>wait"]
+    )
+    workflow(alice, child, name="slow child")
+    parent = build(
+        {
+            "start": ("trigger.manual",),
+            "call": {"type": "flow.subworkflow", "config": {"workflow": {"name": "slow child"}}},
+            "wait": ("flow.delay", {"seconds": 3600}),
+        },
+        ["start>call", "start>wait"],
+    )
+    wf = workflow(alice, parent, name="parent")
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {}, format="json").data["id"]
+    drive()
+    assert Run.objects.get(pk=run_id).status == "waiting"
+
+    response = api.post(f"/api/runs/{run_id}/cancel/")
+    from engine.tasks import cancel_children
+
+    cancel_children(run_id)  # what the on-commit task does
+
+    assert response.status_code == 200
+    assert {s["node"]: s["status"] for s in response.data["steps"]} == {
+        "start": "succeeded",
+        "call": "cancelled",
+        "wait": "cancelled",
+    }
+    child_run = Run.objects.get(parent_run_id=run_id)
+    assert child_run.status == "cancelled"
+    assert statuses(child_run)["wait"] == "cancelled"
