@@ -6,15 +6,28 @@ environment, so "it validated" and "it runs" mean the same language.
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from jinja2 import StrictUndefined, meta, nodes
 from jinja2.exceptions import TemplateError
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+
+class _Environment(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, where ``x.name`` on a JSON object means its key ``name``
+    when it has one: Jinja looks up attributes first, so ``input.items`` would otherwise be
+    the dict method, not the run's ``items`` field."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 # Immutable: an expression cannot mutate lists or dicts it was given (append, update, ...).
 # StrictUndefined: a missing name is an error, never an empty string.
-ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+ENV = _Environment(undefined=StrictUndefined, autoescape=False)
 
 ROOT_NAMES = frozenset({"input", "steps", "run"})
 ITEM_NAMES = frozenset({"item", "index"})

@@ -27,53 +27,71 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}"
 def run_attempt(step_id: int, attempt: int) -> None:
     """Claim and execute one attempt; then, for a while, the next step it made ready, in this
     same worker (a durable ``queued`` row either way, so a crash loses nothing)."""
+    run_attempts([(step_id, attempt)])
+
+
+def run_attempts(pairs: list[tuple[int, int]]) -> None:
+    """Execute attempts one after the other (a batch of quick steps shares one task), each
+    followed by what it made ready, within the inline budget; the rest goes back to the queue."""
     budget_end = time.monotonic() + settings.FLOWDECK_INLINE_BUDGET_S
-    keep: transitions.Keep = [(step_id, attempt)]
-    while keep:
-        current = keep.pop()
-        if time.monotonic() > budget_end and current != (step_id, attempt):
+    pending = [tuple(p) for p in reversed(pairs)]
+    keep: transitions.Keep = []
+    first = True
+    while pending or keep:
+        current = keep.pop() if keep else pending.pop()
+        if not first and time.monotonic() > budget_end:
             # Out of budget: hand the rest to the queue so this worker serves others too.
-            transitions.enqueue_attempt(*current)
+            for pk, attempt in [current, *keep, *reversed(pending)]:
+                transitions.enqueue_attempt(pk, attempt)
             return
+        first = False
         execute_attempt(*current, keep=keep)
 
 
 def execute_attempt(step_id: int, attempt: int, keep: transitions.Keep | None = None) -> bool:
-    """One attempt, start to end. False if another worker had it, or it was stale."""
+    """One attempt, start to end. False if another worker had it, or it was stale.
+
+    A quick step (not ``blocking``: templates, conditions, flow control) is claimed, executed
+    and recorded in one transaction. A blocking one (user code, I/O) is claimed with a lease,
+    runs outside any transaction, and its result is recorded after.
+    """
     owner = f"{OWNER}:{threading.get_ident()}"
-    step = transitions.do_claim_attempt(step_id, attempt, owner)
+    step = transitions.find_queued(step_id, attempt)
     if step is None:
         return False
-    run = step.run
-    try:
-        ctx, step_type, config = _context(run, step)
-    except (ExpressionError, StepError) as exc:
-        error = exc.as_dict() if isinstance(exc, StepError) else _expression_error(step, exc)
-        transitions.do_fail_attempt(step_id, attempt, error, keep=keep)
-        return True
-    try:
-        if step_type.blocking:
-            outcome = _run_watched(step, step_type, ctx, owner)
-        else:
-            outcome = step_type.run(ctx)
-    except StepError as exc:
-        transitions.do_fail_attempt(step_id, attempt, exc.as_dict(), input=config, keep=keep)
-        return True
-    except ExpressionError as exc:
-        error = _expression_error(step, exc)
-        transitions.do_fail_attempt(step_id, attempt, error, input=config, keep=keep)
-        return True
-    except _Abandoned as exc:
-        if exc.error is not None:
-            transitions.do_fail_attempt(step_id, attempt, exc.error, input=config, keep=keep)
-        return True
-    except Exception as exc:  # a bug in a step type or a user function: retryable by policy
-        log.exception("step %s attempt %s raised", step, attempt)
-        error = {"message": f"{type(exc).__name__}: {exc}", "code": "exception", "retryable": True}
-        transitions.do_fail_attempt(step_id, attempt, error, input=config, keep=keep)
-        return True
-    transitions.do_complete_attempt(step_id, attempt, outcome, input=config, keep=keep)
+    step_type = transitions.step_type_of(step.type)
+    if not step_type.blocking:
+        return transitions.do_execute_quick(
+            step, owner, lambda: outcome_of(step, step_type, owner), keep=keep
+        )
+    if not transitions.do_claim(step, owner):
+        return False
+    transitions.do_record(step, outcome_of(step, step_type, owner), keep=keep)
     return True
+
+
+def outcome_of(step: StepRun, step_type: Any, owner: str) -> transitions.Outcome:
+    """Execute the step type for ``step``; every way it can end becomes an Outcome."""
+    config = None
+    try:
+        ctx, config = _context(step.run, step, step_type)
+        if step_type.blocking:
+            result = _run_watched(step, step_type, ctx, owner)
+        else:
+            result = step_type.run(ctx)
+        if not isinstance(result, StepResult | Wait):
+            raise TypeError(f"{step.type}.run returned {type(result).__name__}")
+        return transitions.Outcome(result=result, input=config)
+    except StepError as exc:
+        return transitions.Outcome(error=exc.as_dict(), input=config)
+    except ExpressionError as exc:
+        return transitions.Outcome(error=_expression_error(step, exc), input=config)
+    except _Abandoned as exc:
+        return transitions.Outcome(error=exc.error, input=config, abandoned=exc.error is None)
+    except Exception as exc:  # a bug in a step type or a user function: retryable by policy
+        log.exception("step %s attempt %s raised", step, step.attempt)
+        error = {"message": f"{type(exc).__name__}: {exc}", "code": "exception", "retryable": True}
+        return transitions.Outcome(error=error, input=config)
 
 
 def _expression_error(step: StepRun, exc: ExpressionError) -> dict[str, Any]:
@@ -85,10 +103,9 @@ def _expression_error(step: StepRun, exc: ExpressionError) -> dict[str, Any]:
     }
 
 
-def _context(run: Run, step: StepRun) -> tuple[StepContext, Any, Any]:
+def _context(run: Run, step: StepRun, step_type: Any) -> tuple[StepContext, Any]:
     version = transitions.load_version(run.version_id)
     node = version.nodes[step.node_id]
-    step_type = transitions.step_type_of(step.type)
     if not step_type.runnable:
         raise StepError(
             f"the step type {step.type} cannot run yet", retryable=False, code="not_runnable"
@@ -112,7 +129,7 @@ def _context(run: Run, step: StepRun) -> tuple[StepContext, Any, Any]:
         scope=scope,
         workflow_owner_id=run.workflow.owner_id,
     )
-    return ctx, step_type, config
+    return ctx, config
 
 
 class _Abandoned(Exception):
@@ -162,10 +179,7 @@ def _run_watched(step: StepRun, step_type: Any, ctx: StepContext, owner: str) ->
             raise _Abandoned(None)
     if "error" in box:
         raise box["error"]
-    result = box["result"]
-    if not isinstance(result, StepResult | Wait):
-        raise TypeError(f"{step.type}.run returned {type(result).__name__}, not a StepResult")
-    return result
+    return box["result"]
 
 
 def cancel_children(run_id: int, node_id: str | None = None) -> int:

@@ -15,7 +15,7 @@ cancellation after commit, and the sweeper repeats it if that task is lost.
 import json
 import logging
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,7 +24,7 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from designer.models import Workflow, WorkflowVersion
 from engine import events
 from engine.expressions import ExpressionError, render
 from engine.models import Run, StepRun, Trigger
-from engine.planner import PlanGraph, StepState, plan
+from engine.planner import Plan, PlanGraph, StepState, plan
 from engine.states import (
     RUN_TERMINAL,
     STEP_ACTIVE,
@@ -106,6 +106,23 @@ def enqueue_attempt(step_id: int, attempt: int) -> None:
 
     # save=False: the engine's own rows are the record; django-q2 keeps only failures.
     async_task("engine.tasks.run_attempt", step_id, attempt, save=False)
+
+
+QUICK_BATCH = 25
+
+
+def enqueue_batch(items: list[tuple[int, int, str]]) -> None:
+    """Enqueue steps a plan started together: quick steps (no I/O) share tasks, up to
+    QUICK_BATCH per task, which saves the broker's per-task cost on wide fan-outs; each
+    blocking step gets its own task, so none waits behind another's I/O."""
+    from django_q.tasks import async_task
+
+    quick = [(pk, attempt) for pk, attempt, type_ in items if not step_type_of(type_).blocking]
+    for pk, attempt, type_ in items:
+        if step_type_of(type_).blocking:
+            enqueue_attempt(pk, attempt)
+    for start in range(0, len(quick), QUICK_BATCH):
+        async_task("engine.tasks.run_attempts", quick[start : start + QUICK_BATCH], save=False)
 
 
 def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
@@ -278,7 +295,13 @@ def _move(step: StepRun, new: StepStatus, **fields: Any) -> bool:
     return True
 
 
-def _queue(step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any) -> bool:
+def _queue(
+    step: StepRun,
+    keep: Keep | None,
+    actor: Actor = None,
+    batch: list[tuple[int, int, str]] | None = None,
+    **fields: Any,
+) -> bool:
     old = step.status
     attempt = fields.pop("attempt", step.attempt + 1)
     check_step_move(old, StepStatus.QUEUED)
@@ -294,6 +317,8 @@ def _queue(step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any)
         events.record_step_queued(step, old, actor)
     if keep is not None and not keep:
         keep.append((step.pk, attempt))  # this worker runs it next, without the broker
+    elif batch is not None:
+        batch.append((step.pk, attempt, step.type))
     else:
         enqueue_attempt_on_commit(step.pk, attempt)
     return True
@@ -304,16 +329,36 @@ def _advance(run: Run, actor: Actor = None, keep: Keep | None = None) -> None:
     if run.status in RUN_TERMINAL:
         return
     version = load_version(run.version_id)
+    # Plain tuples from one raw query: a run of 1,000 steps is planned after every step, and
+    # model instances would cost far more than the query itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT node_id, status, handle FROM engine_steprun WHERE run_id = %s",
+            [run.pk],
+        )
+        rows = cursor.fetchall()
+    decision = plan(
+        version.plan_graph, {node: StepState(status, handle) for node, status, handle in rows}
+    )
+    if decision.skip or decision.cancel or decision.start:
+        _apply(run, decision, actor, keep)
+    if decision.finish is not None:
+        _finish_run(run, decision.finish, version, actor)
+        return
+    changed = {n: StepStatus.SKIPPED for n in decision.skip}
+    changed |= {n: StepStatus.CANCELLED for n in decision.cancel}
+    changed |= {n: StepStatus.QUEUED for n in decision.start}
+    _sync_activity(run, [changed.get(node, status) for node, status, _ in rows], actor)
+
+
+def _apply(run: Run, decision: Plan, actor: Actor, keep: Keep | None) -> None:
+    nodes = [*decision.skip, *decision.cancel, *decision.start]
     steps = {
         s.node_id: s
-        for s in StepRun.objects.filter(run=run).only(
-            "id", "run_id", "node_id", "type", "status", "attempt", "handle"
+        for s in StepRun.objects.filter(run=run, node_id__in=nodes).only(
+            "id", "run_id", "node_id", "type", "status", "attempt"
         )
     }
-    decision = plan(
-        version.plan_graph,
-        {node: StepState(StepStatus(s.status), s.handle) for node, s in steps.items()},
-    )
     now = timezone.now()
     for node in decision.skip:
         step = steps[node]
@@ -322,12 +367,15 @@ def _advance(run: Run, actor: Actor = None, keep: Keep | None = None) -> None:
             events.record_step_skipped(step, old)
     for node in decision.cancel:
         _cancel_step(steps[node], actor, now)
+    batch: list[tuple[int, int, str]] = []
     for node in decision.start:
-        _queue(steps[node], keep, attempt=1)
-    if decision.finish is not None:
-        _finish_run(run, decision.finish, steps, version, actor)
-        return
-    _sync_activity(run, steps.values(), actor)
+        _queue(steps[node], keep, batch=batch, attempt=1)
+    if batch:
+        transaction.on_commit(lambda: enqueue_batch(batch))
+
+
+def _statuses(run: Run) -> list[str]:
+    return list(StepRun.objects.filter(run=run).values_list("status", flat=True))
 
 
 def _cancel_step(step: StepRun, actor: Actor, now: datetime) -> None:
@@ -338,9 +386,9 @@ def _cancel_step(step: StepRun, actor: Actor, now: datetime) -> None:
             cancel_children_on_commit(step.run_id, step.node_id)
 
 
-def _sync_activity(run: Run, steps: Iterable[StepRun], actor: Actor) -> None:
+def _sync_activity(run: Run, step_statuses: Iterable[str], actor: Actor) -> None:
     """running while a step is queued or running; waiting when every active step waits."""
-    statuses = {s.status for s in steps}
+    statuses = set(step_statuses)
     busy = bool(statuses & {StepStatus.QUEUED, StepStatus.RUNNING})
     idle = bool(statuses & {StepStatus.WAITING, StepStatus.RETRYING})
     new = None
@@ -361,10 +409,11 @@ def _scope(run: Run, nodes: Iterable[str] | None = None) -> dict[str, Any]:
     """What expressions may name: input, steps.<id>.{output,status,error}, run."""
     rows = StepRun.objects.filter(run=run)
     if nodes is not None:
-        rows = rows.filter(node_id__in=list(nodes))
+        nodes = list(nodes)
+        rows = rows.filter(node_id__in=nodes)
     steps = {
         row["node_id"]: {"output": row["output"], "status": row["status"], "error": row["error"]}
-        for row in rows.values("node_id", "output", "status", "error")
+        for row in (rows.values("node_id", "output", "status", "error") if nodes != [] else [])
     }
     return {
         "input": run.input,
@@ -373,9 +422,7 @@ def _scope(run: Run, nodes: Iterable[str] | None = None) -> dict[str, Any]:
     }
 
 
-def _finish_run(
-    run: Run, status: RunStatus, steps: Mapping[str, StepRun], version: Version, actor: Actor
-) -> None:
+def _finish_run(run: Run, status: RunStatus, version: Version, actor: Actor) -> None:
     output, error = None, None
     if status == RunStatus.SUCCEEDED and version.graph.get("output") is not None:
         try:
@@ -385,7 +432,7 @@ def _finish_run(
             status = RunStatus.FAILED
             error = {"message": f"the run's output: {exc}", "code": "output_error", "node": None}
     if status == RunStatus.FAILED and error is None:
-        error = _run_error(run, steps, version)
+        error = _run_error(run, version)
     old = run.status
     check_run_move(old, status)
     now = timezone.now()
@@ -398,20 +445,20 @@ def _finish_run(
     _after_run_ended(run)
 
 
-def _run_error(run: Run, steps: Mapping[str, StepRun], version: Version) -> dict[str, Any]:
+def _run_error(run: Run, version: Version) -> dict[str, Any]:
     """The failure that ended the run: a flow.fail, else the first unhandled failed step."""
     pg = version.plan_graph
+    errors = dict(
+        StepRun.objects.filter(run=run, status=StepStatus.FAILED).values_list("node_id", "error")
+    )
     failed = [
-        n
-        for n in pg.order
-        if steps[n].status == StepStatus.FAILED
-        and (n in pg.ends_run or n not in pg.handles_failure)
+        n for n in pg.order if n in errors and (n in pg.ends_run or n not in pg.handles_failure)
     ]
     failed.sort(key=lambda n: n not in pg.ends_run)
     if not failed:
         return {"message": "the run failed", "code": "failed", "node": None}
     node = failed[0]
-    step_error = StepRun.objects.values_list("error", flat=True).get(pk=steps[node].pk) or {}
+    step_error = errors[node] or {}
     return {
         "message": step_error.get("message", f"step {node} failed"),
         "code": step_error.get("code", "step_failed"),
@@ -433,13 +480,16 @@ def lease_seconds() -> float:
     return settings.FLOWDECK_LEASE_S
 
 
-@transaction.atomic
-def do_claim_attempt(step_id: int, attempt: int, owner: str) -> StepRun | None:
-    """queued -> running with a lease, for the worker ``owner``; None if it lost the race or the
-    attempt is stale (the step was cancelled, retried or claimed meanwhile)."""
-    step = StepRun.objects.filter(pk=step_id).select_related("run").first()
+def find_queued(step_id: int, attempt: int) -> StepRun | None:
+    """The step if this attempt is queued, read outside any transaction (a stale or duplicate
+    delivery then costs no write lock; SQLite has one)."""
+    step = StepRun.objects.filter(pk=step_id).select_related("run__workflow").first()
     if step is None or step.status != StepStatus.QUEUED or step.attempt != attempt:
         return None
+    return step
+
+
+def _claim(step: StepRun, owner: str) -> bool:
     node = load_version(step.run.version_id).nodes[step.node_id]
     now = timezone.now()
     timeout = node.get("timeout_s")
@@ -452,10 +502,69 @@ def do_claim_attempt(step_id: int, attempt: int, owner: str) -> StepRun | None:
         deadline_at=now + timedelta(seconds=timeout) if timeout else None,
         started_at=now,
     )
-    if not claimed:
-        return None  # another worker claimed the same delivery first
-    events.record_step_started(step, old)
-    return step
+    if claimed:
+        events.record_step_started(step, old)
+    return claimed
+
+
+@transaction.atomic
+def do_claim(step: StepRun, owner: str) -> bool:
+    """queued -> running with a lease for the worker ``owner``; False if another worker
+    claimed this delivery first (0 rows; not an error)."""
+    return _claim(step, owner)
+
+
+def do_claim_attempt(step_id: int, attempt: int, owner: str) -> StepRun | None:
+    """find_queued + do_claim: the claimed step, or None."""
+    step = find_queued(step_id, attempt)
+    return step if step is not None and do_claim(step, owner) else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended: a result (or a wait), or an error; ``input`` is its rendered
+    config. ``abandoned``: the worker stopped waiting because the attempt is no longer its own
+    (cancelled or taken over); nothing is recorded."""
+
+    result: StepResult | Wait | None = None
+    error: dict[str, Any] | None = None
+    input: Any = None
+    abandoned: bool = False
+
+
+def do_record(step: StepRun, outcome: Outcome, *, keep: Keep | None = None) -> bool:
+    """Record a claimed attempt's outcome (its own transaction)."""
+    if outcome.abandoned:
+        return False
+    if outcome.error is not None:
+        return do_fail_attempt(
+            step.pk, step.attempt, outcome.error, input=outcome.input, keep=keep, claimed=step
+        )
+    assert outcome.result is not None
+    return do_complete_attempt(
+        step.pk, step.attempt, outcome.result, input=outcome.input, keep=keep, claimed=step
+    )
+
+
+@transaction.atomic
+def do_execute_quick(
+    step: StepRun, owner: str, execute: Callable[[], Outcome], *, keep: Keep | None = None
+) -> bool:
+    """Claim, execute and record a quick step in one transaction: one write instead of two,
+    and no lease to lose. Only for step types that do no I/O (``blocking`` False)."""
+    run = _lock_run(step.run_id)
+    if not _claim(step, owner):
+        return False
+    step.run = run
+    outcome = execute()
+    if outcome.error is not None:
+        _fail(run, step, outcome.error, input=outcome.input, keep=keep)
+    elif isinstance(outcome.result, Wait):
+        _wait(run, step, outcome.result, outcome.input, keep)
+    else:
+        assert outcome.result is not None
+        _complete(run, step, outcome.result, input=outcome.input, keep=keep)
+    return True
 
 
 def do_heartbeat(step_id: int, attempt: int, owner: str) -> bool:
@@ -486,7 +595,11 @@ def _check_output(output: Any) -> None:
         )
 
 
-def _locked_step(step_id: int) -> tuple[Run, StepRun] | None:
+def _locked_step(step_id: int, claimed: StepRun | None = None) -> tuple[Run, StepRun] | None:
+    """The run (locked) and the step. A worker passes the step it claimed, which saves reading
+    it again: every change below is a compare-and-set on its status and attempt anyway."""
+    if claimed is not None and claimed.pk == step_id:
+        return _lock_run(claimed.run_id), claimed
     run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
     if run_id is None:
         return None
@@ -502,10 +615,11 @@ def do_complete_attempt(
     *,
     input: Any = None,
     keep: Keep | None = None,
+    claimed: StepRun | None = None,
 ) -> bool:
     """Record what a running attempt produced: succeeded (and plan what is next) or waiting.
     False when the attempt is no longer current: its late result is refused (fencing)."""
-    locked = _locked_step(step_id)
+    locked = _locked_step(step_id, claimed)
     if locked is None:
         return False
     run, step = locked
@@ -514,14 +628,20 @@ def do_complete_attempt(
         return False
     if isinstance(outcome, Wait):
         _wait(run, step, outcome, input, keep)
-        return True
+    else:
+        _complete(run, step, outcome, input=input, keep=keep)
+    return True
+
+
+def _complete(
+    run: Run, step: StepRun, result: StepResult, *, input: Any, keep: Keep | None
+) -> None:
     try:
-        _check_output(outcome.output)
+        _check_output(result.output)
     except StepError as exc:
         _fail(run, step, exc.as_dict(), input=input, keep=keep)
-        return True
-    _succeed(run, step, outcome, input=input, keep=keep)
-    return True
+        return
+    _succeed(run, step, result, input=input, keep=keep)
 
 
 def _succeed(
@@ -566,7 +686,7 @@ def _wait(run: Run, step: StepRun, wait: Wait, input: Any, keep: Keep | None) ->
         if result is not None:
             _succeed(run, step, result, keep=keep)
             return
-    _sync_activity(run, StepRun.objects.filter(run=run).only("status"), None)
+    _sync_activity(run, _statuses(run), None)
 
 
 @transaction.atomic
@@ -577,10 +697,11 @@ def do_fail_attempt(
     *,
     input: Any = None,
     keep: Keep | None = None,
+    claimed: StepRun | None = None,
 ) -> bool:
     """A running attempt failed (an error, a timeout, a lost worker): retry it after a backoff
     if the error is retryable and attempts remain, else fail the step and plan what is next."""
-    locked = _locked_step(step_id)
+    locked = _locked_step(step_id, claimed)
     if locked is None:
         return False
     run, step = locked
@@ -604,7 +725,7 @@ def _fail(
         wake_at = timezone.now() + timedelta(seconds=retry_delay(policy, step.attempt))
         if _move(step, StepStatus.RETRYING, wake_at=wake_at, **common):
             events.record_step_retrying(step, old, error)
-            _sync_activity(run, StepRun.objects.filter(run=run).only("status"), None)
+            _sync_activity(run, _statuses(run), None)
         return
     if _move(step, StepStatus.FAILED, finished_at=timezone.now(), wake_at=None, **common):
         events.record_step_failed(step, old, error)
@@ -627,7 +748,7 @@ def do_fire_timer(step_id: int, now: datetime, keep: Keep | None = None) -> bool
         return False  # fired already, or moved meanwhile
     if step.status == StepStatus.RETRYING:
         if _queue(step, keep):
-            _sync_activity(run, StepRun.objects.filter(run=run).only("status"), None)
+            _sync_activity(run, _statuses(run), None)
         return True
     if step.status == StepStatus.WAITING:
         result = step_type_of(step.type).wake(step.state)
@@ -801,7 +922,7 @@ def do_retry_step(
     old = step.status
     _queue(step, None, actor, state=state, error=None, finished_at=None)
     events.record_step_retried(step, old, actor, reason, input)
-    _sync_activity(run, StepRun.objects.filter(run=run).only("status"), actor)
+    _sync_activity(run, _statuses(run), actor)
     return step
 
 

@@ -42,3 +42,15 @@ def _fresh_version_cache():
 
     load_version.cache_clear()
     yield
+
+
+@pytest.fixture(scope="module")
+def workers(django_db_setup, tmp_path_factory):
+    """Real worker processes on the test database for the tests of one module. The tests
+    that use them need ``@pytest.mark.django_db(transaction=True)``: workers see only what
+    was committed."""
+    from tests.workers import Workers
+
+    running = Workers(tmp_path_factory.mktemp("workers") / "worker.log").start()
+    yield running
+    running.stop()

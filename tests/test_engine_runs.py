@@ -479,3 +479,38 @@ def test_a_queued_step_whose_task_was_lost_is_enqueued_again(alice, settings, mo
     assert recovery.requeue_stale(later) == 0  # once per period, however many sweepers
 
     assert sent == [(step.pk, 1)]
+
+
+def test_a_key_named_like_a_dict_method_means_the_key(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "shape": (
+                "data.transform",
+                {"value": {"n": "{{ input.items | length }}", "k": "{{ input.keys }}"}},
+            ),
+        },
+        ["start>shape"],
+    )
+    run = start(workflow(alice, graph), {"items": [1, 2, 3], "keys": "k"})
+
+    drive()
+
+    assert steps(run)["shape"].output == {"n": 3, "k": "k"}
+
+
+def test_a_method_where_a_value_is_expected_is_a_clear_error(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "shape": ("data.transform", {"value": "{{ input.values }}"}),
+        },
+        ["start>shape"],
+    )
+    run = start(workflow(alice, graph), {"x": 1})
+
+    drive()
+
+    error = steps(run)["shape"].error
+    assert error["code"] == "expression_error"
+    assert "not a JSON value" in error["message"]

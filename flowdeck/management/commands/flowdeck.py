@@ -1,7 +1,11 @@
-"""``manage.py flowdeck export|import|load-examples``: workflows as files."""
+"""``manage.py flowdeck export|import|load-examples|run``: workflows as files, and runs from
+the command line."""
 
+import json
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,10 +13,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from designer import services, transfer
 from designer.examples import load_examples
 from designer.models import Workflow
+from engine import transitions
+from engine.models import Run, RunEvent, Trigger
 
 
 class Command(BaseCommand):
-    help = "Export and import workflows as JSON or YAML documents; load the examples."
+    help = (
+        "Export and import workflows as JSON or YAML documents; load the examples; start a run "
+        "and follow it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -28,6 +37,14 @@ class Command(BaseCommand):
         imp.add_argument("--into", type=int, help="save as the next version of this workflow id")
         examples = sub.add_parser("load-examples", help="Create the example workflows.")
         examples.add_argument("--owner", required=True)
+        run = sub.add_parser("run", help="Start a run; with --wait, print its progress and output.")
+        run.add_argument("workflow", help="id or exact name")
+        run.add_argument("--input", default="{}", help="the run's input as JSON (default {})")
+        run.add_argument("--version", type=int, help="default: the newest")
+        run.add_argument("--as", dest="username", help="the user starting it (the run's actor)")
+        run.add_argument("--idempotency-key", help="a second start with this key is the same run")
+        run.add_argument("--wait", action="store_true", help="follow the run until it ends")
+        run.add_argument("--timeout", type=float, help="with --wait: give up after this many s")
 
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, "handle_" + action.replace("-", "_"))(**options)
@@ -96,6 +113,66 @@ class Command(BaseCommand):
         for workflow in created:
             self.stdout.write(f"workflow {workflow.pk}: {workflow.name}")
         self.stdout.write(f"{len(created)} example workflow(s) created")
+
+    def handle_run(
+        self, *, workflow: str, input: str, version, username, idempotency_key, wait, timeout, **_
+    ) -> None:
+        found = self.find(workflow)
+        try:
+            data = json.loads(input)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--input is not JSON: {exc}") from None
+        number = version or found.latest_version
+        chosen = found.versions.filter(number=number).first()
+        if chosen is None:
+            raise CommandError(f"workflow {found.pk} has no version {number}")
+        try:
+            transitions.check_start_input(chosen.graph, data)
+        except transitions.InputInvalid as exc:
+            lines = [f"  {e['field']}: {e['message']}" for e in exc.errors]
+            raise CommandError("the input is not valid:\n" + "\n".join(lines)) from None
+        run, created = transitions.do_start_run(
+            version=chosen,
+            input=data,
+            trigger=Trigger.CLI,
+            actor=self.user(username) if username else None,
+            idempotency_key=idempotency_key,
+        )
+        verb = "started" if created else "already exists (same idempotency key)"
+        self.stdout.write(f"run {run.pk} {verb}: {found.name!r} version {chosen.number}")
+        if wait:
+            self.follow(run, timeout)
+
+    def follow(self, run: Run, timeout: float | None) -> None:
+        """Print the run's events as they come (workers do the work), then its output."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        after = 0
+        while True:
+            for event in RunEvent.objects.filter(run=run, id__gt=after).order_by("id"):
+                after = event.id
+                self.stdout.write(self.describe(event))
+            run.refresh_from_db()
+            if run.is_terminal and not RunEvent.objects.filter(run=run, id__gt=after).exists():
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise CommandError(f"run {run.pk} is still {run.status} after {timeout} s")
+            time.sleep(0.2)
+        if run.status != "succeeded":
+            raise CommandError(f"run {run.pk} {run.status}: {(run.error or {}).get('message', '')}")
+        self.stdout.write(json.dumps(run.output, indent=2, sort_keys=True))
+
+    @staticmethod
+    def describe(event: RunEvent) -> str:
+        when = event.created_at.strftime("%H:%M:%S.%f")[:-3]
+        parts: list[Any] = [when, f"{event.type:<16}", event.node_id or "-"]
+        if event.attempt:
+            parts.append(f"attempt {event.attempt}")
+        error = event.data.get("error") if isinstance(event.data, dict) else None
+        if error:
+            parts.append(f"error: {error.get('message')}")
+        elif event.data.get("reason"):
+            parts.append(event.data["reason"])
+        return "  ".join(str(p) for p in parts)
 
     def find(self, ref: str) -> Workflow:
         if ref.isdigit():
