@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.planner import DEAD, OPEN, TAKEN, Plan, PlanGraph, StepState, edge_state, plan
+from engine.planner import (
+    DEAD,
+    OPEN,
+    TAKEN,
+    Plan,
+    PlanGraph,
+    StepState,
+    edge_state,
+    plan,
+    plan_after,
+)
 from engine.states import (
     RUN_ALLOWED,
     STEP_ALLOWED,
@@ -355,3 +365,47 @@ def test_random_runs_end_with_every_node_terminal_and_no_node_started_twice(run)
     # Asking again after the end changes nothing.
     again = plan(g, states)
     assert not again.start and again.finish == finish.finish
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_runs(), st.sampled_from([0, 2, 32]))
+def test_planning_only_near_a_change_agrees_with_planning_everything(run, fetch_all_below):
+    """plan_after (what the engine asks after each step) and plan (the reference) start and
+    skip the same steps, one finished step at a time, with the fan-in shortcut on or off."""
+    types, edges, joins, rng = run
+    g = build(types, edges, joins)
+    states: dict[str, StepState] = {}
+
+    def lookup(nodes):
+        return {n: states[n] for n in nodes if n in states}
+
+    def any_open(nodes):
+        return any(states.get(n, StepState(S.PENDING)).status not in STEP_TERMINAL for n in nodes)
+
+    def apply(result):
+        for node in result.skip:
+            states[node] = StepState(S.SKIPPED)
+        for node in result.start:
+            states[node] = StepState(S.QUEUED)
+
+    apply(plan(g, states))
+    for _ in range(10 * len(types)):
+        active = [n for n in g.order if states.get(n, StepState(S.PENDING)).status == S.QUEUED]
+        if not active:
+            break
+        node = rng.choice(active)
+        own = TYPES.get(g.types[node], ("out",))
+        if g.types[node] == "flow.fail" or rng.random() < 0.2:
+            states[node] = StepState(S.FAILED)
+        else:
+            states[node] = StepState(S.SUCCEEDED, rng.choice(own) if own else None)
+
+        full = plan(g, states)
+        near = plan_after(g, [node], lookup, any_open, fetch_all_below)
+
+        if near is None:  # a flow.fail: only the whole graph can answer
+            assert g.types[node] == "flow.fail"
+            break
+        assert set(near.start) == set(full.start)
+        assert set(near.skip) == set(full.skip)
+        apply(full)
