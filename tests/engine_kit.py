@@ -91,3 +91,27 @@ def statuses(run: Run) -> dict[str, str]:
 
 def event_types(run: Run) -> list[str]:
     return [f"{e.type}:{e.node_id}" if e.node_id else e.type for e in run.events.order_by("id")]
+
+
+# --- Child runs (flow.subworkflow, flow.map) ----------------------------------------------------
+
+
+def child_workflow(owner: User, name: str = "double") -> Workflow:
+    """A workflow whose input needs a number ``n`` and whose output is ``{"n": 2 * n}``."""
+    graph = build(
+        {"start": ("trigger.manual",), "twice": fn("add", a="{{ input.n }}", b="{{ input.n }}")},
+        ["start>twice"],
+        input_schema={"type": "object", "required": ["n"], "properties": {"n": {"type": "number"}}},
+        output={"n": "{{ steps.twice.output }}"},
+    )
+    return workflow(owner, graph, name=name)
+
+
+def parent_graph(node: dict[str, Any], output: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``start > call > after``, where ``call`` is ``node``."""
+    extra = {"output": output} if output else {}
+    return build(
+        {"start": ("trigger.manual",), "call": node, "after": noop()},
+        ["start>call", "call>after"],
+        **extra,
+    )

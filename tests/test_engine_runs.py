@@ -1,7 +1,8 @@
 """What a run does, driven in the test's process (tests/engine_kit.drive): data passing,
-branches, joins, error edges, retries and timers, delays, failure, output, limits.
+joins, error edges, retries and timers, fencing, output, limits.
 
-The same behaviours run through real django-q2 workers in test_engine_workers.py.
+What one step type does (a condition, a switch, a delay, flow.fail...) is in its own file in
+tests/steps/. The same behaviours run through real django-q2 workers in test_engine_workers.py.
 """
 
 from datetime import timedelta
@@ -128,84 +129,7 @@ def test_a_bad_run_output_template_fails_the_run(alice):
     assert run.error["code"] == "output_error"
 
 
-# --- Branches and joins -------------------------------------------------------------------------
-
-
-def branching(alice, condition: str):
-    graph = build(
-        {
-            "start": ("trigger.manual",),
-            "big": ("logic.condition", {"expression": condition}),
-            "yes": noop(),
-            "no": noop(),
-            "after": {**noop(), "join": "one_success"},
-        },
-        ["start>big", "big.true>yes", "big.false>no", "yes>after", "no>after"],
-    )
-    return workflow(alice, graph)
-
-
-@pytest.mark.parametrize(("amount", "taken", "skipped"), [(5000, "yes", "no"), (5, "no", "yes")])
-def test_a_condition_takes_one_branch_and_skips_the_other(alice, amount, taken, skipped):
-    run = start(branching(alice, "input.amount > 1000"), {"amount": amount})
-
-    drive()
-
-    seen = statuses(finished(run))
-    assert seen[taken] == "succeeded"
-    assert seen[skipped] == "skipped"
-    assert seen["after"] == "succeeded"
-    assert finished(run).status == "succeeded"
-
-
-def test_a_switch_takes_the_first_matching_case_else_default(alice):
-    graph = build(
-        {
-            "start": ("trigger.manual",),
-            "route": (
-                "logic.switch",
-                {
-                    "cases": [
-                        {"name": "small", "expression": "input.n < 10"},
-                        {"name": "medium", "expression": "input.n < 100"},
-                    ]
-                },
-            ),
-            "s": noop(),
-            "m": noop(),
-            "d": noop(),
-        },
-        ["start>route", "route.small>s", "route.medium>m", "route.default>d"],
-    )
-    wf = workflow(alice, graph)
-    runs = {n: start(wf, {"n": n}) for n in (5, 50, 500)}
-
-    drive()
-
-    assert {n: statuses(r) for n, r in runs.items()} == {
-        5: {
-            "start": "succeeded",
-            "route": "succeeded",
-            "s": "succeeded",
-            "m": "skipped",
-            "d": "skipped",
-        },
-        50: {
-            "start": "succeeded",
-            "route": "succeeded",
-            "s": "skipped",
-            "m": "succeeded",
-            "d": "skipped",
-        },
-        500: {
-            "start": "succeeded",
-            "route": "succeeded",
-            "s": "skipped",
-            "m": "skipped",
-            "d": "succeeded",
-        },
-    }
-    assert steps(runs[50])["route"].output == {"case": "medium"}
+# --- Joins and error edges ----------------------------------------------------------------------
 
 
 def join_graph(join: str, fail_b: bool):
@@ -270,28 +194,7 @@ def test_an_error_edge_handles_the_failure_and_the_run_succeeds(alice):
     assert steps(run)["apologise"].output == "attempt 1 failed on purpose"
 
 
-def test_flow_fail_ends_the_run_at_once_with_its_message(alice):
-    graph = build(
-        {
-            "start": ("trigger.manual",),
-            "check": ("logic.condition", {"expression": "input.ok"}),
-            "stop": ("flow.fail", {"message": "declined: {{ input.why }}", "code": "DECLINED"}),
-            "slow": {**fn("sleep", seconds=0), "join": "all_done"},
-            "go": noop(),
-        },
-        ["start>check", "check.false>stop", "check.true>go", "start>slow"],
-    )
-    run = start(workflow(alice, graph), {"ok": False, "why": "no budget"})
-
-    drive()
-
-    run = finished(run)
-    assert run.status == "failed"
-    assert run.error == {"message": "declined: no budget", "code": "DECLINED", "node": "stop"}
-    assert steps(run)["stop"].attempt == 1
-
-
-# --- Retries, timers, delays --------------------------------------------------------------------
+# --- Retries and timers -------------------------------------------------------------------------
 
 
 def test_retries_wait_as_durable_timers_with_exponential_backoff(alice):
@@ -360,48 +263,6 @@ def test_full_jitter_stays_between_zero_and_the_capped_backoff():
     assert all(0 <= d <= 60 for d in delays[400:])  # 200 capped at 60
     assert max(delays[400:]) > 30  # spread over the range, not stuck at the bottom
     assert transitions.retry_delay({**policy, "jitter": False}, 3) == 60
-
-
-def test_a_delay_parks_the_step_without_a_worker_until_its_timer(alice):
-    graph = build(
-        {
-            "start": ("trigger.manual",),
-            "wait": ("flow.delay", {"seconds": "{{ input.s }}"}),
-            "after": noop(),
-        },
-        ["start>wait", "wait>after"],
-    )
-    t0 = timezone.now()
-    with time_machine.travel(t0, tick=False) as clock:
-        run = start(workflow(alice, graph), {"s": 3600})
-        drive(timezone.now())
-        assert statuses(run)["wait"] == "waiting"
-        assert finished(run).status == "waiting"
-
-        clock.shift(3599)
-        drive(timezone.now())
-        assert statuses(run)["wait"] == "waiting"
-
-        clock.shift(1)
-        drive(timezone.now())
-
-    assert statuses(run) == {"start": "succeeded", "wait": "succeeded", "after": "succeeded"}
-    assert finished(run).status == "succeeded"
-
-
-def test_a_delay_until_a_past_time_continues_at_once(alice):
-    graph = build(
-        {
-            "start": ("trigger.manual",),
-            "wait": ("flow.delay", {"until": "2001-01-01T00:00:00+00:00"}),
-        },
-        ["start>wait"],
-    )
-    run = start(workflow(alice, graph))
-
-    drive(timezone.now())
-
-    assert finished(run).status == "succeeded"
 
 
 # --- Fencing, races, timeouts -------------------------------------------------------------------

@@ -189,18 +189,36 @@ class Map(StepType):
             ctx.render(template, "config.input", item=item, index=index)
             for index, item in enumerate(items)
         ]
+        fail_fast = ctx.config.get("fail_fast", True)
+        # An item whose input the child workflow refuses is a failed item, found before any
+        # child starts: fail fast at once, or collect it with the others.
+        invalid = invalid_inputs(version_id, inputs)
+        if invalid and fail_fast:
+            index, message = next(iter(invalid.items()))
+            raise StepError(
+                f"item {index}: the child run's input is invalid: {message}",
+                retryable=False,
+                code="bad_child_input",
+            )
+        todo = [i for i in range(len(inputs)) if i not in invalid]
         concurrency = ctx.config.get("concurrency", 4)
         state = {
             "version_id": version_id,
             "inputs": inputs,
-            "next": min(concurrency, len(inputs)),
+            "todo": todo,  # the items to run, in order; "next" indexes it
+            "next": min(concurrency, len(todo)),
             "results": [None] * len(inputs),
-            "finished": 0,
-            "failed": [],
-            "fail_fast": ctx.config.get("fail_fast", True),
+            "finished": len(invalid),
+            "failed": sorted(invalid),
+            "fail_fast": fail_fast,
         }
+        if not todo:
+            raise StepError(
+                f"{len(invalid)} of {len(inputs)} items failed: {sorted(invalid)[:20]}",
+                code="items_failed",
+            )
         children = tuple(
-            ChildRun(version_id=version_id, input=inputs[i], index=i) for i in range(state["next"])
+            ChildRun(version_id=version_id, input=inputs[i], index=i) for i in todo[: state["next"]]
         )
         return Wait(reason="children", children=children, state=state)
 
@@ -222,8 +240,8 @@ class Map(StepType):
                 )
                 return ChildProgress(state=state, error=error, cancel_children=True)
         start: tuple[ChildRun, ...] = ()
-        if state["next"] < len(state["inputs"]):
-            i = state["next"]
+        if state["next"] < len(state["todo"]):
+            i = state["todo"][state["next"]]
             state["next"] += 1
             start = (ChildRun(state["version_id"], state["inputs"][i], i),)
         if state["finished"] < len(state["inputs"]):
@@ -236,6 +254,21 @@ class Map(StepType):
             )
             return ChildProgress(state=state, error=error)
         return ChildProgress(state=state, result=StepResult(output=state["results"]))
+
+
+def invalid_inputs(version_id: int, inputs: list[Any]) -> dict[int, str]:
+    """{index: why} for the inputs the child workflow's input_schema refuses."""
+    from designer.models import WorkflowVersion
+    from engine.transitions import InputInvalid, check_start_input
+
+    graph = WorkflowVersion.objects.values_list("graph", flat=True).get(pk=version_id)
+    invalid = {}
+    for index, value in enumerate(inputs):
+        try:
+            check_start_input(graph, value)
+        except InputInvalid as exc:
+            invalid[index] = f"{exc.errors[0]['field']}: {exc}"
+    return invalid
 
 
 class SubWorkflow(StepType):

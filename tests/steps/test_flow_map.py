@@ -1,117 +1,18 @@
-"""Composition: flow.subworkflow and flow.map start child runs linked both ways."""
+"""flow.map: runs a workflow once per item of a list, a few at a time, and outputs the list of
+their outputs in the items' order."""
 
 from engine.models import Run
 from engine.tasks import cancel_children
-from tests.engine_kit import build, drive, execute, fn, noop, start, statuses, steps, workflow
-
-
-def child_workflow(owner, name="double"):
-    graph = build(
-        {"start": ("trigger.manual",), "twice": fn("add", a="{{ input.n }}", b="{{ input.n }}")},
-        ["start>twice"],
-        input_schema={"type": "object", "required": ["n"], "properties": {"n": {"type": "number"}}},
-        output={"n": "{{ steps.twice.output }}"},
-    )
-    return workflow(owner, graph, name=name)
-
-
-def parent_graph(node: dict, output: dict | None = None) -> dict:
-    extra = {"output": output} if output else {}
-    return build(
-        {"start": ("trigger.manual",), "call": node, "after": noop()},
-        ["start>call", "call>after"],
-        **extra,
-    )
-
-
-def test_a_subworkflow_runs_the_child_and_outputs_its_output(alice):
-    child_wf = child_workflow(alice)
-    node = {
-        "type": "flow.subworkflow",
-        "config": {"workflow": {"name": "double"}, "input": {"n": "{{ input.x }}"}},
-    }
-    run = start(
-        workflow(alice, parent_graph(node, {"r": "{{ steps.call.output.n }}"}), name="p"), {"x": 21}
-    )
-
-    drive()
-
-    run.refresh_from_db()
-    child = Run.objects.get(parent_run=run)
-    assert (child.workflow, child.parent_node, child.trigger) == (child_wf, "call", "parent")
-    assert child.status == "succeeded"
-    assert steps(run)["call"].output == {"n": 42}
-    assert run.output == {"r": 42}
-    assert run.events.filter(type="step.child_started", data__child_run=child.pk).exists()
-
-
-def test_a_failed_child_fails_the_step_and_an_error_edge_can_take_over(alice):
-    child_workflow(alice)
-    node = {
-        "type": "flow.subworkflow",
-        "config": {"workflow": {"name": "double"}, "input": {"n": "not a number"}},
-    }
-    graph = build(
-        {"start": ("trigger.manual",), "call": node, "handle": noop()},
-        ["start>call", "call.error>handle"],
-    )
-    run = start(workflow(alice, graph, name="p"))
-
-    drive()
-
-    run.refresh_from_db()
-    error = steps(run)["call"].error
-    assert error["code"] == "bad_child_input"
-    assert "input.n" in error["message"]
-    assert statuses(run)["handle"] == "succeeded"
-    assert run.status == "succeeded"
-
-
-def test_a_child_run_that_fails_fails_its_parent_step(alice):
-    graph = build(
-        {"start": ("trigger.manual",), "boom": ("flow.fail", {"message": "child says no"})},
-        ["start>boom"],
-    )
-    workflow(alice, graph, name="failing")
-    node = {"type": "flow.subworkflow", "config": {"workflow": {"name": "failing"}}}
-    run = start(workflow(alice, parent_graph(node), name="p"))
-
-    drive()
-
-    run.refresh_from_db()
-    assert run.status == "failed"
-    assert "child says no" in steps(run)["call"].error["message"]
-    assert statuses(run)["after"] == "skipped"
-
-
-def test_a_subworkflow_without_wait_continues_at_once_with_the_child_id(alice):
-    child_workflow(alice)
-    node = {
-        "type": "flow.subworkflow",
-        "config": {"workflow": {"name": "double"}, "input": {"n": 1}, "wait": False},
-    }
-    run = start(workflow(alice, parent_graph(node), name="p"))
-
-    drive()
-
-    child = Run.objects.get(parent_run=run)
-    assert steps(run)["call"].output == {"run_id": child.pk}
-    assert child.status == "succeeded"
-
-
-def test_a_workflow_that_calls_itself_stops_at_the_depth_limit(alice, settings):
-    settings.FLOWDECK_MAX_CHILD_DEPTH = 3
-    node = {"type": "flow.subworkflow", "config": {"workflow": {"name": "loop"}}}
-    graph = build({"start": ("trigger.manual",), "again": node}, ["start>again"])
-    run = start(workflow(alice, graph, name="loop"))
-
-    drive()
-
-    assert Run.objects.count() == 4  # the run and three nested children
-    run.refresh_from_db()
-    assert run.status == "failed"
-    deepest = Run.objects.order_by("-id").first()
-    assert steps(deepest)["again"].error["code"] == "too_deep"
+from tests.engine_kit import (
+    build,
+    child_workflow,
+    drive,
+    execute,
+    parent_graph,
+    start,
+    steps,
+    workflow,
+)
 
 
 def map_node(
@@ -232,3 +133,64 @@ def test_fail_fast_cancels_the_running_siblings(alice):
         "cancelled",
         "failed",
     ]
+
+
+def test_a_map_by_workflow_id_renders_each_input_from_the_item_and_the_run(alice):
+    child_wf = child_workflow(alice)
+    node = {
+        "type": "flow.map",
+        "config": {
+            "items": "{{ input.orders }}",
+            "workflow": {"id": child_wf.pk},
+            "input": {"n": "{{ item.qty * input.factor }}", "label": "#{{ index }}"},
+        },
+    }
+    run = start(
+        workflow(alice, parent_graph(node), name="p"),
+        {"orders": [{"qty": 1}, {"qty": 2}], "factor": 10},
+    )
+
+    drive()
+
+    children = Run.objects.filter(parent_run=run).order_by("parent_index")
+    assert [c.input for c in children] == [{"n": 10, "label": "#0"}, {"n": 20, "label": "#1"}]
+    assert steps(run)["call"].output == [{"n": 20}, {"n": 40}]
+
+
+def test_items_that_are_not_a_list_fail_the_map_as_bad_config(alice):
+    child_workflow(alice)
+    run = start(
+        workflow(alice, parent_graph(map_node("{{ input.numbers }}")), name="p"),
+        {"numbers": {"a": 1}},
+    )
+
+    drive()
+
+    run.refresh_from_db()
+    call = steps(run)["call"]
+    assert (call.status, call.error["code"], call.error["retryable"]) == (
+        "failed",
+        "bad_config",
+        False,
+    )
+    assert "not dict" in call.error["message"]
+    assert not Run.objects.filter(parent_run=run).exists()
+    assert run.status == "failed"
+
+
+def test_with_fail_fast_off_an_item_with_a_bad_input_is_collected_like_a_failed_item(alice):
+    child_workflow(alice)
+    node = map_node("{{ input.numbers }}", concurrency=2, fail_fast=False)
+    run = start(workflow(alice, parent_graph(node), name="p"), {"numbers": [1, 2, "bad", 4]})
+
+    drive()
+
+    children = Run.objects.filter(parent_run=run).order_by("parent_index")
+    assert [(c.parent_index, c.status) for c in children] == [
+        (0, "succeeded"),
+        (1, "succeeded"),
+        (3, "succeeded"),
+    ]
+    call = steps(run)["call"]
+    assert (call.status, call.error["code"]) == ("failed", "items_failed")
+    assert "[2]" in call.error["message"]
