@@ -326,7 +326,7 @@ def _queue(
 
 
 def _advance(
-    run: Run, actor: Actor = None, keep: Keep | None = None, changed: str | None = None
+    run: Run, actor: Actor = None, keep: Keep | None = None, changed: StepRun | None = None
 ) -> None:
     """Apply the planner's decision for ``run`` (locked by the caller). After one step
     finished (``changed``), only the steps near it are read (``plan_after``); the whole
@@ -335,11 +335,18 @@ def _advance(
         return
     version = load_version(run.version_id)
     if changed is not None:
+        # The finished step's state is known here; only the others are read.
+        known = {changed.node_id: StepState(changed.status, changed.handle)}
+
+        def lookup(nodes: Iterable[str]) -> dict[str, StepState]:
+            nodes = list(nodes)
+            return {
+                **_states(run, [n for n in nodes if n not in known]),
+                **{n: known[n] for n in nodes if n in known},
+            }
+
         near = plan_after(
-            version.plan_graph,
-            [changed],
-            lambda nodes: _states(run, nodes),
-            lambda nodes: _any_open(run, nodes),
+            version.plan_graph, [changed.node_id], lookup, lambda nodes: _any_open(run, nodes)
         )
         if near is not None:
             if near.start or near.skip:
@@ -376,7 +383,7 @@ def _advance(
 def _states(run: Run, nodes: Iterable[str]) -> dict[str, StepState]:
     nodes = list(nodes)
     if not nodes:
-        return {}
+        return {}  # no query
     sql = (
         "SELECT node_id, status, handle FROM engine_steprun "  # noqa: S608 (placeholders only)
         f"WHERE run_id = %s AND node_id {_in(nodes)}"
@@ -724,7 +731,7 @@ def _succeed(
         fields["input"] = input
     if _move(step, StepStatus.SUCCEEDED, **fields):
         events.record_step_succeeded(step, old)
-        _advance(run, None, keep, changed=step.node_id)
+        _advance(run, None, keep, changed=step)
 
 
 def _wait(run: Run, step: StepRun, wait: Wait, input: Any, keep: Keep | None) -> None:
@@ -795,7 +802,7 @@ def _fail(
         events.record_step_failed(step, old, error)
         if old == StepStatus.WAITING:
             cancel_children_on_commit(step.run_id, step.node_id)
-        _advance(run, None, keep, changed=step.node_id)
+        _advance(run, None, keep, changed=step)
 
 
 # --- Timers -------------------------------------------------------------------------------------
