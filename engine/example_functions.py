@@ -47,3 +47,8 @@ def sleep(ctx: StepContext, seconds: float = 1.0) -> dict[str, Any]:
 def big_output(ctx: StepContext, size: int) -> str:
     """A string of ``size`` characters: shows the output size limit."""
     return "x" * size
+
+
+@step("examples.multiply")
+def multiply(ctx: StepContext, a: float, b: float) -> float:
+    return a * b

@@ -135,18 +135,20 @@ def test_export_to_stdout_by_name(invoices, capsys):
     assert yaml.safe_load(capsys.readouterr().out)["name"] == "Invoices"
 
 
-def test_the_first_start_loads_the_four_examples_once(capsys):
+def test_the_first_start_loads_the_examples_once(capsys):
     call_command("flowdeck_bootstrap")
-    assert "4 example workflows loaded" in capsys.readouterr().out
+    assert "6 example workflows loaded" in capsys.readouterr().out
     names = set(Workflow.objects.values_list("name", flat=True))
     assert names == {
         "Invoice approval",
         "Fetch and transform",
         "Nightly report",
         "Parallel fan-out with a join",
+        "Route an order",
+        "Price one order line",
     }
     call_command("flowdeck", "load-examples", "--owner", "admin")
-    assert Workflow.objects.count() == 4
+    assert Workflow.objects.count() == 6
 
 
 def test_the_admin_shows_workflows_and_versions_read_only(client, admin, invoices):
