@@ -678,6 +678,20 @@ def _locked_step(step_id: int, claimed: StepRun | None = None) -> tuple[Run, Ste
     return run, StepRun.objects.get(pk=step_id)
 
 
+def _locked_running(
+    step_id: int, attempt: int, claimed: StepRun | None
+) -> tuple[Run, StepRun] | None:
+    """The locked run and the step if ``attempt`` is still the one running; None refuses an
+    outcome that comes too late (cancelled, timed out, taken over: fencing by attempt)."""
+    locked = _locked_step(step_id, claimed)
+    if locked is None:
+        return None
+    if locked[1].status != StepStatus.RUNNING or locked[1].attempt != attempt:
+        log.info("refused the late outcome of %s attempt %s", locked[1], attempt)
+        return None
+    return locked
+
+
 @transaction.atomic
 def do_complete_attempt(
     step_id: int,
@@ -690,13 +704,10 @@ def do_complete_attempt(
 ) -> bool:
     """Record what a running attempt produced: succeeded (and plan what is next) or waiting.
     False when the attempt is no longer current: its late result is refused (fencing)."""
-    locked = _locked_step(step_id, claimed)
+    locked = _locked_running(step_id, attempt, claimed)
     if locked is None:
         return False
     run, step = locked
-    if step.status != StepStatus.RUNNING or step.attempt != attempt:
-        log.info("refused the late result of %s attempt %s", step, attempt)
-        return False
     if isinstance(outcome, Wait):
         _wait(run, step, outcome, input, keep)
     else:
@@ -772,13 +783,10 @@ def do_fail_attempt(
 ) -> bool:
     """A running attempt failed (an error, a timeout, a lost worker): retry it after a backoff
     if the error is retryable and attempts remain, else fail the step and plan what is next."""
-    locked = _locked_step(step_id, claimed)
+    locked = _locked_running(step_id, attempt, claimed)
     if locked is None:
         return False
     run, step = locked
-    if step.status != StepStatus.RUNNING or step.attempt != attempt:
-        log.info("refused the late failure of %s attempt %s", step, attempt)
-        return False
     _fail(run, step, error, input=input, keep=keep)
     return True
 
