@@ -74,6 +74,47 @@ def record_step_succeeded(step: StepRun, old: str, actor: Actor = None) -> RunEv
     return _step_event(step, "step.succeeded", old, step.status, actor, {"handle": step.handle})
 
 
+def record_steps_queued(steps: list[StepRun]) -> list[RunEvent]:
+    """step.queued of the steps a plan started together (one INSERT)."""
+    return RunEvent.objects.bulk_create(
+        RunEvent(
+            run_id=step.run_id,
+            node_id=step.node_id,
+            type="step.queued",
+            old_status="pending",
+            new_status=step.status,
+            attempt=step.attempt,
+        )
+        for step in steps
+    )
+
+
+def record_steps_done_quickly(steps: list[StepRun]) -> list[RunEvent]:
+    """step.started and step.succeeded of quick steps recorded together (one INSERT)."""
+    rows = []
+    for step in steps:
+        common = {"run_id": step.run_id, "node_id": step.node_id, "attempt": step.attempt}
+        rows.append(
+            RunEvent(
+                **common,
+                type="step.started",
+                old_status="queued",
+                new_status="running",
+                data={"worker": step.lease_owner},
+            )
+        )
+        rows.append(
+            RunEvent(
+                **common,
+                type="step.succeeded",
+                old_status="running",
+                new_status=step.status,
+                data={"handle": step.handle},
+            )
+        )
+    return RunEvent.objects.bulk_create(rows)
+
+
 def record_step_waiting(step: StepRun, old: str, reason: str) -> RunEvent:
     data: dict[str, Any] = {"reason": reason}
     if step.wake_at:

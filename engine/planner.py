@@ -158,9 +158,9 @@ def plan_after(
     if any(n in graph.ends_run and known[n].status == StepStatus.FAILED for n in known):
         return None
     news = set(known)  # steps whose edges may have changed: the changed ones, then skips
-    heap = [(graph.position[t], t) for n in known for t in graph.successors.get(n, ())]
+    queued: set[str] = {t for n in known for t in graph.successors.get(n, ())}
+    heap = [(graph.position[t], t) for t in queued]
     heapq.heapify(heap)
-    queued: set[str] = {t for _, t in heap}
     start: list[str] = []
     skip: list[str] = []
     while heap:

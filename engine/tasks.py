@@ -33,6 +33,14 @@ def run_attempt(step_id: int, attempt: int) -> None:
 def run_attempts(pairs: list[tuple[int, int]]) -> None:
     """Execute attempts one after the other (a batch of quick steps shares one task), each
     followed by what it made ready, within the inline budget; the rest goes back to the queue."""
+    if len(pairs) > 1:
+        owner = f"{OWNER}:{threading.get_ident()}"
+
+        def execute(step: StepRun) -> transitions.Outcome:
+            return outcome_of(step, transitions.step_type_of(step.type), owner)
+
+        transitions.do_execute_quick_batch([tuple(p) for p in pairs], owner, execute)
+        return
     budget_end = time.monotonic() + settings.FLOWDECK_INLINE_BUDGET_S
     pending = [tuple(p) for p in reversed(pairs)]
     keep: transitions.Keep = []

@@ -296,13 +296,7 @@ def _move(step: StepRun, new: StepStatus, **fields: Any) -> bool:
     return True
 
 
-def _queue(
-    step: StepRun,
-    keep: Keep | None,
-    actor: Actor = None,
-    batch: list[tuple[int, int, str]] | None = None,
-    **fields: Any,
-) -> bool:
+def _queue(step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any) -> bool:
     old = step.status
     attempt = fields.pop("attempt", step.attempt + 1)
     check_step_move(old, StepStatus.QUEUED)
@@ -318,15 +312,13 @@ def _queue(
         events.record_step_queued(step, old, actor)
     if keep is not None and not keep:
         keep.append((step.pk, attempt))  # this worker runs it next, without the broker
-    elif batch is not None:
-        batch.append((step.pk, attempt, step.type))
     else:
         enqueue_attempt_on_commit(step.pk, attempt)
     return True
 
 
 def _advance(
-    run: Run, actor: Actor = None, keep: Keep | None = None, changed: StepRun | None = None
+    run: Run, actor: Actor = None, keep: Keep | None = None, changed: list[StepRun] | None = None
 ) -> None:
     """Apply the planner's decision for ``run`` (locked by the caller). After one step
     finished (``changed``), only the steps near it are read (``plan_after``); the whole
@@ -334,9 +326,9 @@ def _advance(
     if run.status in RUN_TERMINAL:
         return
     version = load_version(run.version_id)
-    if changed is not None:
-        # The finished step's state is known here; only the others are read.
-        known = {changed.node_id: StepState(changed.status, changed.handle)}
+    if changed:
+        # The finished steps' states are known here; only the others are read.
+        known = {step.node_id: StepState(step.status, step.handle) for step in changed}
 
         def lookup(nodes: Iterable[str]) -> dict[str, StepState]:
             nodes = list(nodes)
@@ -345,9 +337,7 @@ def _advance(
                 **{n: known[n] for n in nodes if n in known},
             }
 
-        near = plan_after(
-            version.plan_graph, [changed.node_id], lookup, lambda nodes: _any_open(run, nodes)
-        )
+        near = plan_after(version.plan_graph, list(known), lookup, lambda n: _any_open(run, n))
         if near is not None:
             if near.start or near.skip:
                 _apply(run, near, actor, keep)
@@ -437,11 +427,30 @@ def _apply(run: Run, decision: Plan, actor: Actor, keep: Keep | None) -> None:
             events.record_step_skipped(step, old)
     for node in decision.cancel:
         _cancel_step(steps[node], actor, now)
-    batch: list[tuple[int, int, str]] = []
-    for node in decision.start:
-        _queue(steps[node], keep, batch=batch, attempt=1)
-    if batch:
-        transaction.on_commit(lambda: enqueue_batch(batch))
+    if len(decision.start) == 1:
+        _queue(steps[decision.start[0]], keep, attempt=1)
+    elif decision.start:
+        _queue_many(run, [steps[node] for node in decision.start], keep, now)
+
+
+def _queue_many(run: Run, starting: list[StepRun], keep: Keep | None, now: datetime) -> None:
+    """pending -> queued for the steps a plan starts together (a fan-out): one UPDATE, one
+    INSERT of their events, their tasks enqueued in batches after commit."""
+    check_step_move(StepStatus.PENDING, StepStatus.QUEUED)
+    updated = StepRun.objects.filter(
+        pk__in=[s.pk for s in starting], status=StepStatus.PENDING
+    ).update(status=StepStatus.QUEUED, attempt=1, queued_at=now, wake_at=None)
+    if updated != len(starting):
+        # Pending steps move only under the run lock, which the caller holds.
+        raise RuntimeError(f"{len(starting) - updated} pending steps moved under the run lock")
+    for step in starting:
+        step.status, step.attempt = StepStatus.QUEUED, 1
+    events.record_steps_queued(starting)
+    if keep is not None and not keep:
+        keep.append((starting[0].pk, 1))  # this worker runs the first itself
+        starting = starting[1:]
+    batch = [(s.pk, 1, s.type) for s in starting]
+    transaction.on_commit(lambda: enqueue_batch(batch))
 
 
 def _statuses(run: Run) -> list[str]:
@@ -638,6 +647,82 @@ def do_execute_quick(
     return True
 
 
+@transaction.atomic
+def do_execute_quick_batch(
+    pairs: list[tuple[int, int]], owner: str, execute: Callable[[StepRun], Outcome]
+) -> int:
+    """Quick steps a plan started together (``enqueue_batch``), in one transaction per run:
+    the run is locked once, the steps that succeed are recorded with one UPDATE and one
+    INSERT of their events, and the run is planned once for all of them. A step that fails
+    or waits takes the one-step path. Returns how many steps ran."""
+    wanted = dict(pairs)
+    steps = list(StepRun.objects.filter(pk__in=wanted).select_related("run__workflow"))
+    ran = 0
+    for run_id in dict.fromkeys(s.run_id for s in steps):
+        group = [s for s in steps if s.run_id == run_id]
+        run = _lock_run(run_id)
+        run.workflow = group[0].run.workflow
+        # Read again under the lock: a cancel or an operator may have moved some meanwhile.
+        # While the lock is held nothing else moves a quick step (all their paths lock it).
+        now_current = dict(
+            StepRun.objects.filter(pk__in=[s.pk for s in group])
+            .values_list("pk", "attempt")
+            .filter(status=StepStatus.QUEUED)
+        )
+        ready = [s for s in group if now_current.get(s.pk) == wanted[s.pk]]
+        succeeded: list[tuple[StepRun, Outcome]] = []
+        for step in ready:
+            step.run = run
+            outcome = execute(step)
+            result = outcome.result
+            if outcome.error is None and isinstance(result, StepResult) and _output_fits(result):
+                succeeded.append((step, outcome))
+            elif _claim(step, owner):
+                if outcome.error is not None:
+                    _fail(run, step, outcome.error, input=outcome.input)
+                elif isinstance(result, Wait):
+                    _wait(run, step, result, outcome.input, None)
+                else:
+                    assert result is not None
+                    _complete(run, step, result, input=outcome.input, keep=None)
+        if succeeded:
+            _succeed_quickly(run, succeeded, owner)
+        ran += len(ready)
+    return ran
+
+
+def _output_fits(result: StepResult) -> bool:
+    try:
+        _check_output(result.output)
+    except StepError:
+        return False
+    return True
+
+
+def _succeed_quickly(run: Run, items: list[tuple[StepRun, Outcome]], owner: str) -> None:
+    """queued -> running -> succeeded for quick steps executed under the run lock: one
+    UPDATE for all, their started and succeeded events in one INSERT, one plan."""
+    check_step_move(StepStatus.QUEUED, StepStatus.RUNNING)
+    check_step_move(StepStatus.RUNNING, StepStatus.SUCCEEDED)
+    now = timezone.now()
+    steps = []
+    for step, outcome in items:
+        assert isinstance(outcome.result, StepResult)
+        step.status = StepStatus.SUCCEEDED
+        step.output, step.handle = outcome.result.output, outcome.result.handle
+        step.input = outcome.input
+        step.started_at = step.finished_at = now
+        step.lease_owner = owner
+        steps.append(step)
+    fields = ["status", "output", "handle", "input", "started_at", "finished_at", "lease_owner"]
+    updated = StepRun.objects.filter(status=StepStatus.QUEUED).bulk_update(steps, fields)
+    if updated != len(steps):
+        # Cannot happen under the run lock; roll back and let the sweeper re-enqueue them.
+        raise RuntimeError(f"{len(steps) - updated} quick steps moved while their run was locked")
+    events.record_steps_done_quickly(steps)
+    _advance(run, None, None, changed=steps)
+
+
 def do_heartbeat(step_id: int, attempt: int, owner: str) -> bool:
     """Extend a running attempt's lease; False once it is no longer ours (cancelled, timed out,
     taken over), which tells the worker to stop."""
@@ -742,7 +827,7 @@ def _succeed(
         fields["input"] = input
     if _move(step, StepStatus.SUCCEEDED, **fields):
         events.record_step_succeeded(step, old)
-        _advance(run, None, keep, changed=step)
+        _advance(run, None, keep, changed=[step])
 
 
 def _wait(run: Run, step: StepRun, wait: Wait, input: Any, keep: Keep | None) -> None:
@@ -810,7 +895,7 @@ def _fail(
         events.record_step_failed(step, old, error)
         if old == StepStatus.WAITING:
             cancel_children_on_commit(step.run_id, step.node_id)
-        _advance(run, None, keep, changed=step)
+        _advance(run, None, keep, changed=[step])
 
 
 # --- Timers -------------------------------------------------------------------------------------

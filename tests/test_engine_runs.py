@@ -375,3 +375,72 @@ def test_a_method_where_a_value_is_expected_is_a_clear_error(alice):
     error = steps(run)["shape"].error
     assert error["code"] == "expression_error"
     assert "not a JSON value" in error["message"]
+
+
+# --- Quick steps in a batch ---------------------------------------------------------------------
+
+
+def fan(alice, values: list[str]):
+    nodes = {"start": ("trigger.manual",)}
+    nodes |= {f"s{i}": ("data.transform", {"value": v}) for i, v in enumerate(values)}
+    nodes["join"] = {**noop(), "join": "all_done"}
+    edges = [f"start>s{i}" for i in range(len(values))] + [f"s{i}>join" for i in range(len(values))]
+    run = start(workflow(alice, build(nodes, edges)), {"n": 7})
+    execute(run, "start")
+    return run
+
+
+def test_a_batch_of_quick_steps_is_recorded_together_and_planned_once(alice):
+    from engine import tasks
+
+    run = fan(alice, ["{{ input.n }}", "b", "{{ input.n * 2 }}"])
+    batch = list(StepRun.objects.filter(run=run, status="queued").values_list("pk", "attempt"))
+
+    tasks.run_attempts(batch)
+
+    by_node = steps(run)
+    assert [by_node[f"s{i}"].output for i in range(3)] == [7, "b", 14]
+    assert by_node["join"].status == "queued"  # planned once all three were in
+    kinds = event_types(run)
+    for i in range(3):
+        assert kinds.count(f"step.started:s{i}") == kinds.count(f"step.succeeded:s{i}") == 1
+    assert kinds.count("step.queued:join") == 1
+
+
+def test_a_step_of_a_batch_that_fails_takes_the_one_step_path(alice):
+    from engine import tasks
+
+    run = fan(alice, ["ok", "{{ input.missing }}"])
+    batch = list(StepRun.objects.filter(run=run, status="queued").values_list("pk", "attempt"))
+
+    tasks.run_attempts(batch)
+    drive()
+
+    assert statuses(run) == {
+        "start": "succeeded",
+        "s0": "succeeded",
+        "s1": "failed",
+        "join": "succeeded",
+    }
+    assert steps(run)["s1"].error["code"] == "expression_error"
+    assert finished(run).status == "failed"
+
+
+def test_a_batch_skips_steps_that_moved_before_it_ran(alice):
+    from engine import tasks
+
+    run = fan(alice, ["a", "b"])
+    batch = list(StepRun.objects.filter(run=run, status="queued").values_list("pk", "attempt"))
+    transitions.do_cancel_run(run.pk, actor=None)
+
+    tasks.run_attempts(batch)
+
+    assert statuses(run) == {
+        "start": "succeeded",
+        "s0": "cancelled",
+        "s1": "cancelled",
+        "join": "cancelled",
+    }
+    assert not RunEvent.objects.filter(
+        run=run, type="step.started", node_id__in=["s0", "s1"]
+    ).exists()
