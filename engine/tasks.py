@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from engine import transitions
-from engine.expressions import ExpressionError, render
+from engine.expressions import ExpressionError, referenced_steps, render
 from engine.models import Run, StepRun
 from engine.steps.base import StepContext, StepError, StepResult, Wait
 
@@ -119,10 +119,8 @@ def _context(run: Run, step: StepRun, step_type: Any) -> tuple[StepContext, Any]
             f"the step type {step.type} cannot run yet", retryable=False, code="not_runnable"
         )
     raw = node.get("config", {})
-    from engine.expressions import referenced_steps
-
     needed = referenced_steps(raw, step_type.expression_fields)
-    scope = transitions._scope(run, needed)
+    scope = transitions.expression_scope(run, needed)
     if "input_override" in step.state:
         config = step.state["input_override"]  # an operator's edited input
     else:

@@ -484,7 +484,7 @@ def _sync_activity(run: Run, step_statuses: Iterable[str], actor: Actor) -> None
         events.record_run_status(run, old, actor)
 
 
-def _scope(run: Run, nodes: Iterable[str] | None = None) -> dict[str, Any]:
+def expression_scope(run: Run, nodes: Iterable[str] | None = None) -> dict[str, Any]:
     """What expressions may name: input, steps.<id>.{output,status,error}, run."""
     rows = StepRun.objects.filter(run=run)
     if nodes is not None:
@@ -505,7 +505,7 @@ def _finish_run(run: Run, status: RunStatus, version: Version, actor: Actor) -> 
     output, error = None, None
     if status == RunStatus.SUCCEEDED and version.graph.get("output") is not None:
         try:
-            output = render(version.graph["output"], _scope(run), "output")
+            output = render(version.graph["output"], expression_scope(run), "output")
             _check_output(output)
         except (ExpressionError, StepError) as exc:
             status = RunStatus.FAILED
