@@ -393,16 +393,18 @@ def fan(alice, values: list[str]):
 def test_a_batch_of_quick_steps_is_recorded_together_and_planned_once(alice):
     from engine import tasks
 
-    run = fan(alice, ["{{ input.n }}", "b", "{{ input.n * 2 }}"])
+    values = ["{{ input.n }}", "b", "{{ input.n * 2 }}", {"k": ["{{ input.n }}", None]}, None]
+    run = fan(alice, values)
     batch = list(StepRun.objects.filter(run=run, status="queued").values_list("pk", "attempt"))
 
     tasks.run_attempts(batch)
 
     by_node = steps(run)
-    assert [by_node[f"s{i}"].output for i in range(3)] == [7, "b", 14]
-    assert by_node["join"].status == "queued"  # planned once all three were in
+    assert [by_node[f"s{i}"].output for i in range(5)] == [7, "b", 14, {"k": [7, None]}, None]
+    assert by_node["s3"].input == {"value": {"k": [7, None]}}
+    assert by_node["join"].status == "queued"  # planned once all of them were in
     kinds = event_types(run)
-    for i in range(3):
+    for i in range(5):
         assert kinds.count(f"step.started:s{i}") == kinds.count(f"step.succeeded:s{i}") == 1
     assert kinds.count("step.queued:join") == 1
 
