@@ -163,6 +163,24 @@ def check_start_input(graph: Mapping[str, Any], data: Any) -> None:
         )
 
 
+class UnknownVersion(LookupError):
+    pass
+
+
+def check_start(workflow: Workflow, number: int | None, data: Any) -> WorkflowVersion:
+    """The version a new run of ``workflow`` pins (the newest unless ``number``), after the
+    checks every way of starting a run makes: Conflict for an archived workflow,
+    UnknownVersion, InputInvalid for input against the version's input_schema."""
+    if workflow.archived:
+        raise Conflict("the workflow is archived; restore it to run it")
+    number = number or workflow.latest_version
+    version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
+    if version is None:
+        raise UnknownVersion(f"workflow {workflow.pk} has no version {number}")
+    check_start_input(version.graph, data)
+    return version
+
+
 def retry_delay(policy: Mapping[str, Any], attempt: int, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: exponential, capped, with full jitter."""
     policy = {**DEFAULT_RETRY, **policy}

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designer.catalog import catalog
-from designer.models import ROLE_RANK, Role, Workflow, WorkflowVersion
+from designer.models import ROLE_RANK, Role, Workflow
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
 from engine import transitions
@@ -119,17 +119,15 @@ class WorkflowRunsView(generics.GenericAPIView):
         body = StartRunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if workflow.archived:
-            raise conflict("the workflow is archived; restore it to run it", "archived")
-        number = data.get("version", workflow.latest_version)
-        version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
-        if version is None:
+        try:
+            version = transitions.check_start(workflow, data.get("version"), data["input"])
+        except transitions.Conflict as exc:
+            raise conflict(str(exc), "archived") from exc
+        except transitions.UnknownVersion as exc:
             raise ApiError(
                 status.HTTP_400_BAD_REQUEST,
-                [api_error("unknown_version", f"there is no version {number}", field="version")],
-            )
-        try:
-            transitions.check_start_input(version.graph, data["input"])
+                [api_error("unknown_version", str(exc), field="version")],
+            ) from exc
         except transitions.InputInvalid as exc:
             raise bad_request(exc.errors) from exc
         trigger = Trigger.MANUAL if request.auth is None else Trigger.API

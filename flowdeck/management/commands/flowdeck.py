@@ -122,12 +122,10 @@ class Command(BaseCommand):
             data = json.loads(input)
         except json.JSONDecodeError as exc:
             raise CommandError(f"--input is not JSON: {exc}") from None
-        number = version or found.latest_version
-        chosen = found.versions.filter(number=number).first()
-        if chosen is None:
-            raise CommandError(f"workflow {found.pk} has no version {number}")
         try:
-            transitions.check_start_input(chosen.graph, data)
+            chosen = transitions.check_start(found, version, data)
+        except (transitions.Conflict, transitions.UnknownVersion) as exc:
+            raise CommandError(str(exc)) from None
         except transitions.InputInvalid as exc:
             lines = [f"  {e['field']}: {e['message']}" for e in exc.errors]
             raise CommandError("the input is not valid:\n" + "\n".join(lines)) from None
