@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  type GraphDoc,
+  connectionProblem,
+  copySelection,
+  handlesOf,
+  newNodeId,
+  nodeProblem,
+  prepareClip,
+} from "./graph";
+import { CATALOG } from "./testCatalog";
+
+function graph(): GraphDoc {
+  return {
+    format: 1,
+    nodes: [
+      { id: "start", type: "trigger.manual", config: {}, position: { x: 0, y: 0 } },
+      { id: "check", type: "logic.condition", config: { expression: "true" }, position: { x: 200, y: 0 } },
+      { id: "shape", type: "data.transform", config: { value: 1 }, position: { x: 400, y: 0 } },
+    ],
+    edges: [
+      { id: "e1", source: "start", target: "check" },
+      { id: "e2", source: "check", source_handle: "true", target: "shape" },
+    ],
+  };
+}
+
+describe("handles", () => {
+  it("come from the catalog, error included", () => {
+    expect(handlesOf(graph().nodes[1], CATALOG)).toEqual(["true", "false", "error"]);
+  });
+
+  it("come from the config for a switch, then default and error", () => {
+    const node = { id: "s", type: "logic.switch", config: { cases: [{ name: "big" }, { name: "small" }] } };
+    expect(handlesOf(node, CATALOG)).toEqual(["big", "small", "default", "error"]);
+  });
+});
+
+describe("connection rules", () => {
+  it("allow a new edge from a named handle", () => {
+    expect(connectionProblem(graph(), CATALOG, { source: "check", target: "shape", sourceHandle: "false" })).toBeNull();
+  });
+
+  it("allow the error handle of any step", () => {
+    expect(connectionProblem(graph(), CATALOG, { source: "shape", target: "check", sourceHandle: "error" })).toMatch(/cycle/);
+    const g = graph();
+    g.nodes.push({ id: "oops", type: "data.transform", config: {} });
+    expect(connectionProblem(g, CATALOG, { source: "shape", target: "oops", sourceHandle: "error" })).toBeNull();
+  });
+
+  it("refuse a cycle, with the reason", () => {
+    expect(connectionProblem(graph(), CATALOG, { source: "shape", target: "start" })).toMatch(/trigger/);
+    expect(connectionProblem(graph(), CATALOG, { source: "shape", target: "check" })).toMatch(/cycle/);
+  });
+
+  it("refuse an unknown handle, a loop on itself and a duplicate", () => {
+    expect(connectionProblem(graph(), CATALOG, { source: "check", target: "shape", sourceHandle: "maybe" })).toMatch(
+      /no output "maybe"/,
+    );
+    expect(connectionProblem(graph(), CATALOG, { source: "shape", target: "shape" })).toMatch(/itself/);
+    expect(connectionProblem(graph(), CATALOG, { source: "check", target: "shape", sourceHandle: "true" })).toMatch(
+      /already connected/,
+    );
+  });
+
+  it("refuse a second trigger", () => {
+    expect(nodeProblem(graph(), CATALOG, "trigger.manual")).toMatch(/exactly one trigger/);
+    expect(nodeProblem(graph(), CATALOG, "data.transform")).toBeNull();
+    expect(nodeProblem(graph(), CATALOG, "nope.nope")).toMatch(/unknown/);
+  });
+});
+
+describe("ids", () => {
+  it("are made from the type and never collide", () => {
+    expect(newNodeId("logic.condition", [])).toBe("condition");
+    expect(newNodeId("logic.condition", ["condition", "condition_2"])).toBe("condition_3");
+  });
+});
+
+describe("paste", () => {
+  it("gives fresh ids, keeps the edges between pasted steps, and drops the others", () => {
+    const g = graph();
+    const clip = copySelection(g, new Set(["check", "shape"]));
+
+    const pasted = prepareClip(g, CATALOG, clip, { x: 10, y: 20 });
+
+    expect(pasted.nodes.map((n) => n.id)).toEqual(["check_2", "shape_2"]);
+    expect(pasted.nodes[0].position).toEqual({ x: 210, y: 20 });
+    expect(pasted.edges).toEqual([{ id: "e3", source: "check_2", source_handle: "true", target: "shape_2" }]);
+    expect(g.nodes[1].config).toEqual({ expression: "true" }); // the original is untouched
+  });
+
+  it("never pastes a second trigger", () => {
+    const g = graph();
+    const pasted = prepareClip(g, CATALOG, copySelection(g, new Set(["start", "check"])), { x: 0, y: 0 });
+    expect(pasted.nodes.map((n) => n.type)).toEqual(["logic.condition"]);
+    expect(pasted.edges).toEqual([]);
+  });
+});

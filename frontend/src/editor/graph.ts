@@ -1,0 +1,197 @@
+/**
+ * The workflow graph as the contract defines it (CONTRACT §1), and the pure rules the editor
+ * applies while the user edits: node ids, handles, which connections are allowed, pasting.
+ * No React and no store here, so every rule is unit-tested on its own.
+ */
+
+export type Position = { x: number; y: number };
+
+export type RetryPolicy = {
+  max_attempts?: number;
+  backoff_s?: number;
+  backoff_factor?: number;
+  max_backoff_s?: number;
+  jitter?: boolean;
+};
+
+export type NodeDoc = {
+  id: string;
+  type: string;
+  label?: string;
+  position?: Position;
+  config: Record<string, unknown>;
+  join?: "all_success" | "one_success" | "none_failed" | "all_done";
+  retry?: RetryPolicy;
+  timeout_s?: number;
+};
+
+export type EdgeDoc = {
+  id: string;
+  source: string;
+  target: string;
+  source_handle?: string;
+  label?: string;
+};
+
+export type GraphDoc = {
+  format: 1;
+  nodes: NodeDoc[];
+  edges: EdgeDoc[];
+  input_schema?: Record<string, unknown>;
+  output?: unknown;
+};
+
+/** A catalog entry as `GET /api/step-types/` gives it (the parts the editor reads). */
+export type StepTypeInfo = {
+  type: string;
+  title: string;
+  category: string;
+  description: string;
+  is_trigger: boolean;
+  config_schema: Record<string, unknown>;
+  handles: string[] | null;
+  handles_from_config: { list: string; key: string; then?: string[] } | null;
+  expression_fields: string[];
+};
+
+export type Catalog = Record<string, StepTypeInfo>;
+
+export const DEFAULT_HANDLE = "out";
+export const ERROR_HANDLE = "error";
+const ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The output handles of a node: from the catalog, or from its config (logic.switch). */
+export function handlesOf(node: NodeDoc, catalog: Catalog): string[] {
+  const info = catalog[node.type];
+  if (!info) return [];
+  if (info.handles) return info.handles;
+  const spec = info.handles_from_config;
+  if (!spec) return [ERROR_HANDLE];
+  const items = node.config[spec.list];
+  const names = Array.isArray(items)
+    ? items
+        .map((item) => (item && typeof item === "object" ? (item as Record<string, unknown>)[spec.key] : null))
+        .filter((name): name is string => typeof name === "string")
+    : [];
+  return [...names, ...(spec.then ?? []), ERROR_HANDLE];
+}
+
+/** A fresh node id from the step type (`logic.condition` -> `condition`, `condition_2`, ...). */
+export function newNodeId(type: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  let base = (type.split(".").pop() ?? "step").toLowerCase().replace(/[^a-z0-9_]/g, "_");
+  if (!/^[a-z]/.test(base)) base = `step_${base}`;
+  base = base.slice(0, 56);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}_${n}`;
+    if (!used.has(candidate)) return candidate;
+  }
+}
+
+export function isValidNodeId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+/** A fresh edge id. */
+export function newEdgeId(taken: Iterable<string>): string {
+  const used = new Set(taken);
+  for (let n = used.size + 1; ; n++) {
+    if (!used.has(`e${n}`)) return `e${n}`;
+  }
+}
+
+/** Whether a path leads from `from` to `to` along the edges. */
+export function reaches(edges: EdgeDoc[], from: string, to: string): boolean {
+  const next = new Map<string, string[]>();
+  for (const edge of edges) next.set(edge.source, [...(next.get(edge.source) ?? []), edge.target]);
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node === to) return true;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    stack.push(...(next.get(node) ?? []));
+  }
+  return false;
+}
+
+export type Connection = {
+  source: string;
+  target: string;
+  sourceHandle?: string | null;
+};
+
+/**
+ * Why the server would refuse this new edge, or null if it is fine. Checked while the user
+ * drags (React Flow's isValidConnection), so a refused edge is never drawn.
+ */
+export function connectionProblem(graph: GraphDoc, catalog: Catalog, connection: Connection): string | null {
+  const source = graph.nodes.find((n) => n.id === connection.source);
+  const target = graph.nodes.find((n) => n.id === connection.target);
+  if (!source || !target) return "both ends must be steps on the canvas";
+  if (source.id === target.id) return "a step cannot connect to itself";
+  const handle = connection.sourceHandle || DEFAULT_HANDLE;
+  const handles = handlesOf(source, catalog);
+  if (!handles.includes(handle)) {
+    return `${source.id} has no output "${handle}" (it has ${handles.join(", ") || "none"})`;
+  }
+  if (catalog[target.type]?.is_trigger) return "a trigger starts the workflow; nothing can lead into it";
+  const duplicate = graph.edges.some(
+    (e) => e.source === source.id && e.target === target.id && (e.source_handle || DEFAULT_HANDLE) === handle,
+  );
+  if (duplicate) return "these steps are already connected by that output";
+  if (reaches(graph.edges, target.id, source.id)) return "that would make a cycle; workflows flow one way";
+  return null;
+}
+
+/** Why a new node of `type` may not be added (a second trigger), or null. */
+export function nodeProblem(graph: GraphDoc, catalog: Catalog, type: string): string | null {
+  const info = catalog[type];
+  if (!info) return `unknown step type ${type}`;
+  if (info.is_trigger && graph.nodes.some((n) => catalog[n.type]?.is_trigger)) {
+    return "a workflow has exactly one trigger; remove the current one first";
+  }
+  return null;
+}
+
+export type Clip = { nodes: NodeDoc[]; edges: EdgeDoc[] };
+
+/** The selected nodes and the edges between them, for copy. */
+export function copySelection(graph: GraphDoc, selected: Set<string>): Clip {
+  return structuredClone({
+    nodes: graph.nodes.filter((n) => selected.has(n.id)),
+    edges: graph.edges.filter((e) => selected.has(e.source) && selected.has(e.target)),
+  });
+}
+
+/**
+ * A clip ready to paste into `graph`: fresh node and edge ids, edges re-pointed at the new ids,
+ * positions shifted by `offset`, and no second trigger.
+ */
+export function prepareClip(graph: GraphDoc, catalog: Catalog, clip: Clip, offset: Position): Clip {
+  const ids = new Set(graph.nodes.map((n) => n.id));
+  const edgeIds = new Set(graph.edges.map((e) => e.id));
+  const hasTrigger = graph.nodes.some((n) => catalog[n.type]?.is_trigger);
+  const mapping = new Map<string, string>();
+  const nodes: NodeDoc[] = [];
+  for (const node of clip.nodes) {
+    if (hasTrigger && catalog[node.type]?.is_trigger) continue;
+    const id = ids.has(node.id) ? newNodeId(node.id, ids) : node.id;
+    ids.add(id);
+    mapping.set(node.id, id);
+    const at = node.position ?? { x: 0, y: 0 };
+    nodes.push({ ...structuredClone(node), id, position: { x: at.x + offset.x, y: at.y + offset.y } });
+  }
+  const edges: EdgeDoc[] = [];
+  for (const edge of clip.edges) {
+    const source = mapping.get(edge.source);
+    const target = mapping.get(edge.target);
+    if (!source || !target) continue;
+    const id = newEdgeId(edgeIds);
+    edgeIds.add(id);
+    edges.push({ ...edge, id, source, target });
+  }
+  return { nodes, edges };
+}

@@ -1,0 +1,165 @@
+/**
+ * The editor's state: one zustand store made of slices (STYLE 18). The graph slice holds the
+ * document; history keeps snapshots for undo and redo of every edit; selection and clipboard
+ * sit beside them. Components read it through selectors.
+ */
+import { create } from "zustand";
+
+import {
+  type Catalog,
+  type Clip,
+  type Connection,
+  type GraphDoc,
+  type NodeDoc,
+  type Position,
+  connectionProblem,
+  copySelection,
+  newEdgeId,
+  newNodeId,
+  nodeProblem,
+  prepareClip,
+} from "./graph";
+
+const HISTORY_LIMIT = 200;
+
+export type EditorState = {
+  catalog: Catalog;
+  graph: GraphDoc;
+  selected: Set<string>;
+  past: GraphDoc[];
+  future: GraphDoc[];
+  clipboard: Clip | null;
+  /** Why the last edit was refused, for the user to see; null after a successful one. */
+  problem: string | null;
+
+  load: (graph: GraphDoc, catalog: Catalog) => void;
+  addNode: (type: string, position: Position) => string | null;
+  moveNodes: (moves: Record<string, Position>) => void;
+  updateNode: (id: string, change: Partial<Omit<NodeDoc, "id">>) => void;
+  connect: (connection: Connection) => boolean;
+  select: (ids: string[], add?: boolean) => void;
+  deleteSelected: () => void;
+  copy: () => void;
+  paste: (offset?: Position) => string[];
+  duplicate: () => string[];
+  undo: () => void;
+  redo: () => void;
+};
+
+const EMPTY: GraphDoc = { format: 1, nodes: [], edges: [] };
+
+export const useEditor = create<EditorState>()((set, get) => {
+  /** Apply an edit as one undoable step. */
+  const edit = (change: (graph: GraphDoc) => GraphDoc) => {
+    const { graph, past } = get();
+    const next = change(graph);
+    if (next === graph) return;
+    set({ graph: next, past: [...past, graph].slice(-HISTORY_LIMIT), future: [], problem: null });
+  };
+
+  return {
+    catalog: {},
+    graph: EMPTY,
+    selected: new Set(),
+    past: [],
+    future: [],
+    clipboard: null,
+    problem: null,
+
+    load: (graph, catalog) =>
+      set({ graph: structuredClone(graph), catalog, past: [], future: [], selected: new Set(), problem: null }),
+
+    addNode: (type, position) => {
+      const { graph, catalog } = get();
+      const problem = nodeProblem(graph, catalog, type);
+      if (problem) {
+        set({ problem });
+        return null;
+      }
+      const id = newNodeId(type, graph.nodes.map((n) => n.id));
+      const label = catalog[type]?.title ?? type;
+      edit((g) => ({ ...g, nodes: [...g.nodes, { id, type, label, position, config: {} }] }));
+      set({ selected: new Set([id]) });
+      return id;
+    },
+
+    moveNodes: (moves) =>
+      edit((g) => ({
+        ...g,
+        nodes: g.nodes.map((n) => (moves[n.id] ? { ...n, position: moves[n.id] } : n)),
+      })),
+
+    updateNode: (id, change) =>
+      edit((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? { ...n, ...change } : n)) })),
+
+    connect: (connection) => {
+      const { graph, catalog } = get();
+      const problem = connectionProblem(graph, catalog, connection);
+      if (problem) {
+        set({ problem });
+        return false;
+      }
+      const handle = connection.sourceHandle || undefined;
+      edit((g) => ({
+        ...g,
+        edges: [
+          ...g.edges,
+          {
+            id: newEdgeId(g.edges.map((e) => e.id)),
+            source: connection.source,
+            target: connection.target,
+            ...(handle && handle !== "out" ? { source_handle: handle } : {}),
+          },
+        ],
+      }));
+      return true;
+    },
+
+    select: (ids, add = false) =>
+      set((state) => ({ selected: new Set([...(add ? state.selected : []), ...ids]) })),
+
+    deleteSelected: () => {
+      const { selected } = get();
+      if (!selected.size) return;
+      edit((g) => ({
+        ...g,
+        nodes: g.nodes.filter((n) => !selected.has(n.id)),
+        edges: g.edges.filter((e) => !selected.has(e.source) && !selected.has(e.target) && !selected.has(e.id)),
+      }));
+      set({ selected: new Set() });
+    },
+
+    copy: () => {
+      const { graph, selected } = get();
+      if (selected.size) set({ clipboard: copySelection(graph, selected) });
+    },
+
+    paste: (offset = { x: 40, y: 40 }) => {
+      const { clipboard, graph, catalog } = get();
+      if (!clipboard) return [];
+      const clip = prepareClip(graph, catalog, clipboard, offset);
+      if (!clip.nodes.length) return [];
+      edit((g) => ({ ...g, nodes: [...g.nodes, ...clip.nodes], edges: [...g.edges, ...clip.edges] }));
+      const ids = clip.nodes.map((n) => n.id);
+      set({ selected: new Set(ids) });
+      return ids;
+    },
+
+    duplicate: () => {
+      get().copy();
+      return get().paste();
+    },
+
+    undo: () => {
+      const { past, graph, future } = get();
+      if (!past.length) return;
+      set({ graph: past[past.length - 1], past: past.slice(0, -1), future: [graph, ...future], problem: null });
+    },
+
+    redo: () => {
+      const { past, graph, future } = get();
+      if (!future.length) return;
+      set({ graph: future[0], past: [...past, graph], future: future.slice(1), problem: null });
+    },
+  };
+});
