@@ -1,0 +1,68 @@
+"""The designer canvas in Chromium, driven as a person would: steps from the palette, a
+connection drawn by dragging between handles, a refused edit explained, undo and redo."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_shell import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def drag(page, source, target) -> None:
+    """Press on one element, move in steps (React Flow follows the pointer), release on another."""
+    a = source.bounding_box()
+    b = target.bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def test_a_user_builds_a_small_workflow_on_the_canvas(page, live_server, alice):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    expect(page).to_have_url(re.compile(r"/designer$"))
+    palette = page.get_by_role("complementary", name="Steps")
+    size = page.get_by_label("Graph size")
+
+    # A trigger by click, a transform dragged from the palette onto the canvas.
+    palette.get_by_role("button", name="Manual start").click()
+    palette.get_by_role("button", name="Transform").drag_to(
+        page.get_by_test_id("designer-canvas"), target_position={"x": 150, "y": 320}
+    )
+    expect(size).to_have_text("2 steps, 0 connections")
+    expect(page.locator('.react-flow__node[data-id="manual"]')).to_be_visible()
+    expect(page.locator('.react-flow__node[data-id="transform"]')).to_be_visible()
+
+    # Connect the trigger's "out" to the transform's input by dragging between the handles.
+    drag(
+        page,
+        page.get_by_label("manual output out"),
+        page.locator('.react-flow__node[data-id="transform"]').locator(".react-flow__handle-left"),
+    )
+    expect(size).to_have_text("2 steps, 1 connections")
+
+    # A second trigger is refused, and the reason is shown.
+    palette.get_by_role("button", name="Manual start").click()
+    expect(page.get_by_role("status")).to_contain_text("exactly one trigger")
+    expect(size).to_have_text("2 steps, 1 connections")
+
+    # Undo takes back the connection, redo brings it back.
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    toolbar.get_by_role("button", name="Undo").click()
+    expect(size).to_have_text("2 steps, 0 connections")
+    toolbar.get_by_role("button", name="Redo").click()
+    expect(size).to_have_text("2 steps, 1 connections")
+
+
+def test_the_palette_is_searchable(page, live_server, alice):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    palette = page.get_by_role("complementary", name="Steps")
+    expect(palette.get_by_role("button", name="Condition")).to_be_visible()
+
+    palette.get_by_role("searchbox", name="Search steps").fill("delay")
+
+    expect(palette.get_by_role("button", name="Delay")).to_be_visible()
+    expect(palette.get_by_role("button", name="Condition")).to_have_count(0)
