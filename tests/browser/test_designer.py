@@ -66,3 +66,36 @@ def test_the_palette_is_searchable(page, live_server, alice):
 
     expect(palette.get_by_role("button", name="Delay")).to_be_visible()
     expect(palette.get_by_role("button", name="Condition")).to_have_count(0)
+
+
+def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workflow_after_reload(
+    page, live_server, alice
+):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    palette = page.get_by_role("complementary", name="Steps")
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    toolbar.get_by_label("Workflow name").fill("Hello")
+    palette.get_by_role("button", name="Manual start").click()
+    palette.get_by_role("button", name="Transform").click()
+    expect(toolbar.get_by_label("Save state")).to_have_text("Unsaved changes")
+
+    # The transform has no value yet and is not connected: the server says so, on the node.
+    toolbar.get_by_role("button", name="Save").click()
+    problems = page.get_by_role("list", name="Problems")
+    expect(problems).to_contain_text("transform")
+    transform = page.locator('.react-flow__node[data-id="transform"]')
+    expect(transform.get_by_label(re.compile(r"\d+ problems"))).to_be_visible()
+
+    # Remove it and save: version 1 of a new workflow, at its own address.
+    transform.click()
+    toolbar.get_by_role("button", name="Delete").click()
+    toolbar.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    expect(page).to_have_url(re.compile(r"/designer/\d+$"))
+
+    page.reload()
+    expect(page.get_by_label("Graph size")).to_have_text("1 steps, 0 connections")
+    expect(page.get_by_role("toolbar", name="Edit").get_by_label("Workflow name")).to_have_value(
+        "Hello"
+    )
+    expect(page.get_by_label("Save state")).to_have_text("Version 1")

@@ -14,11 +14,23 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, memo, useCallback, useEffect, useMemo, useState } from "react";
+import { useNavigate, useParams } from "react-router";
 
-import { type Catalog, type StepTypeInfo, connectionProblem, handlesOf } from "../editor/graph";
+import { ApiError, type ApiErrorItem, api } from "../api";
+import { type Catalog, type GraphDoc, type StepTypeInfo, connectionProblem, handlesOf } from "../editor/graph";
 import { useEditor } from "../editor/store";
 
-type StepData = { label: string; type: string; title: string; handles: string[] };
+type StepData = { label: string; type: string; title: string; handles: string[]; problems: number };
+
+type WorkflowDetail = {
+  id: number;
+  name: string;
+  latest_version: number;
+  version: { number: number; graph: GraphDoc };
+};
+
+/** What the page knows of the workflow being edited; id null until the first save. */
+type Meta = { id: number | null; name: string; version: number };
 type StepNode = Node<StepData, "step">;
 
 const DRAG_TYPE = "application/x-flowdeck-step";
@@ -28,7 +40,14 @@ const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProp
   return (
     <div className={`step-node${selected ? " selected" : ""}`} aria-label={`Step ${id}`}>
       <Handle type="target" position={Side.Left} />
-      <div className="step-label">{data.label}</div>
+      <div className="step-label">
+        {data.label}
+        {data.problems > 0 && (
+          <span className="badge" aria-label={`${data.problems} problems`}>
+            {data.problems}
+          </span>
+        )}
+      </div>
       <div className="step-type">{data.type}</div>
       <div className="step-outputs">
         {data.handles.map((handle) => (
@@ -46,11 +65,11 @@ const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProp
 const NODE_TYPES = { step: StepNodeView };
 
 async function loadCatalog(): Promise<Catalog> {
-  const response = await fetch("/api/step-types/", { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`the step catalog did not load (${response.status})`);
-  const entries = (await response.json()) as StepTypeInfo[];
+  const entries = await api<StepTypeInfo[]>("/api/step-types/");
   return Object.fromEntries(entries.map((entry) => [entry.type, entry]));
 }
+
+const EMPTY_GRAPH: GraphDoc = { format: 1, nodes: [], edges: [] };
 
 function Palette({ catalog, onAdd }: { catalog: Catalog; onAdd: (type: string) => void }) {
   const [query, setQuery] = useState("");
@@ -110,13 +129,76 @@ function Canvas() {
   const problem = useEditor((s) => s.problem);
   const { addNode, moveNodes, connect, select, deleteSelected, undo, redo, duplicate, load } = useEditor.getState();
   const [error, setError] = useState<string | null>(null);
+  const [meta, setMeta] = useState<Meta>({ id: null, name: "", version: 0 });
+  const [saved, setSaved] = useState<GraphDoc>(EMPTY_GRAPH);
+  const [problems, setProblems] = useState<ApiErrorItem[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
   const flow = useReactFlow();
+  const navigate = useNavigate();
+  const routeId = useParams()["*"];
+  const workflowId = routeId && /^\d+$/.test(routeId) ? Number(routeId) : null;
 
   useEffect(() => {
-    loadCatalog()
-      .then((loaded) => load({ format: 1, nodes: [], edges: [] }, loaded))
-      .catch((e: Error) => setError(e.message));
-  }, [load]);
+    let cancelled = false;
+    (async () => {
+      const loadedCatalog = await loadCatalog();
+      if (workflowId === null) {
+        if (cancelled) return;
+        load(EMPTY_GRAPH, loadedCatalog);
+        setMeta({ id: null, name: "", version: 0 });
+        setSaved(useEditor.getState().graph);
+        return;
+      }
+      const workflow = await api<WorkflowDetail>(`/api/workflows/${workflowId}/`);
+      if (cancelled) return;
+      load(workflow.version.graph, loadedCatalog);
+      setMeta({ id: workflow.id, name: workflow.name, version: workflow.latest_version });
+      setSaved(useEditor.getState().graph);
+    })().catch((e: Error) => setError(e.message));
+    return () => {
+      cancelled = true;
+    };
+  }, [load, workflowId]);
+
+  const save = async () => {
+    setProblems([]);
+    setNotice(null);
+    const body = { ...graph, nodes: graph.nodes, edges: graph.edges };
+    try {
+      if (meta.id === null) {
+        const created = await api<WorkflowDetail>("/api/workflows/", {
+          method: "POST",
+          body: { name: meta.name.trim() || "Untitled workflow", graph: body },
+        });
+        setSaved(graph);
+        setNotice(`Saved version ${created.latest_version}`);
+        navigate(`/designer/${created.id}`, { replace: true });
+      } else {
+        const updated = await api<WorkflowDetail>(`/api/workflows/${meta.id}/`, {
+          method: "PUT",
+          body: { graph: body, base_version: meta.version },
+        });
+        setMeta({ ...meta, version: updated.latest_version });
+        setSaved(graph);
+        setNotice(`Saved version ${updated.latest_version}`);
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) {
+        setNotice(`Someone saved version ${String(e.body.latest_version)} meanwhile; your edits are kept here.`);
+      } else if (e instanceof ApiError && e.errors.length) {
+        setProblems(e.errors);
+      } else {
+        setNotice((e as Error).message);
+      }
+    }
+  };
+
+  const problemsByNode = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const p of problems) if (p.node) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
+    return counts;
+  }, [problems]);
+  const dirty = graph !== saved;
 
   const nodes: StepNode[] = useMemo(
     () =>
@@ -130,9 +212,10 @@ function Canvas() {
           type: node.type,
           title: catalog[node.type]?.title ?? node.type,
           handles: handlesOf(node, catalog),
+          problems: problemsByNode.get(node.id) ?? 0,
         },
       })),
-    [graph.nodes, selected, catalog],
+    [graph.nodes, selected, catalog, problemsByNode],
   );
   const edges: Edge[] = useMemo(
     () =>
@@ -201,6 +284,17 @@ function Canvas() {
       <Palette catalog={catalog} onAdd={(type) => addNode(type, center())} />
       <div className="designer-main">
         <div className="toolbar" role="toolbar" aria-label="Edit">
+          <input
+            aria-label="Workflow name"
+            placeholder="Workflow name"
+            value={meta.name}
+            readOnly={meta.id !== null}
+            onChange={(e) => setMeta({ ...meta, name: e.target.value })}
+          />
+          <button type="button" onClick={save}>
+            Save
+          </button>
+          <span aria-label="Save state">{dirty ? "Unsaved changes" : meta.id ? `Version ${meta.version}` : "New"}</span>
           <button type="button" onClick={undo} disabled={!useEditor.getState().past.length}>
             Undo
           </button>
@@ -218,6 +312,24 @@ function Canvas() {
           <p role="status" className="problem">
             {problem}
           </p>
+        )}
+        {notice && (
+          <p role="status" aria-label="Notice" className="notice">
+            {notice}
+          </p>
+        )}
+        {problems.length > 0 && (
+          <ul className="problems" aria-label="Problems">
+            {problems.map((p, i) => (
+              <li key={i}>
+                <button type="button" onClick={() => p.node && select([p.node])}>
+                  {p.node ? `${p.node}: ` : ""}
+                  {p.field ? `${p.field}: ` : ""}
+                  {p.message}
+                </button>
+              </li>
+            ))}
+          </ul>
         )}
         <div
           className="canvas"

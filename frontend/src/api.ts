@@ -1,0 +1,43 @@
+/** The public API from the browser: session cookie, CSRF header on writes, JSON both ways. */
+
+export type ApiErrorItem = {
+  node: string | null;
+  edge: string | null;
+  field: string | null;
+  code: string;
+  message: string;
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: ApiErrorItem[],
+    readonly body: Record<string, unknown>,
+  ) {
+    super(errors[0]?.message ?? `request failed (${status})`);
+  }
+}
+
+function csrfToken(): string {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function api<T>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = options.method ?? "GET";
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRFToken"] = csrfToken();
+  }
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!response.ok) throw new ApiError(response.status, data.errors ?? [], data);
+  return data as T;
+}
