@@ -99,3 +99,30 @@ def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workfl
         "Hello"
     )
     expect(page.get_by_label("Save state")).to_have_text("Version 1")
+
+
+def test_a_step_is_configured_from_the_form_generated_from_its_schema(page, live_server, alice):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    palette = page.get_by_role("complementary", name="Steps")
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    toolbar.get_by_label("Workflow name").fill("Big orders")
+    palette.get_by_role("button", name="Manual start").click()
+    palette.get_by_role("button", name="Condition").click()
+    drag(
+        page,
+        page.get_by_label("manual output out"),
+        page.locator('.react-flow__node[data-id="condition"]').locator(".react-flow__handle-left"),
+    )
+
+    page.locator('.react-flow__node[data-id="condition"]').click()
+    panel = page.get_by_role("complementary", name="Configure condition")
+    panel.get_by_label("Expression").fill("input.amount > 1000")
+    panel.get_by_label("Label").fill("Big?")
+    expect(page.locator('.react-flow__node[data-id="condition"]')).to_contain_text("Big?")
+    toolbar.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+
+    page.reload()
+    page.locator('.react-flow__node[data-id="condition"]').click()
+    panel = page.get_by_role("complementary", name="Configure condition")
+    expect(panel.get_by_label("Expression")).to_have_value("input.amount > 1000")

@@ -17,6 +17,7 @@ import { type DragEvent, memo, useCallback, useEffect, useMemo, useState } from 
 import { useNavigate, useParams } from "react-router";
 
 import { ApiError, type ApiErrorItem, api } from "../api";
+import { ConfigPanel } from "../editor/ConfigPanel";
 import { type Catalog, type GraphDoc, type StepTypeInfo, connectionProblem, handlesOf } from "../editor/graph";
 import { useEditor } from "../editor/store";
 
@@ -199,6 +200,7 @@ function Canvas() {
     return counts;
   }, [problems]);
   const dirty = graph !== saved;
+  const selectedNode = selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined;
 
   const nodes: StepNode[] = useMemo(
     () =>
@@ -233,13 +235,20 @@ function Canvas() {
   const onNodesChange = useCallback(
     (changes: NodeChange<StepNode>[]) => {
       const moves: Record<string, { x: number; y: number }> = {};
+      const selection = new Set(useEditor.getState().selected);
+      let selectionChanged = false;
       for (const change of changes) {
         // Only a finished drag becomes an edit (one undo step per move, not one per frame).
         if (change.type === "position" && change.position && change.dragging === false) {
           moves[change.id] = change.position;
         }
-        if (change.type === "select") select(change.selected ? [change.id] : [], change.selected);
+        if (change.type === "select") {
+          selectionChanged = true;
+          if (change.selected) selection.add(change.id);
+          else selection.delete(change.id);
+        }
       }
+      if (selectionChanged) select([...selection]);
       if (Object.keys(moves).length) moveNodes(moves);
     },
     [moveNodes, select],
@@ -255,7 +264,18 @@ function Canvas() {
     [catalog],
   );
 
-  const center = () => flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
+  /** Where a clicked palette entry lands: the middle of the view, right of any step there. */
+  const freeSpot = () => {
+    const box = document.querySelector("[data-testid=designer-canvas]")?.getBoundingClientRect();
+    const spot = flow.screenToFlowPosition(
+      box
+        ? { x: box.left + box.width / 3, y: box.top + box.height / 3 }
+        : { x: window.innerWidth / 2, y: window.innerHeight / 2 },
+    );
+    const near = (p?: { x: number; y: number }) => !!p && Math.abs(p.x - spot.x) < 200 && Math.abs(p.y - spot.y) < 100;
+    while (useEditor.getState().graph.nodes.some((n) => near(n.position))) spot.x += 240;
+    return spot;
+  };
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -281,7 +301,10 @@ function Canvas() {
   if (error) return <p role="alert">{error}</p>;
   return (
     <div className="designer" onKeyDown={onKeyDown}>
-      <Palette catalog={catalog} onAdd={(type) => addNode(type, center())} />
+      <Palette catalog={catalog} onAdd={(type) => {
+          // Keep what was just added in view.
+          if (addNode(type, freeSpot())) requestAnimationFrame(() => flow.fitView({ padding: 0.3 }));
+        }} />
       <div className="designer-main">
         <div className="toolbar" role="toolbar" aria-label="Edit">
           <input
@@ -359,6 +382,7 @@ function Canvas() {
           </ReactFlow>
         </div>
       </div>
+      {selectedNode && <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} />}
     </div>
   );
 }
