@@ -71,11 +71,18 @@ def test_the_palette_is_searchable(page, live_server, alice):
 def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workflow_after_reload(
     page, live_server, alice
 ):
+    # Hold the catalog back: a name typed before it arrives must survive its arrival.
+    held = []
+    page.route("**/api/step-types/", lambda route: held.append(route))
     log_in(page, live_server, "alice", "alice-pass-123")
     palette = page.get_by_role("complementary", name="Steps")
     toolbar = page.get_by_role("toolbar", name="Edit")
     toolbar.get_by_label("Workflow name").fill("Hello")
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/api/step-types/")
     palette.get_by_role("button", name="Manual start").click()
+    expect(toolbar.get_by_label("Workflow name")).to_have_value("Hello")
     palette.get_by_role("button", name="Transform").click()
     expect(toolbar.get_by_label("Save state")).to_have_text("Unsaved changes")
 

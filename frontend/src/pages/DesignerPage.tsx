@@ -146,7 +146,8 @@ function Canvas() {
       if (workflowId === null) {
         if (cancelled) return;
         load(EMPTY_GRAPH, loadedCatalog);
-        setMeta({ id: null, name: "", version: 0 });
+        // Keep a name typed while the catalog loaded; forget the one of a workflow left behind.
+        setMeta((m) => ({ id: null, name: m.id === null ? m.name : "", version: 0 }));
         setSaved(useEditor.getState().graph);
         return;
       }
