@@ -5,6 +5,7 @@ import { DesignerPage } from "./pages/DesignerPage";
 import { InboxPage } from "./pages/InboxPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
+import { WorkflowsPage } from "./pages/WorkflowsPage";
 
 export const SECTIONS = [
   { path: "/designer", label: "Designer" },
@@ -41,6 +42,7 @@ export function App({ username }: { username: string }) {
       <main className="content">
         <Routes>
           <Route path="/" element={<Navigate to="/designer" replace />} />
+          <Route path="/designer" element={<WorkflowsPage />} />
           <Route path="/designer/*" element={<DesignerPage />} />
           <Route path="/runs/*" element={<RunsPage />} />
           <Route path="/inbox/*" element={<InboxPage />} />

@@ -1,6 +1,7 @@
 """The designer canvas in Chromium, driven as a person would: steps from the palette, a
 connection drawn by dragging between handles, a refused edit explained, undo and redo."""
 
+import json
 import re
 
 import pytest
@@ -24,6 +25,7 @@ def drag(page, source, target) -> None:
 def test_a_user_builds_a_small_workflow_on_the_canvas(page, live_server, alice):
     log_in(page, live_server, "alice", "alice-pass-123")
     expect(page).to_have_url(re.compile(r"/designer$"))
+    page.get_by_role("link", name="New workflow").click()
     palette = page.get_by_role("complementary", name="Steps")
     size = page.get_by_label("Graph size")
 
@@ -59,6 +61,7 @@ def test_a_user_builds_a_small_workflow_on_the_canvas(page, live_server, alice):
 
 def test_the_palette_is_searchable(page, live_server, alice):
     log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("link", name="New workflow").click()
     palette = page.get_by_role("complementary", name="Steps")
     expect(palette.get_by_role("button", name="Condition")).to_be_visible()
 
@@ -75,6 +78,7 @@ def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workfl
     held = []
     page.route("**/api/step-types/", lambda route: held.append(route))
     log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("link", name="New workflow").click()
     palette = page.get_by_role("complementary", name="Steps")
     toolbar = page.get_by_role("toolbar", name="Edit")
     toolbar.get_by_label("Workflow name").fill("Hello")
@@ -110,6 +114,7 @@ def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workfl
 
 def test_a_step_is_configured_from_the_form_generated_from_its_schema(page, live_server, alice):
     log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("link", name="New workflow").click()
     palette = page.get_by_role("complementary", name="Steps")
     toolbar = page.get_by_role("toolbar", name="Edit")
     toolbar.get_by_label("Workflow name").fill("Big orders")
@@ -133,3 +138,46 @@ def test_a_step_is_configured_from_the_form_generated_from_its_schema(page, live
     page.locator('.react-flow__node[data-id="condition"]').click()
     panel = page.get_by_role("complementary", name="Configure condition")
     expect(panel.get_by_label("Expression")).to_have_value("input.amount > 1000")
+
+
+def test_the_workflows_page_lists_searches_imports_exports_and_archives(
+    page, live_server, alice, tmp_path
+):
+    from designer.services import do_create_workflow
+    from tests.graphs import example_graph
+
+    invoices = do_create_workflow(
+        actor=alice, name="Invoices", graph=example_graph("invoice_approval")
+    )
+    do_create_workflow(actor=alice, name="Reports", graph=example_graph("nightly_report"))
+    log_in(page, live_server, "alice", "alice-pass-123")
+    table = page.get_by_role("table", name="Workflows")
+    expect(table.get_by_role("link", name="Invoices", exact=True)).to_be_visible()
+    expect(table.get_by_role("link", name="Export Invoices")).to_have_attribute(
+        "href", f"/api/workflows/{invoices.pk}/export/?format=json"
+    )
+
+    page.get_by_label("Search workflows").fill("rep")
+    expect(table.get_by_role("link", name="Reports", exact=True)).to_be_visible()
+    expect(table.get_by_role("link", name="Invoices", exact=True)).to_have_count(0)
+    page.get_by_label("Search workflows").fill("")
+
+    table.get_by_role("button", name="Archive Reports").click()
+    expect(page.get_by_label("Notice")).to_have_text("Archived Reports")
+    expect(table.get_by_role("link", name="Reports", exact=True)).to_have_count(0)
+
+    # Import a document file; the editor opens it.
+    document = {"kind": "flowdeck.workflow", "version": 1, "name": "Imported"}
+    document["graph"] = {
+        "format": 1,
+        "nodes": [{"id": "go", "type": "trigger.manual", "config": {}}],
+        "edges": [],
+    }
+    path = tmp_path / "imported.json"
+    path.write_text(json.dumps(document))
+    page.get_by_label("Import a workflow file").set_input_files(str(path))
+    expect(page).to_have_url(re.compile(r"/designer/\d+$"))
+    expect(page.get_by_label("Graph size")).to_have_text("1 steps, 0 connections")
+    expect(page.get_by_role("toolbar", name="Edit").get_by_label("Workflow name")).to_have_value(
+        "Imported"
+    )

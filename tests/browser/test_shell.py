@@ -24,7 +24,9 @@ def test_a_user_logs_in_and_sees_the_app_shell_with_its_navigation(page, live_se
     for section in ["Designer", "Runs", "Inbox", "Dashboard"]:
         expect(nav.get_by_role("link", name=section)).to_be_visible()
     expect(page.get_by_label("Signed in as")).to_have_text("alice")
-    # The React Flow canvas rendered.
+    # The designer opens on the workflows list; a new workflow opens the React Flow canvas.
+    expect(page.get_by_role("table", name="Workflows")).to_be_visible()
+    page.get_by_role("link", name="New workflow").click()
     expect(page.locator(".react-flow")).to_be_visible()
 
     nav.get_by_role("link", name="Runs").click()
