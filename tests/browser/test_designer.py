@@ -181,3 +181,50 @@ def test_the_workflows_page_lists_searches_imports_exports_and_archives(
     expect(page.get_by_role("toolbar", name="Edit").get_by_label("Workflow name")).to_have_value(
         "Imported"
     )
+
+
+def test_a_saved_workflow_is_run_from_the_editor_with_a_form_from_its_input_schema(
+    page, live_server, alice
+):
+    from designer.services import do_create_workflow
+    from engine.models import Run
+    from tests.engine_kit import build
+
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "shape": ("data.transform", {"value": "{{ input.amount }}"}),
+        },
+        ["start>shape"],
+        input_schema={
+            "type": "object",
+            "required": ["amount"],
+            "properties": {"amount": {"type": "number", "title": "Amount"}},
+        },
+    )
+    wf = do_create_workflow(actor=alice, name="Runnable", graph=graph)
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/designer/{wf.pk}")
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    expect(page.get_by_label("Graph size")).to_have_text("2 steps, 1 connections")
+
+    toolbar.get_by_role("button", name="Run").click()
+    dialog = page.get_by_role("dialog", name="Run the workflow")
+    dialog.get_by_label("Amount").fill("12.5")
+    dialog.get_by_role("button", name="Start run").click()
+
+    expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    run = Run.objects.get(workflow=wf)
+    assert run.input == {"amount": 12.5}
+    assert run.actor == alice
+    expect(page.get_by_label("Run status")).to_have_text("running")  # no workers in this test
+    steps = page.get_by_role("table", name="Steps")
+    expect(steps.locator('tr[data-id="start"]')).to_contain_text("queued")
+    expect(steps.locator('tr[data-id="shape"]')).to_contain_text("pending")
+
+
+def test_run_waits_for_a_save(page, live_server, alice):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("link", name="New workflow").click()
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    expect(toolbar.get_by_role("button", name="Run")).to_be_disabled()

@@ -18,6 +18,7 @@ import { useNavigate, useParams } from "react-router";
 
 import { ApiError, type ApiErrorItem, api } from "../api";
 import { ConfigPanel } from "../editor/ConfigPanel";
+import { RunDialog } from "../editor/RunDialog";
 import { type Catalog, type GraphDoc, type StepTypeInfo, connectionProblem, handlesOf } from "../editor/graph";
 import { useEditor } from "../editor/store";
 
@@ -134,6 +135,7 @@ function Canvas() {
   const [saved, setSaved] = useState<GraphDoc>(EMPTY_GRAPH);
   const [problems, setProblems] = useState<ApiErrorItem[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
   const flow = useReactFlow();
   const navigate = useNavigate();
   const routeId = useParams()["*"];
@@ -318,6 +320,14 @@ function Canvas() {
           <button type="button" onClick={save}>
             Save
           </button>
+          <button
+            type="button"
+            onClick={() => setRunning(true)}
+            disabled={meta.id === null || dirty}
+            title={meta.id === null || dirty ? "Save first: a run uses a saved version" : "Start a run"}
+          >
+            Run
+          </button>
           <span aria-label="Save state">{dirty ? "Unsaved changes" : meta.id ? `Version ${meta.version}` : "New"}</span>
           <button type="button" onClick={undo} disabled={!useEditor.getState().past.length}>
             Undo
@@ -384,6 +394,13 @@ function Canvas() {
         </div>
       </div>
       {selectedNode && <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} />}
+      {running && meta.id !== null && (
+        <RunDialog
+          workflowId={meta.id}
+          inputSchema={graph.input_schema}
+          onClose={() => setRunning(false)}
+        />
+      )}
     </div>
   );
 }
