@@ -228,3 +228,44 @@ def test_run_waits_for_a_save(page, live_server, alice):
     page.get_by_role("link", name="New workflow").click()
     toolbar = page.get_by_role("toolbar", name="Edit")
     expect(toolbar.get_by_role("button", name="Run")).to_be_disabled()
+
+
+def test_copy_paste_shortcuts_and_the_retry_and_timeout_fields(page, live_server, alice):
+    from designer.models import Workflow
+
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("link", name="New workflow").click()
+    palette = page.get_by_role("complementary", name="Steps")
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    toolbar.get_by_label("Workflow name").fill("Retrying")
+    palette.get_by_role("button", name="Manual start").click()
+    palette.get_by_role("button", name="Condition").click()
+    condition = page.locator('.react-flow__node[data-id="condition"]')
+
+    condition.click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.locator('.react-flow__node[data-id="condition_2"]')).to_be_visible()
+    expect(page.get_by_label("Graph size")).to_have_text("3 steps, 0 connections")
+    toolbar.get_by_role("button", name="Undo").click()
+    expect(page.get_by_label("Graph size")).to_have_text("2 steps, 0 connections")
+
+    condition.click()
+    panel = page.get_by_role("complementary", name="Configure condition")
+    panel.get_by_label("Max attempts").fill("3")
+    panel.get_by_label("Backoff (s)").fill("2")
+    panel.get_by_label("Timeout per attempt (s)").fill("30")
+    panel.get_by_label("Expression").fill("input.ok")
+    drag(
+        page,
+        page.get_by_label("manual output out"),
+        condition.locator(".react-flow__handle-left"),
+    )
+    toolbar.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+
+    node = next(
+        n for n in Workflow.objects.get().versions.get().graph["nodes"] if n["id"] == "condition"
+    )
+    assert node["retry"] == {"max_attempts": 3, "backoff_s": 2}
+    assert node["timeout_s"] == 30

@@ -11,6 +11,15 @@ import { useEditor } from "./store";
 
 const JOINS = ["all_success", "one_success", "none_failed", "all_done"] as const;
 
+/** The node's retry policy with one field changed; an emptied field is left out, and an
+ * emptied policy is removed. */
+function withRetry(node: NodeDoc, key: "max_attempts" | "backoff_s", raw: string): NodeDoc["retry"] {
+  const retry = { ...(node.retry ?? {}) };
+  if (raw === "") delete retry[key];
+  else retry[key] = Number(raw);
+  return Object.keys(retry).length ? retry : undefined;
+}
+
 export function ConfigPanel({ node, info }: { node: NodeDoc; info: StepTypeInfo | undefined }) {
   const updateNode = useEditor((s) => s.updateNode);
   return (
@@ -42,6 +51,42 @@ export function ConfigPanel({ node, info }: { node: NodeDoc; info: StepTypeInfo 
           ))}
         </select>
       </label>
+      <fieldset>
+        <legend>Retries and timeout</legend>
+        <label>
+          Max attempts
+          <input
+            type="number"
+            min={1}
+            max={100}
+            value={node.retry?.max_attempts ?? ""}
+            placeholder="1"
+            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "max_attempts", e.target.value) })}
+          />
+        </label>
+        <label>
+          Backoff (s)
+          <input
+            type="number"
+            min={0}
+            value={node.retry?.backoff_s ?? ""}
+            placeholder="1"
+            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "backoff_s", e.target.value) })}
+          />
+        </label>
+        <label>
+          Timeout per attempt (s)
+          <input
+            type="number"
+            min={1}
+            value={node.timeout_s ?? ""}
+            placeholder="none"
+            onChange={(e) =>
+              updateNode(node.id, { timeout_s: e.target.value === "" ? undefined : Number(e.target.value) })
+            }
+          />
+        </label>
+      </fieldset>
       {info && (
         <Form
           // A new form per node: rjsf keeps internal state for the data it was given.

@@ -91,4 +91,14 @@ describe("the editor store", () => {
     editor().undo();
     expect(editor().graph.nodes).toHaveLength(2);
   });
+
+  it("drops from the selection what an undo removed", () => {
+    editor().addNode("data.transform", { x: 0, y: 0 });
+    editor().addNode("logic.condition", { x: 0, y: 0 });
+    expect([...editor().selected]).toEqual(["condition"]);
+
+    editor().undo();
+
+    expect([...editor().selected]).toEqual([]);
+  });
 });

@@ -48,6 +48,12 @@ export type EditorState = {
 
 const EMPTY: GraphDoc = { format: 1, nodes: [], edges: [] };
 
+/** The selected ids that still exist in ``graph`` (an undo may remove what was selected). */
+function stillThere(selected: Set<string>, graph: GraphDoc): Set<string> {
+  const ids = new Set([...graph.nodes.map((n) => n.id), ...graph.edges.map((e) => e.id)]);
+  return new Set([...selected].filter((id) => ids.has(id)));
+}
+
 export const useEditor = create<EditorState>()((set, get) => {
   /** Apply an edit as one undoable step. */
   const edit = (change: (graph: GraphDoc) => GraphDoc) => {
@@ -151,15 +157,28 @@ export const useEditor = create<EditorState>()((set, get) => {
     },
 
     undo: () => {
-      const { past, graph, future } = get();
+      const { past, graph, future, selected } = get();
       if (!past.length) return;
-      set({ graph: past[past.length - 1], past: past.slice(0, -1), future: [graph, ...future], problem: null });
+      const previous = past[past.length - 1];
+      set({
+        graph: previous,
+        past: past.slice(0, -1),
+        future: [graph, ...future],
+        selected: stillThere(selected, previous),
+        problem: null,
+      });
     },
 
     redo: () => {
-      const { past, graph, future } = get();
+      const { past, graph, future, selected } = get();
       if (!future.length) return;
-      set({ graph: future[0], past: [...past, graph], future: future.slice(1), problem: null });
+      set({
+        graph: future[0],
+        past: [...past, graph],
+        future: future.slice(1),
+        selected: stillThere(selected, future[0]),
+        problem: null,
+      });
     },
   };
 });

@@ -73,6 +73,12 @@ async function loadCatalog(): Promise<Catalog> {
 
 const EMPTY_GRAPH: GraphDoc = { format: 1, nodes: [], edges: [] };
 
+/** Copy and paste shortcuts belong to the text field while one has focus. */
+function isTyping(event: React.KeyboardEvent): boolean {
+  const target = event.target as HTMLElement;
+  return target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable;
+}
+
 function Palette({ catalog, onAdd }: { catalog: Catalog; onAdd: (type: string) => void }) {
   const [query, setQuery] = useState("");
   const groups = useMemo(() => {
@@ -298,6 +304,11 @@ function Canvas() {
     } else if (mod && event.key.toLowerCase() === "d") {
       event.preventDefault();
       duplicate();
+    } else if (mod && event.key.toLowerCase() === "c" && !isTyping(event)) {
+      useEditor.getState().copy();
+    } else if (mod && event.key.toLowerCase() === "v" && !isTyping(event)) {
+      event.preventDefault();
+      useEditor.getState().paste();
     }
   };
 
