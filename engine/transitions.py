@@ -359,12 +359,7 @@ def _advance(
         if near is not None:
             if near.start or near.skip:
                 _apply(run, near, actor, keep)
-            statuses = set(
-                StepRun.objects.filter(run=run)
-                .order_by()  # no ORDER BY, or DISTINCT would include the id
-                .values_list("status", flat=True)
-                .distinct()
-            )
+            statuses = _statuses(run)
             if statuses & STEP_ACTIVE:
                 _sync_activity(run, statuses, actor)
                 return
@@ -471,8 +466,14 @@ def _queue_many(run: Run, starting: list[StepRun], keep: Keep | None, now: datet
     transaction.on_commit(lambda: enqueue_batch(batch))
 
 
-def _statuses(run: Run) -> list[str]:
-    return list(StepRun.objects.filter(run=run).values_list("status", flat=True))
+def _statuses(run: Run) -> set[str]:
+    """The distinct statuses of the run's steps (a handful of rows, not one per step)."""
+    return set(
+        StepRun.objects.filter(run=run)
+        .order_by()  # no ORDER BY, or DISTINCT would include the id
+        .values_list("status", flat=True)
+        .distinct()
+    )
 
 
 def _cancel_step(step: StepRun, actor: Actor, now: datetime) -> None:

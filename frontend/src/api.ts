@@ -23,18 +23,22 @@ function csrfToken(): string {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function api<T>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+/** ``body`` is sent as JSON; ``text`` as is, with ``contentType`` (a YAML file, say). */
+export async function api<T>(
+  path: string,
+  options: { method?: string; body?: unknown; text?: string; contentType?: string } = {},
+): Promise<T> {
   const method = options.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
+    headers["Content-Type"] = options.contentType ?? "application/json";
     headers["X-CSRFToken"] = csrfToken();
   }
   const response = await fetch(path, {
     method,
     headers,
     credentials: "same-origin",
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.text ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : {};

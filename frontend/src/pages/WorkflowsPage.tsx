@@ -50,18 +50,12 @@ export function WorkflowsPage() {
     const text = await file.text();
     const yaml = /\.ya?ml$/i.test(file.name);
     try {
-      const response = await fetch("/api/workflows/import/", {
+      const created = await api<{ id: number }>("/api/workflows/import/", {
         method: "POST",
-        credentials: "same-origin",
-        headers: {
-          "Content-Type": yaml ? "application/yaml" : "application/json",
-          "X-CSRFToken": document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/)?.[1] ?? "",
-        },
-        body: text,
+        text,
+        contentType: yaml ? "application/yaml" : "application/json",
       });
-      const body = await response.json();
-      if (!response.ok) throw new ApiError(response.status, body.errors ?? [], body);
-      navigate(`/designer/${body.id}`);
+      navigate(`/designer/${created.id}`);
     } catch (e) {
       const errors = e instanceof ApiError ? e.errors.map((x) => x.message).join("; ") : (e as Error).message;
       setMessage(`${file.name} was not imported: ${errors}`);
