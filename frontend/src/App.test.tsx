@@ -1,5 +1,5 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { RouterProvider, createMemoryRouter } from "react-router";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { App, SECTIONS } from "./App";
@@ -14,11 +14,8 @@ globalThis.ResizeObserver ??= class {
 afterEach(cleanup);
 
 function renderAt(path: string) {
-  return render(
-    <MemoryRouter initialEntries={[path]}>
-      <App username="alice" />
-    </MemoryRouter>,
-  );
+  const router = createMemoryRouter([{ path: "*", element: <App username="alice" /> }], { initialEntries: [path] });
+  return render(<RouterProvider router={router} />);
 }
 
 describe("the app shell", () => {

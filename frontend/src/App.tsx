@@ -1,11 +1,14 @@
+import { Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 
 import { DashboardPage } from "./pages/DashboardPage";
-import { DesignerPage } from "./pages/DesignerPage";
 import { InboxPage } from "./pages/InboxPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
+
+// The editor (React Flow, the form library) is most of the code: it loads when first opened.
+const DesignerPage = lazy(() => import("./pages/DesignerPage").then((m) => ({ default: m.DesignerPage })));
 
 export const SECTIONS = [
   { path: "/designer", label: "Designer" },
@@ -43,7 +46,14 @@ export function App({ username }: { username: string }) {
         <Routes>
           <Route path="/" element={<Navigate to="/designer" replace />} />
           <Route path="/designer" element={<WorkflowsPage />} />
-          <Route path="/designer/*" element={<DesignerPage />} />
+          <Route
+            path="/designer/*"
+            element={
+              <Suspense fallback={<p role="status">Loading the editor…</p>}>
+                <DesignerPage />
+              </Suspense>
+            }
+          />
           <Route path="/runs/*" element={<RunsPage />} />
           <Route path="/inbox/*" element={<InboxPage />} />
           <Route path="/dashboard/*" element={<DashboardPage />} />

@@ -92,7 +92,7 @@ def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workfl
 
     # The transform has no value yet and is not connected: the server says so, on the node.
     toolbar.get_by_role("button", name="Save").click()
-    problems = page.get_by_role("list", name="Problems")
+    problems = page.get_by_role("list", name="Problems", exact=True)
     expect(problems).to_contain_text("transform")
     transform = page.locator('.react-flow__node[data-id="transform"]')
     expect(transform.get_by_label(re.compile(r"\d+ problems"))).to_be_visible()

@@ -195,3 +195,128 @@ export function prepareClip(graph: GraphDoc, catalog: Catalog, clip: Clip, offse
   }
   return { nodes, edges };
 }
+
+/** `steps.<id>` in an expression, as a name (`steps.id`) or a subscript (`steps['id']`). */
+function referencePattern(id: string): RegExp {
+  return new RegExp(`(\\bsteps\\s*\\.\\s*)${id}\\b|(\\bsteps\\s*\\[\\s*)(['"])${id}\\3`, "g");
+}
+
+/** Every string in a JSON value with `change` applied, the rest as it was. */
+function mapStrings(value: unknown, change: (text: string) => string): unknown {
+  if (typeof value === "string") return change(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, change));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, change)]));
+  }
+  return value;
+}
+
+/** How many strings in `value` name `steps.<id>`. */
+export function countReferences(value: unknown, id: string): number {
+  let count = 0;
+  mapStrings(value, (text) => {
+    count += (text.match(referencePattern(id)) ?? []).length;
+    return text;
+  });
+  return count;
+}
+
+/**
+ * The graph with node `from` renamed `to`: its edges follow, and every `steps.<from>` in the
+ * configs and the workflow output becomes `steps.<to>`. A problem string if the new id is not
+ * allowed.
+ */
+export function renameNode(graph: GraphDoc, from: string, to: string): GraphDoc | string {
+  if (from === to) return graph;
+  if (!isValidNodeId(to)) return "an id is a lowercase letter, then lowercase letters, digits or _ (64 at most)";
+  if (graph.nodes.some((n) => n.id === to)) return `${to} is already the id of another step`;
+  const pattern = referencePattern(from);
+  const rewrite = (text: string) =>
+    text.replace(pattern, (_m, dotted?: string, bracket?: string, quote?: string) =>
+      dotted !== undefined ? `${dotted}${to}` : `${bracket}${quote}${to}${quote}`,
+    );
+  return {
+    ...graph,
+    nodes: graph.nodes.map((n) => ({
+      ...n,
+      id: n.id === from ? to : n.id,
+      config: mapStrings(n.config, rewrite) as Record<string, unknown>,
+    })),
+    edges: graph.edges.map((e) => ({
+      ...e,
+      source: e.source === from ? to : e.source,
+      target: e.target === from ? to : e.target,
+    })),
+    ...(graph.output === undefined ? {} : { output: mapStrings(graph.output, rewrite) }),
+  };
+}
+
+/** A problem as the API reports it (CONTRACT §1): what, and on which node, edge and field. */
+export type Problem = {
+  node: string | null;
+  edge: string | null;
+  field: string | null;
+  code: string;
+  message: string;
+};
+
+function problem(code: string, message: string, where: Partial<Problem> = {}): Problem {
+  return { node: null, edge: null, field: null, ...where, code, message };
+}
+
+/**
+ * The structural problems the editor can see without asking the server: the trigger, edges
+ * from outputs a node no longer has, steps the trigger cannot reach, required config fields
+ * left empty. The server's validation (expressions, schemas) runs on demand and before save.
+ */
+export function liveProblems(graph: GraphDoc, catalog: Catalog): Problem[] {
+  const problems: Problem[] = [];
+  const triggers = graph.nodes.filter((n) => catalog[n.type]?.is_trigger);
+  if (!triggers.length && graph.nodes.length) {
+    problems.push(problem("no_trigger", "a workflow needs a trigger to start it", { field: "nodes" }));
+  }
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  for (const edge of graph.edges) {
+    const source = byId.get(edge.source);
+    if (!source) continue;
+    const handle = edge.source_handle || DEFAULT_HANDLE;
+    if (!handlesOf(source, catalog).includes(handle)) {
+      problems.push(
+        problem("unknown_handle", `${source.id} has no output "${handle}" any more`, {
+          node: source.id,
+          edge: edge.id,
+          field: "source_handle",
+        }),
+      );
+    }
+  }
+  if (triggers.length) {
+    const reached = new Set<string>();
+    const stack = [triggers[0].id];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (reached.has(id)) continue;
+      reached.add(id);
+      for (const edge of graph.edges) if (edge.source === id) stack.push(edge.target);
+    }
+    for (const node of graph.nodes) {
+      if (!reached.has(node.id) && !catalog[node.type]?.is_trigger) {
+        problems.push(
+          problem("unreachable", `${node.id} is not connected to the trigger`, { node: node.id }),
+        );
+      }
+    }
+  }
+  for (const node of graph.nodes) {
+    const schema = catalog[node.type]?.config_schema as { required?: string[] } | undefined;
+    for (const field of schema?.required ?? []) {
+      const value = node.config[field];
+      if (value === undefined || value === null || value === "") {
+        problems.push(
+          problem("required", `${field} is required`, { node: node.id, field: `config.${field}` }),
+        );
+      }
+    }
+  }
+  return problems;
+}

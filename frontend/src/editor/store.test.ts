@@ -102,3 +102,52 @@ describe("the editor store", () => {
     expect([...editor().selected]).toEqual([]);
   });
 });
+
+describe("rename, workflow parts and disconnect", () => {
+  beforeEach(() => {
+    useEditor.getState().load(
+      {
+        format: 1,
+        nodes: [
+          { id: "start", type: "trigger.manual", config: {} },
+          { id: "shape", type: "data.transform", config: { value: "{{ steps.start.output }}" } },
+        ],
+        edges: [{ id: "e1", source: "start", target: "shape" }],
+      },
+      CATALOG,
+    );
+  });
+
+  it("renames as one undoable edit and keeps the renamed step selected", () => {
+    const s = useEditor.getState();
+    s.select(["start"]);
+    expect(s.renameNode("start", "begin")).toBeNull();
+    let now = useEditor.getState();
+    expect(now.graph.edges[0].source).toBe("begin");
+    expect(now.graph.nodes[1].config.value).toBe("{{ steps.begin.output }}");
+    expect([...now.selected]).toEqual(["begin"]);
+    now.undo();
+    now = useEditor.getState();
+    expect(now.graph.nodes[0].id).toBe("start");
+    expect(now.selected.size).toBe(0);
+    expect(now.renameNode("start", "shape")).toMatch(/already/);
+    expect(useEditor.getState().past).toHaveLength(0);
+  });
+
+  it("sets and removes the input schema, and an unchanged value is no edit", () => {
+    const s = useEditor.getState();
+    s.setGraphPart("input_schema", { type: "object" });
+    expect(useEditor.getState().graph.input_schema).toEqual({ type: "object" });
+    s.setGraphPart("input_schema", { type: "object" });
+    expect(useEditor.getState().past).toHaveLength(1);
+    s.setGraphPart("input_schema", undefined);
+    expect("input_schema" in useEditor.getState().graph).toBe(false);
+  });
+
+  it("removes one edge", () => {
+    useEditor.getState().disconnect("e1");
+    expect(useEditor.getState().graph.edges).toEqual([]);
+    useEditor.getState().undo();
+    expect(useEditor.getState().graph.edges).toHaveLength(1);
+  });
+});

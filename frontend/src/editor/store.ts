@@ -18,6 +18,7 @@ import {
   newNodeId,
   nodeProblem,
   prepareClip,
+  renameNode,
 } from "./graph";
 
 const HISTORY_LIMIT = 200;
@@ -36,6 +37,11 @@ export type EditorState = {
   addNode: (type: string, position: Position) => string | null;
   moveNodes: (moves: Record<string, Position>) => void;
   updateNode: (id: string, change: Partial<Omit<NodeDoc, "id">>) => void;
+  /** Rename a step, its edges and the expressions naming it; the refusal, or null. */
+  renameNode: (from: string, to: string) => string | null;
+  /** Set a workflow-level part of the graph (its input schema or output); undefined removes it. */
+  setGraphPart: (key: "input_schema" | "output", value: unknown) => void;
+  disconnect: (edgeId: string) => void;
   connect: (connection: Connection) => boolean;
   select: (ids: string[], add?: boolean) => void;
   deleteSelected: () => void;
@@ -97,6 +103,30 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     updateNode: (id, change) =>
       edit((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? { ...n, ...change } : n)) })),
+
+    renameNode: (from, to) => {
+      const renamed = renameNode(get().graph, from, to);
+      if (typeof renamed === "string") return renamed;
+      edit(() => renamed);
+      set((state) => ({
+        selected: new Set([...state.selected].map((id) => (id === from ? to : id))),
+      }));
+      return null;
+    },
+
+    setGraphPart: (key, value) =>
+      edit((g) => {
+        if (JSON.stringify(g[key]) === JSON.stringify(value)) return g;
+        const next = { ...g };
+        if (value === undefined) delete next[key];
+        else (next as Record<string, unknown>)[key] = value;
+        return next;
+      }),
+
+    disconnect: (edgeId) =>
+      edit((g) =>
+        g.edges.some((e) => e.id === edgeId) ? { ...g, edges: g.edges.filter((e) => e.id !== edgeId) } : g,
+      ),
 
     connect: (connection) => {
       const { graph, catalog } = get();

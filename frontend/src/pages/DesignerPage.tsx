@@ -3,6 +3,7 @@ import {
   type Connection as FlowConnection,
   Controls,
   type Edge,
+  type EdgeChange,
   Handle,
   MiniMap,
   type Node,
@@ -13,16 +14,39 @@ import {
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { type DragEvent, memo, useCallback, useEffect, useMemo, useState } from "react";
-import { useNavigate, useParams } from "react-router";
+import { type DragEvent, memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useBlocker, useNavigate, useParams } from "react-router";
 
-import { ApiError, type ApiErrorItem, api } from "../api";
+import { ApiError, api } from "../api";
 import { ConfigPanel } from "../editor/ConfigPanel";
+import { ConnectionsPanel } from "../editor/ConnectionsPanel";
+import { type GraphDiff, type NodeChangeKind, diffGraphs, edgeKey, overlayGraph } from "../editor/diff";
+import {
+  type Catalog,
+  DEFAULT_HANDLE,
+  type GraphDoc,
+  type Problem,
+  type StepTypeInfo,
+  connectionProblem,
+  handlesOf,
+  liveProblems,
+} from "../editor/graph";
+import { autoLayout } from "../editor/layout";
 import { RunDialog } from "../editor/RunDialog";
-import { type Catalog, type GraphDoc, type StepTypeInfo, connectionProblem, handlesOf } from "../editor/graph";
 import { useEditor } from "../editor/store";
+import { mergeProblems, useServerProblems } from "../editor/useServerProblems";
+import { VersionsPanel } from "../editor/VersionsPanel";
+import { WorkflowPanel } from "../editor/WorkflowPanel";
 
-type StepData = { label: string; type: string; title: string; handles: string[]; problems: number };
+type StepData = {
+  label: string;
+  type: string;
+  title: string;
+  handles: string[];
+  problems: number;
+  /** How the step differs in a version comparison. */
+  change?: NodeChangeKind;
+};
 
 type WorkflowDetail = {
   id: number;
@@ -32,18 +56,24 @@ type WorkflowDetail = {
 };
 
 /** What the page knows of the workflow being edited; id null until the first save. */
-type Meta = { id: number | null; name: string; version: number };
+type Meta = { id: number | null; name: string; savedName: string; version: number };
 type StepNode = Node<StepData, "step">;
 
 const DRAG_TYPE = "application/x-flowdeck-step";
+const SNAP: [number, number] = [20, 20];
 
 /** One step on the canvas: its label and type, an input on the left, its outputs on the right. */
 const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
   return (
-    <div className={`step-node${selected ? " selected" : ""}`} aria-label={`Step ${id}`}>
+    <div
+      className={`step-node${selected ? " selected" : ""}${data.change ? ` change-${data.change}` : ""}`}
+      aria-label={`Step ${id}`}
+      data-change={data.change}
+    >
       <Handle type="target" position={Side.Left} />
       <div className="step-label">
         {data.label}
+        {data.change && <span className="change-tag">{data.change}</span>}
         {data.problems > 0 && (
           <span className="badge" aria-label={`${data.problems} problems`}>
             {data.problems}
@@ -130,116 +160,332 @@ function Palette({ catalog, onAdd }: { catalog: Catalog; onAdd: (type: string) =
   );
 }
 
+/** What the canvas shows: the graph being edited, an old version read-only, or a diff. */
+type Mode =
+  | { kind: "edit" }
+  | { kind: "version"; number: number; graph: GraphDoc }
+  | { kind: "diff"; number: number; latest: number; diff: GraphDiff; graph: GraphDoc };
+
+const EDITING: Mode = { kind: "edit" };
+
+function problemText(p: Problem): string {
+  return `${p.node ? `${p.node}: ` : ""}${p.field ? `${p.field}: ` : ""}${p.message}`;
+}
+
+/** The changes of a diff in words, for the list beside the overlay. */
+function DiffSummary({ mode }: { mode: Extract<Mode, { kind: "diff" }> }) {
+  const { diff } = mode;
+  const rows = [...diff.nodes].filter(([, kind]) => kind !== "moved");
+  const moved = [...diff.nodes].filter(([, kind]) => kind === "moved").length;
+  return (
+    <ul className="diff-summary" aria-label="Changes">
+      {rows.map(([id, kind]) => (
+        <li key={id} className={`change-${kind}`}>
+          {kind} {id}
+          {kind === "changed" && `: ${diff.fields.get(id)?.join(", ")}`}
+        </li>
+      ))}
+      {diff.edges.added.map((e) => (
+        <li key={`+${edgeKey(e)}`} className="change-added">
+          added connection {e.source} {e.source_handle || "out"} → {e.target}
+        </li>
+      ))}
+      {diff.edges.removed.map((e) => (
+        <li key={`-${edgeKey(e)}`} className="change-removed">
+          removed connection {e.source} {e.source_handle || "out"} → {e.target}
+        </li>
+      ))}
+      {diff.other.map((part) => (
+        <li key={part} className="change-changed">
+          changed {part}
+        </li>
+      ))}
+      {moved > 0 && <li>{moved} moved</li>}
+      {!rows.length && !diff.edges.added.length && !diff.edges.removed.length && !diff.other.length && !moved && (
+        <li>no differences</li>
+      )}
+    </ul>
+  );
+}
+
 function Canvas() {
   const catalog = useEditor((s) => s.catalog);
   const graph = useEditor((s) => s.graph);
   const selected = useEditor((s) => s.selected);
-  const problem = useEditor((s) => s.problem);
+  const refusal = useEditor((s) => s.problem);
+  const canUndo = useEditor((s) => s.past.length > 0);
+  const canRedo = useEditor((s) => s.future.length > 0);
   const { addNode, moveNodes, connect, select, deleteSelected, undo, redo, duplicate, load } = useEditor.getState();
   const [error, setError] = useState<string | null>(null);
-  const [meta, setMeta] = useState<Meta>({ id: null, name: "", version: 0 });
+  const [meta, setMeta] = useState<Meta>({ id: null, name: "", savedName: "", version: 0 });
   const [saved, setSaved] = useState<GraphDoc>(EMPTY_GRAPH);
-  const [problems, setProblems] = useState<ApiErrorItem[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [note, setNote] = useState("");
+  const [saveErrors, setSaveErrors] = useState<Problem[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [stale, setStale] = useState<number | null>(null);
   const [running, setRunning] = useState(false);
+  const [history, setHistory] = useState(false);
+  const [mode, setMode] = useState<Mode>(EDITING);
+  const [find, setFind] = useState("");
   const flow = useReactFlow();
   const navigate = useNavigate();
   const routeId = useParams()["*"];
   const workflowId = routeId && /^\d+$/.test(routeId) ? Number(routeId) : null;
+  const editing = mode.kind === "edit";
+
+  /** Put the newest version of workflow `id` in the editor, dropping any edits. */
+  const openLatest = useCallback(
+    async (id: number, loadedCatalog: Catalog) => {
+      const workflow = await api<WorkflowDetail>(`/api/workflows/${id}/`);
+      load(workflow.version.graph, loadedCatalog);
+      setMeta({ id: workflow.id, name: workflow.name, savedName: workflow.name, version: workflow.latest_version });
+      setSaved(useEditor.getState().graph);
+      setStale(null);
+      setMode(EDITING);
+    },
+    [load],
+  );
 
   useEffect(() => {
     let cancelled = false;
+    setLoaded(false);
     (async () => {
       const loadedCatalog = await loadCatalog();
+      if (cancelled) return;
       if (workflowId === null) {
-        if (cancelled) return;
         load(EMPTY_GRAPH, loadedCatalog);
         // Keep a name typed while the catalog loaded; forget the one of a workflow left behind.
-        setMeta((m) => ({ id: null, name: m.id === null ? m.name : "", version: 0 }));
+        setMeta((m) => ({ id: null, name: m.id === null ? m.name : "", savedName: "", version: 0 }));
         setSaved(useEditor.getState().graph);
-        return;
+        setMode(EDITING);
+      } else {
+        await openLatest(workflowId, loadedCatalog);
       }
-      const workflow = await api<WorkflowDetail>(`/api/workflows/${workflowId}/`);
-      if (cancelled) return;
-      load(workflow.version.graph, loadedCatalog);
-      setMeta({ id: workflow.id, name: workflow.name, version: workflow.latest_version });
-      setSaved(useEditor.getState().graph);
+      if (!cancelled) setLoaded(true);
     })().catch((e: Error) => setError(e.message));
     return () => {
       cancelled = true;
     };
-  }, [load, workflowId]);
+  }, [load, openLatest, workflowId]);
 
-  const save = async () => {
-    setProblems([]);
+  const dirty = graph !== saved || meta.name !== meta.savedName;
+  // Read by the navigation blocker, which may run before the next render (just after a save).
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) => dirtyRef.current && currentLocation.pathname !== nextLocation.pathname,
+  );
+  useEffect(() => {
+    const warn = (event: BeforeUnloadEvent) => {
+      if (dirtyRef.current) event.preventDefault();
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, []);
+
+  const live = useMemo(() => liveProblems(graph, catalog), [graph, catalog]);
+  const server = useServerProblems(graph, editing && loaded);
+  useEffect(() => setSaveErrors([]), [graph]);
+  const problems = useMemo(
+    () => (editing ? mergeProblems(live, server.problems, saveErrors) : []),
+    [editing, live, server.problems, saveErrors],
+  );
+
+  const save = async (asCopy = false) => {
     setNotice(null);
-    const body = { ...graph, nodes: graph.nodes, edges: graph.edges };
+    setSaveErrors([]);
+    const name = meta.name.trim() || "Untitled workflow";
     try {
-      if (meta.id === null) {
+      if (meta.id === null || asCopy) {
         const created = await api<WorkflowDetail>("/api/workflows/", {
           method: "POST",
-          body: { name: meta.name.trim() || "Untitled workflow", graph: body },
+          body: { name: asCopy ? `${name} (copy)` : name, graph, ...(note.trim() ? { note: note.trim() } : {}) },
         });
         setSaved(graph);
-        setNotice(`Saved version ${created.latest_version}`);
-        navigate(`/designer/${created.id}`, { replace: true });
+        setMeta({ id: created.id, name: created.name, savedName: created.name, version: created.latest_version });
+        dirtyRef.current = false;
+        setNote("");
+        setStale(null);
+        setNotice(asCopy ? `Saved as a new workflow, ${created.name}` : `Saved version ${created.latest_version}`);
+        navigate(`/designer/${created.id}`, { replace: !asCopy });
       } else {
         const updated = await api<WorkflowDetail>(`/api/workflows/${meta.id}/`, {
           method: "PUT",
-          body: { graph: body, base_version: meta.version },
+          body: {
+            graph,
+            base_version: meta.version,
+            ...(note.trim() ? { note: note.trim() } : {}),
+            ...(meta.name !== meta.savedName ? { name } : {}),
+          },
         });
-        setMeta({ ...meta, version: updated.latest_version });
+        setMeta({ ...meta, name: updated.name, savedName: updated.name, version: updated.latest_version });
         setSaved(graph);
+        setNote("");
         setNotice(`Saved version ${updated.latest_version}`);
       }
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
-        setNotice(`Someone saved version ${String(e.body.latest_version)} meanwhile; your edits are kept here.`);
+        setStale(Number(e.body.latest_version) || meta.version + 1);
       } else if (e instanceof ApiError && e.errors.length) {
-        setProblems(e.errors);
+        setSaveErrors(e.errors);
+        setNotice(`Not saved: ${e.errors.length} problem${e.errors.length > 1 ? "s" : ""} to fix first`);
       } else {
         setNotice((e as Error).message);
       }
     }
   };
 
+  const reloadLatest = async () => {
+    if (meta.id === null) return;
+    try {
+      await openLatest(meta.id, catalog);
+      setNotice("Reloaded the latest version; your edits were dropped");
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+  };
+
+  const fetchVersion = (number: number) =>
+    api<{ number: number; graph: GraphDoc }>(`/api/workflows/${meta.id}/versions/${number}/`);
+
+  const openVersion = async (number: number) => {
+    try {
+      if (number === meta.version && !dirty) {
+        setMode(EDITING);
+        return;
+      }
+      const version = await fetchVersion(number);
+      setMode({ kind: "version", number, graph: version.graph });
+      requestAnimationFrame(() => flow.fitView({ padding: 0.2 }));
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+  };
+
+  const compare = async (number: number) => {
+    try {
+      const [old, latest] = await Promise.all([fetchVersion(number), fetchVersion(meta.version)]);
+      const diff = diffGraphs(old.graph, latest.graph);
+      setMode({ kind: "diff", number, latest: meta.version, diff, graph: overlayGraph(old.graph, latest.graph, diff) });
+      requestAnimationFrame(() => flow.fitView({ padding: 0.2 }));
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+  };
+
+  const restore = async (number: number) => {
+    if (meta.id === null) return;
+    try {
+      const version = await fetchVersion(number);
+      const updated = await api<WorkflowDetail>(`/api/workflows/${meta.id}/`, {
+        method: "PUT",
+        body: { graph: version.graph, base_version: meta.version, note: `Restored version ${number}` },
+      });
+      load(updated.version.graph, catalog);
+      setSaved(useEditor.getState().graph);
+      setMeta({ ...meta, version: updated.latest_version });
+      setMode(EDITING);
+      setNotice(`Restored version ${number} as version ${updated.latest_version}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) setStale(Number(e.body.latest_version) || meta.version + 1);
+      else setNotice((e as Error).message);
+    }
+  };
+
+  /** Select a step and bring it to the middle of the view. */
+  const reveal = (id: string, field?: string | null) => {
+    select([id]);
+    const node = flow.getNode(id);
+    if (node) {
+      const w = node.measured?.width ?? 200;
+      const h = node.measured?.height ?? 80;
+      flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 200 });
+    }
+    if (field?.startsWith("config.")) {
+      // rjsf names its inputs root_<path with _>; the panel renders on the next frame.
+      const fieldId = `root_${field.slice("config.".length).replaceAll(".", "_")}`;
+      window.setTimeout(() => document.getElementById(fieldId)?.focus(), 50);
+    }
+  };
+
+  const jumpTo = (p: Problem) => {
+    const id = p.node ?? graph.edges.find((e) => e.id === p.edge)?.source;
+    if (id) reveal(id, p.field);
+  };
+
+  const findStep = () => {
+    const wanted = find.trim().toLowerCase();
+    if (!wanted) return;
+    const match =
+      graph.nodes.find((n) => n.id === wanted || (n.label ?? "").toLowerCase() === wanted) ??
+      graph.nodes.find((n) => n.id.includes(wanted) || (n.label ?? "").toLowerCase().includes(wanted));
+    if (match) {
+      reveal(match.id);
+      setNotice(null);
+    } else {
+      setNotice(`No step matches "${find.trim()}"`);
+    }
+  };
+
+  const layout = async () => {
+    try {
+      moveNodes(await autoLayout(graph, catalog, SNAP[0]));
+      requestAnimationFrame(() => flow.fitView({ padding: 0.2, duration: 200 }));
+    } catch (e) {
+      setNotice(`Auto-layout failed: ${(e as Error).message}`);
+    }
+  };
+
+  const shown = mode.kind === "edit" ? graph : mode.graph;
   const problemsByNode = useMemo(() => {
     const counts = new Map<string, number>();
-    for (const p of problems) if (p.node) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
+    for (const p of problems) {
+      const id = p.node ?? graph.edges.find((e) => e.id === p.edge)?.source;
+      if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
     return counts;
-  }, [problems]);
-  const dirty = graph !== saved;
-  const selectedNode = selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined;
+  }, [problems, graph.edges]);
+  const changes = mode.kind === "diff" ? mode.diff : null;
+  const selectedNode =
+    editing && selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined;
 
   const nodes: StepNode[] = useMemo(
     () =>
-      graph.nodes.map((node) => ({
+      shown.nodes.map((node) => ({
         id: node.id,
         type: "step",
         position: node.position ?? { x: 0, y: 0 },
-        selected: selected.has(node.id),
+        selected: editing && selected.has(node.id),
         data: {
           label: node.label ?? node.id,
           type: node.type,
           title: catalog[node.type]?.title ?? node.type,
           handles: handlesOf(node, catalog),
           problems: problemsByNode.get(node.id) ?? 0,
+          change: changes?.nodes.get(node.id),
         },
       })),
-    [graph.nodes, selected, catalog, problemsByNode],
+    [shown.nodes, selected, catalog, problemsByNode, editing, changes],
   );
-  const edges: Edge[] = useMemo(
-    () =>
-      graph.edges.map((edge) => ({
+  const edges: Edge[] = useMemo(() => {
+    const added = new Set(changes?.edges.added.map(edgeKey));
+    const removed = new Set(changes?.edges.removed.map(edgeKey));
+    return shown.edges.map((edge) => {
+      const key = edgeKey(edge);
+      const handle = edge.source_handle ?? DEFAULT_HANDLE;
+      return {
         id: edge.id,
         source: edge.source,
         target: edge.target,
-        sourceHandle: edge.source_handle ?? "out",
-        label: edge.source_handle && edge.source_handle !== "out" ? edge.source_handle : undefined,
-        selected: selected.has(edge.id),
-      })),
-    [graph.edges, selected],
-  );
+        sourceHandle: handle,
+        label: edge.label ?? (handle !== DEFAULT_HANDLE ? handle : undefined),
+        selected: editing && selected.has(edge.id),
+        className: removed.has(key) ? "change-removed" : added.has(key) ? "change-added" : undefined,
+        ariaLabel: `Connection ${edge.source} ${handle} to ${edge.target}`,
+      };
+    });
+  }, [shown.edges, selected, editing, changes]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StepNode>[]) => {
@@ -261,6 +507,21 @@ function Canvas() {
       if (Object.keys(moves).length) moveNodes(moves);
     },
     [moveNodes, select],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      const selection = new Set(useEditor.getState().selected);
+      let selectionChanged = false;
+      for (const change of changes) {
+        if (change.type !== "select") continue;
+        selectionChanged = true;
+        if (change.selected) selection.add(change.id);
+        else selection.delete(change.id);
+      }
+      if (selectionChanged) select([...selection]);
+    },
+    [select],
   );
 
   const isValidConnection = useCallback(
@@ -289,46 +550,68 @@ function Canvas() {
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     const type = event.dataTransfer.getData(DRAG_TYPE);
-    if (type) addNode(type, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+    if (type && editing) addNode(type, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
   };
 
   const onKeyDown = (event: React.KeyboardEvent) => {
+    if (!editing) return;
     const mod = event.ctrlKey || event.metaKey;
-    if (mod && event.key.toLowerCase() === "z") {
+    const key = event.key.toLowerCase();
+    if (mod && key === "z") {
       event.preventDefault();
       if (event.shiftKey) redo();
       else undo();
-    } else if (mod && event.key.toLowerCase() === "y") {
+    } else if (mod && key === "y") {
       event.preventDefault();
       redo();
-    } else if (mod && event.key.toLowerCase() === "d") {
+    } else if (mod && key === "s") {
+      event.preventDefault();
+      void save();
+    } else if (isTyping(event)) {
+      return;
+    } else if (mod && key === "d") {
       event.preventDefault();
       duplicate();
-    } else if (mod && event.key.toLowerCase() === "c" && !isTyping(event)) {
+    } else if (mod && key === "c") {
       useEditor.getState().copy();
-    } else if (mod && event.key.toLowerCase() === "v" && !isTyping(event)) {
+    } else if (mod && key === "v") {
       event.preventDefault();
       useEditor.getState().paste();
+    } else if (key === "delete" || key === "backspace") {
+      event.preventDefault();
+      deleteSelected();
     }
   };
 
   if (error) return <p role="alert">{error}</p>;
   return (
     <div className="designer" onKeyDown={onKeyDown}>
-      <Palette catalog={catalog} onAdd={(type) => {
-          // Keep what was just added in view.
-          if (addNode(type, freeSpot())) requestAnimationFrame(() => flow.fitView({ padding: 0.3 }));
-        }} />
+      {editing && (
+        <Palette
+          catalog={catalog}
+          onAdd={(type) => {
+            // Keep what was just added in view.
+            if (addNode(type, freeSpot())) requestAnimationFrame(() => flow.fitView({ padding: 0.3 }));
+          }}
+        />
+      )}
       <div className="designer-main">
         <div className="toolbar" role="toolbar" aria-label="Edit">
           <input
             aria-label="Workflow name"
             placeholder="Workflow name"
             value={meta.name}
-            readOnly={meta.id !== null}
+            readOnly={!editing}
             onChange={(e) => setMeta({ ...meta, name: e.target.value })}
           />
-          <button type="button" onClick={save}>
+          <input
+            aria-label="Version note"
+            placeholder="Note for this version (optional)"
+            value={note}
+            disabled={!editing}
+            onChange={(e) => setNote(e.target.value)}
+          />
+          <button type="button" onClick={() => void save()} disabled={!editing}>
             Save
           </button>
           <button
@@ -339,23 +622,75 @@ function Canvas() {
           >
             Run
           </button>
-          <span aria-label="Save state">{dirty ? "Unsaved changes" : meta.id ? `Version ${meta.version}` : "New"}</span>
-          <button type="button" onClick={undo} disabled={!useEditor.getState().past.length}>
+          <span aria-label="Save state">
+            {dirty ? "Unsaved changes" : meta.id ? `Version ${meta.version}` : "New"}
+          </span>
+          <button type="button" onClick={undo} disabled={!editing || !canUndo}>
             Undo
           </button>
-          <button type="button" onClick={redo} disabled={!useEditor.getState().future.length}>
+          <button type="button" onClick={redo} disabled={!editing || !canRedo}>
             Redo
           </button>
-          <button type="button" onClick={deleteSelected} disabled={!selected.size}>
+          <button type="button" onClick={deleteSelected} disabled={!editing || !selected.size}>
             Delete
           </button>
+          <button type="button" onClick={() => void layout()} disabled={!editing || !graph.nodes.length}>
+            Auto-layout
+          </button>
+          <button type="button" onClick={() => void server.validateNow()} disabled={!editing}>
+            Validate
+          </button>
+          <button type="button" onClick={() => setHistory(!history)} disabled={meta.id === null} aria-pressed={history}>
+            History
+          </button>
+          <input
+            type="search"
+            aria-label="Find step"
+            placeholder="Find step"
+            value={find}
+            onChange={(e) => setFind(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") findStep();
+            }}
+          />
           <span className="counts" aria-label="Graph size">
             {graph.nodes.length} steps, {graph.edges.length} connections
           </span>
         </div>
-        {problem && (
+        {mode.kind === "version" && (
+          <div className="banner" role="region" aria-label="Old version">
+            Version {mode.number}, read-only.
+            <button type="button" onClick={() => void restore(mode.number)} disabled={dirty} title={dirty ? "Save or undo your edits first" : undefined}>
+              Restore version {mode.number} as a new version
+            </button>
+            <button type="button" onClick={() => setMode(EDITING)}>
+              Back to editing
+            </button>
+          </div>
+        )}
+        {mode.kind === "diff" && (
+          <div className="banner" role="region" aria-label="Comparison">
+            Version {mode.number} compared with version {mode.latest}: green is added, red removed, amber changed.
+            <button type="button" onClick={() => setMode(EDITING)}>
+              Back to editing
+            </button>
+            <DiffSummary mode={mode} />
+          </div>
+        )}
+        {stale !== null && (
+          <div className="banner stale" role="alert" aria-label="Stale save">
+            Someone saved version {stale} while you were editing; your edits are still here, not saved.
+            <button type="button" onClick={() => void save(true)}>
+              Save my edits as a copy
+            </button>
+            <button type="button" onClick={() => void reloadLatest()}>
+              Reload version {stale} and drop my edits
+            </button>
+          </div>
+        )}
+        {refusal && editing && (
           <p role="status" className="problem">
-            {problem}
+            {refusal}
           </p>
         )}
         {notice && (
@@ -367,17 +702,15 @@ function Canvas() {
           <ul className="problems" aria-label="Problems">
             {problems.map((p, i) => (
               <li key={i}>
-                <button type="button" onClick={() => p.node && select([p.node])}>
-                  {p.node ? `${p.node}: ` : ""}
-                  {p.field ? `${p.field}: ` : ""}
-                  {p.message}
+                <button type="button" onClick={() => jumpTo(p)}>
+                  {problemText(p)}
                 </button>
               </li>
             ))}
           </ul>
         )}
         <div
-          className="canvas"
+          className={`canvas mode-${mode.kind}`}
           data-testid="designer-canvas"
           onDragOver={(e) => {
             e.preventDefault();
@@ -390,27 +723,67 @@ function Canvas() {
             edges={edges}
             nodeTypes={NODE_TYPES}
             onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
             onConnect={(c) => connect({ source: c.source, target: c.target, sourceHandle: c.sourceHandle })}
             isValidConnection={isValidConnection}
+            nodesDraggable={editing}
+            nodesConnectable={editing}
+            elementsSelectable={editing}
             onlyRenderVisibleElements
             deleteKeyCode={null}
+            selectionKeyCode="Shift"
+            multiSelectionKeyCode={["Shift", "Meta", "Control"]}
             snapToGrid
-            snapGrid={[20, 20]}
+            snapGrid={SNAP}
             fitView
           >
-            <Background />
+            <Background gap={SNAP[0]} />
             <Controls />
-            <MiniMap />
+            <MiniMap pannable zoomable ariaLabel="Overview of the workflow" />
           </ReactFlow>
         </div>
       </div>
-      {selectedNode && <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} />}
-      {running && meta.id !== null && (
-        <RunDialog
+      {history && meta.id !== null ? (
+        <VersionsPanel
           workflowId={meta.id}
-          inputSchema={graph.input_schema}
-          onClose={() => setRunning(false)}
+          latest={meta.version}
+          current={mode.kind === "edit" ? null : mode.number}
+          onOpen={(n) => void openVersion(n)}
+          onCompare={(n) => void compare(n)}
+          onClose={() => setHistory(false)}
         />
+      ) : selectedNode ? (
+        <div className="side">
+          {problems.some((p) => p.node === selectedNode.id) && (
+            <ul className="problems" aria-label={`Problems of ${selectedNode.id}`}>
+              {problems
+                .filter((p) => p.node === selectedNode.id)
+                .map((p, i) => (
+                  <li key={i}>{problemText(p)}</li>
+                ))}
+            </ul>
+          )}
+          <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} />
+          <ConnectionsPanel node={selectedNode} />
+        </div>
+      ) : editing ? (
+        <WorkflowPanel />
+      ) : null}
+      {running && meta.id !== null && (
+        <RunDialog workflowId={meta.id} inputSchema={graph.input_schema} onClose={() => setRunning(false)} />
+      )}
+      {blocker.state === "blocked" && (
+        <div className="dialog-backdrop">
+          <div role="alertdialog" aria-modal="true" aria-label="Unsaved changes" className="dialog">
+            <p>This workflow has unsaved changes. Leave and lose them?</p>
+            <button type="button" onClick={() => blocker.reset()} autoFocus>
+              Stay
+            </button>
+            <button type="button" onClick={() => blocker.proceed()}>
+              Leave without saving
+            </button>
+          </div>
+        </div>
       )}
     </div>
   );
