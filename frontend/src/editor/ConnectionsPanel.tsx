@@ -13,7 +13,8 @@ export function ConnectionsPanel({ node }: { node: NodeDoc }) {
   const catalog = useEditor((s) => s.catalog);
   const { connect, disconnect } = useEditor.getState();
   const handles = handlesOf(node, catalog);
-  const [handle, setHandle] = useState(handles[0] ?? DEFAULT_HANDLE);
+  const [picked, setHandle] = useState(handles[0] ?? DEFAULT_HANDLE);
+  const handle = handles.includes(picked) ? picked : (handles[0] ?? DEFAULT_HANDLE);
   const [target, setTarget] = useState("");
   const outgoing = graph.edges.filter((e) => e.source === node.id);
   const incoming = graph.edges.filter((e) => e.target === node.id);

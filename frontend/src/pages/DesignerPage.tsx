@@ -104,8 +104,7 @@ async function loadCatalog(): Promise<Catalog> {
 const EMPTY_GRAPH: GraphDoc = { format: 1, nodes: [], edges: [] };
 
 /** Copy and paste shortcuts belong to the text field while one has focus. */
-function isTyping(event: React.KeyboardEvent): boolean {
-  const target = event.target as HTMLElement;
+function isTyping(target: HTMLElement): boolean {
   return target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable;
 }
 
@@ -553,8 +552,13 @@ function Canvas() {
     if (type && editing) addNode(type, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
   };
 
-  const onKeyDown = (event: React.KeyboardEvent) => {
-    if (!editing) return;
+  // Shortcuts work wherever focus is in the editor, and also when it fell back to the page
+  // (after the focused step was deleted, say); not inside dialogs.
+  const shortcuts = useRef<(event: KeyboardEvent) => void>(() => {});
+  shortcuts.current = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement;
+    const inEditor = target === document.body || !!target.closest?.(".designer");
+    if (!editing || !inEditor || target.closest?.("[role=dialog], [role=alertdialog]")) return;
     const mod = event.ctrlKey || event.metaKey;
     const key = event.key.toLowerCase();
     if (mod && key === "z") {
@@ -567,7 +571,7 @@ function Canvas() {
     } else if (mod && key === "s") {
       event.preventDefault();
       void save();
-    } else if (isTyping(event)) {
+    } else if (isTyping(target)) {
       return;
     } else if (mod && key === "d") {
       event.preventDefault();
@@ -582,10 +586,15 @@ function Canvas() {
       deleteSelected();
     }
   };
+  useEffect(() => {
+    const listener = (event: KeyboardEvent) => shortcuts.current(event);
+    window.addEventListener("keydown", listener);
+    return () => window.removeEventListener("keydown", listener);
+  }, []);
 
   if (error) return <p role="alert">{error}</p>;
   return (
-    <div className="designer" onKeyDown={onKeyDown}>
+    <div className="designer">
       {editing && (
         <Palette
           catalog={catalog}
@@ -764,7 +773,7 @@ function Canvas() {
             </ul>
           )}
           <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} />
-          <ConnectionsPanel node={selectedNode} />
+          <ConnectionsPanel key={selectedNode.id} node={selectedNode} />
         </div>
       ) : editing ? (
         <WorkflowPanel />
