@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
 from designer.permissions import role_of
+from engine.states import RunStatus
 
 # A graph is any JSON here; the validator, not the serializer, says what is wrong with it, so
 # that every violation comes back at once with its node and field.
@@ -47,9 +48,16 @@ class VersionSerializer(VersionSummarySerializer):
         fields = [*VersionSummarySerializer.Meta.fields, "graph"]
 
 
+class RunSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    created_at = serializers.DateTimeField()
+
+
 class WorkflowSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     role = serializers.SerializerMethodField(help_text="The caller's role on this workflow.")
+    last_run = serializers.SerializerMethodField(help_text="The newest run, or null.")
 
     class Meta:
         model = Workflow
@@ -62,13 +70,36 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "latest_version",
             "max_concurrent_runs",
             "role",
+            "last_run",
             "created_at",
             "updated_at",
         ]
 
     @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
     def get_role(self, workflow: Workflow) -> str | None:
-        return role_of(self.context["request"].user, workflow)
+        user = self.context["request"].user
+        # The list annotates the caller's best grant (WorkflowViewSet.get_queryset); owners and
+        # staff need no query either way.
+        if hasattr(workflow, "granted_role") and not (
+            user.is_staff or workflow.owner_id == user.pk
+        ):
+            return workflow.granted_role
+        return role_of(user, workflow)
+
+    @extend_schema_field(RunSummarySerializer(allow_null=True))
+    def get_last_run(self, workflow: Workflow) -> dict[str, Any] | None:
+        if hasattr(workflow, "last_run_pk"):
+            if workflow.last_run_pk is None:
+                return None
+            run = {
+                "id": workflow.last_run_pk,
+                "status": workflow.last_run_status,
+                "created_at": workflow.last_run_created_at,
+            }
+        else:
+            # One workflow (read, created, saved): one query.
+            run = workflow.runs.order_by("-id").values("id", "status", "created_at").first()
+        return None if run is None else RunSummarySerializer(run).data
 
 
 class WorkflowDetailSerializer(WorkflowSerializer):

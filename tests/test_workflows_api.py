@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from designer import services
 from designer.models import ImmutableVersionError, Role, Workflow, WorkflowVersion
+from tests.engine_kit import build, drive, noop, start
 from tests.graphs import example_graph, simple_graph
 
 pytestmark = pytest.mark.django_db
@@ -178,6 +179,57 @@ def test_the_list_searches_filters_sorts_and_pages(alice, bob):
     assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
     assert client.get("/api/workflows/?owner=bob").json()["results"] == []
     assert client.get("/api/workflows/?ordering=size").status_code == 400
+
+
+def test_each_listed_workflow_carries_its_newest_run(alice):
+    graph = build({"start": ("trigger.manual",), "work": noop()}, ["start>work"])
+    ran = services.do_create_workflow(actor=alice, name="Ran", graph=graph)
+    never = services.do_create_workflow(actor=alice, name="Never ran", graph=graph)
+    start(ran)
+    drive()
+    newest = start(ran)  # not driven: still going
+
+    by_name = {w["name"]: w for w in as_user(alice).get("/api/workflows/").json()["results"]}
+    assert by_name["Never ran"]["last_run"] is None
+    last = by_name["Ran"]["last_run"]
+    assert (last["id"], last["status"]) == (newest.pk, newest.status)
+    assert last["created_at"] == newest.created_at.isoformat().replace("+00:00", "Z")
+    detail = as_user(alice).get(f"/api/workflows/{ran.pk}/").json()
+    assert detail["last_run"] == last
+    assert as_user(alice).get(f"/api/workflows/{never.pk}/").json()["last_run"] is None
+
+
+def test_the_list_takes_the_same_few_queries_for_many_rows(
+    alice, charlie, django_assert_max_num_queries
+):
+    graph = build({"start": ("trigger.manual",), "work": noop()}, ["start>work"])
+
+    def add_rows(n: int) -> None:
+        for i in range(n):
+            mine = services.do_create_workflow(actor=charlie, name=f"Mine {i}", graph=graph)
+            start(mine)
+            shared = services.do_create_workflow(actor=alice, name=f"Shared {i}", graph=graph)
+            share(shared, Role.EDITOR, user=charlie)
+            start(shared)
+
+    client = as_user(charlie)
+    add_rows(1)
+    with django_assert_max_num_queries(6) as few:
+        small = client.get("/api/workflows/").json()
+    add_rows(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        large = client.get("/api/workflows/").json()
+    assert small["count"] == 2 and large["count"] == 22
+    roles = {w["name"]: w["role"] for w in large["results"]}
+    assert roles["Mine 3"] == "owner" and roles["Shared 3"] == "editor"
+    assert all(w["last_run"]["status"] for w in large["results"])
+
+
+def test_a_group_grant_and_a_user_grant_give_the_stronger_role_in_the_list(bob, workflow):
+    share(workflow, Role.VIEWER, user=bob)
+    share(workflow, Role.EDITOR, group=Group.objects.get(name="finance"))
+    [row] = as_user(bob).get("/api/workflows/").json()["results"]
+    assert row["role"] == "editor"
 
 
 def test_staff_see_every_workflow(admin, workflow):
