@@ -3,11 +3,68 @@
  * type's JSON Schema by react-jsonschema-form (no hand-written form per type; STYLE 17).
  */
 import Form from "@rjsf/core";
-import type { RJSFSchema } from "@rjsf/utils";
+import type { ErrorSchema, RJSFSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
+import { useMemo, useState } from "react";
 
-import type { NodeDoc, StepTypeInfo } from "./graph";
+import { formSchemaOf } from "./formSchema";
+import { type NodeDoc, type Problem, type StepTypeInfo, countReferences } from "./graph";
+import { JsonValueField } from "./JsonValueField";
 import { useEditor } from "./store";
+
+const FIELDS = { jsonValue: JsonValueField };
+
+/** The problems on `config.*` fields as rjsf's extraErrors, so each shows under its field. */
+export function configErrors(problems: Problem[]): ErrorSchema {
+  const errors: Record<string, unknown> = {};
+  for (const p of problems) {
+    if (!p.field?.startsWith("config.")) continue;
+    let at = errors;
+    for (const part of p.field.slice("config.".length).split(".")) {
+      at[part] ??= {};
+      at = at[part] as Record<string, unknown>;
+    }
+    at.__errors = [...((at.__errors as string[] | undefined) ?? []), p.message];
+  }
+  return errors as ErrorSchema;
+}
+
+/** The step's id, renamed on Enter or when the field is left; references follow. */
+function IdField({ node }: { node: NodeDoc }) {
+  const renameNode = useEditor((s) => s.renameNode);
+  const references = useEditor((s) => countReferences([s.graph.nodes.map((n) => n.config), s.graph.output], node.id));
+  const [text, setText] = useState(node.id);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const apply = () => {
+    const wanted = text.trim();
+    const problem = wanted === node.id ? null : renameNode(node.id, wanted);
+    setRefusal(problem);
+    if (problem) setText(node.id);
+  };
+  return (
+    <>
+      <label>
+        Id
+        <input
+          value={text}
+          aria-describedby={`id-help-${node.id}`}
+          aria-invalid={refusal !== null}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={apply}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") apply();
+            if (e.key === "Escape") setText(node.id);
+          }}
+        />
+      </label>
+      {refusal && <small role="alert">{refusal}</small>}
+      <small id={`id-help-${node.id}`}>
+        Expressions reach this step as steps.{node.id}
+        {references > 0 && `; renaming updates the ${references} that name it`}.
+      </small>
+    </>
+  );
+}
 
 const JOINS = ["all_success", "one_success", "none_failed", "all_done"] as const;
 
@@ -20,8 +77,19 @@ function withRetry(node: NodeDoc, key: "max_attempts" | "backoff_s", raw: string
   return Object.keys(retry).length ? retry : undefined;
 }
 
-export function ConfigPanel({ node, info }: { node: NodeDoc; info: StepTypeInfo | undefined }) {
+export function ConfigPanel({
+  node,
+  info,
+  problems = [],
+}: {
+  node: NodeDoc;
+  info: StepTypeInfo | undefined;
+  /** This step's problems (client and server): config ones appear under their fields. */
+  problems?: Problem[];
+}) {
   const updateNode = useEditor((s) => s.updateNode);
+  const form = useMemo(() => (info ? formSchemaOf(info.config_schema) : null), [info]);
+  const extraErrors = useMemo(() => configErrors(problems), [problems]);
   return (
     <aside className="config-panel" aria-label={`Configure ${node.id}`}>
       <h2>{info?.title ?? node.type}</h2>
@@ -33,11 +101,7 @@ export function ConfigPanel({ node, info }: { node: NodeDoc; info: StepTypeInfo 
           onChange={(e) => updateNode(node.id, { label: e.target.value })}
         />
       </label>
-      <label>
-        Id
-        <input value={node.id} readOnly aria-describedby={`id-help-${node.id}`} />
-      </label>
-      <small id={`id-help-${node.id}`}>Expressions reach this step as steps.{node.id}.</small>
+      <IdField key={node.id} node={node} />
       <label>
         Join
         <select
@@ -87,16 +151,23 @@ export function ConfigPanel({ node, info }: { node: NodeDoc; info: StepTypeInfo 
           />
         </label>
       </fieldset>
-      {info && (
+      {form && (
         <Form
           // A new form per node: rjsf keeps internal state for the data it was given.
           key={node.id}
-          schema={info.config_schema as RJSFSchema}
+          schema={form.schema as RJSFSchema}
           formData={node.config}
           validator={validator}
-          liveValidate
+          fields={FIELDS}
+          // Fill in defaults the schema states, but no empty list items or empty objects for
+          // optional parts the user has not touched (escalate_to and its groups, say).
+          experimental_defaultFormStateBehavior={{
+            arrayMinItems: { populate: "never" },
+            emptyObjectFields: "skipEmptyDefaults",
+          }}
+          extraErrors={extraErrors}
           showErrorList={false}
-          uiSchema={{ "ui:submitButtonOptions": { norender: true } }}
+          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { norender: true } }}
           onChange={(event) => {
             const config = (event.formData ?? {}) as Record<string, unknown>;
             if (JSON.stringify(config) !== JSON.stringify(node.config)) updateNode(node.id, { config });

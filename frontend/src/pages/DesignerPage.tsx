@@ -448,6 +448,10 @@ function Canvas() {
   const changes = mode.kind === "diff" ? mode.diff : null;
   const selectedNode =
     editing && selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined;
+  const nodeProblems = useMemo(
+    () => (selectedNode ? problems.filter((p) => p.node === selectedNode.id) : []),
+    [problems, selectedNode],
+  );
 
   const nodes: StepNode[] = useMemo(
     () =>
@@ -763,16 +767,14 @@ function Canvas() {
         />
       ) : selectedNode ? (
         <div className="side">
-          {problems.some((p) => p.node === selectedNode.id) && (
+          {nodeProblems.length > 0 && (
             <ul className="problems" aria-label={`Problems of ${selectedNode.id}`}>
-              {problems
-                .filter((p) => p.node === selectedNode.id)
-                .map((p, i) => (
-                  <li key={i}>{problemText(p)}</li>
-                ))}
+              {nodeProblems.map((p, i) => (
+                <li key={i}>{problemText(p)}</li>
+              ))}
             </ul>
           )}
-          <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} />
+          <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} problems={nodeProblems} />
           <ConnectionsPanel key={selectedNode.id} node={selectedNode} />
         </div>
       ) : editing ? (

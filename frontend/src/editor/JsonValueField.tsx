@@ -1,0 +1,41 @@
+/** The rjsf field for config properties that take any JSON value (see jsonValue.ts). */
+import type { FieldProps } from "@rjsf/utils";
+import { useEffect, useState } from "react";
+
+import { parseJsonValue, showJsonValue } from "./jsonValue";
+
+export function JsonValueField({ formData, onChange, fieldPathId, schema, name, required, disabled, readonly, rawErrors }: FieldProps) {
+  const [text, setText] = useState(() => showJsonValue(formData));
+  // Follow the value when it changes from elsewhere (undo), not while it matches the text.
+  useEffect(() => {
+    setText((current) => (JSON.stringify(parseJsonValue(current)) === JSON.stringify(formData) ? current : showJsonValue(formData)));
+  }, [formData]);
+  const title = (schema.title as string | undefined) ?? name;
+  const id = fieldPathId.$id;
+  return (
+    <div className="form-group field json-value">
+      <label htmlFor={id} className="control-label">
+        {title}
+        {required ? "*" : ""}
+      </label>
+      {schema.description && <p className="field-description">{schema.description}</p>}
+      <textarea
+        id={id}
+        rows={4}
+        spellCheck={false}
+        value={text}
+        disabled={disabled || readonly}
+        onChange={(e) => {
+          setText(e.target.value);
+          onChange(parseJsonValue(e.target.value), fieldPathId.path);
+        }}
+      />
+      <small>JSON (an object, a list, a number…), or plain text for a string; templates allowed.</small>
+      {rawErrors?.map((error) => (
+        <small key={error} role="alert">
+          {error}
+        </small>
+      ))}
+    </div>
+  );
+}

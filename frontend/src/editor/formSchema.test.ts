@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+
+import { formSchemaOf } from "./formSchema";
+
+const TEMPLATE = { type: "string", pattern: "^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$" };
+
+describe("the form's schema", () => {
+  it("drops an anyOf that only constrains, and makes a choice of strings one string", () => {
+    const { schema, uiSchema } = formSchemaOf({
+      type: "object",
+      properties: {
+        assignees: {
+          type: "object",
+          title: "Assignees",
+          properties: {
+            users: { type: "array", items: { anyOf: [{ type: "string", pattern: "^\\w+$" }, TEMPLATE] } },
+            groups: { type: "array", items: { type: "string" } },
+          },
+          anyOf: [{ required: ["users"] }, { required: ["groups"] }],
+        },
+      },
+    });
+    expect(schema.properties).toEqual({
+      assignees: {
+        type: "object",
+        title: "Assignees",
+        properties: {
+          users: { type: "array", items: { type: "string" } },
+          groups: { type: "array", items: { type: "string" } },
+        },
+      },
+    });
+    expect(uiSchema).toEqual({});
+  });
+
+  it("gives a value-or-template and an untyped value the JSON value field, at their path", () => {
+    const { schema, uiSchema } = formSchemaOf({
+      type: "object",
+      properties: {
+        due_in_s: { title: "Due", anyOf: [{ type: "integer", minimum: 1 }, TEMPLATE] },
+        body: { title: "Body" },
+        escalate_to: { type: "object", properties: { due_in_s: { anyOf: [{ type: "integer" }, TEMPLATE] } } },
+        url: { type: "string" },
+      },
+    });
+    expect(uiSchema).toEqual({
+      due_in_s: { "ui:field": "jsonValue" },
+      body: { "ui:field": "jsonValue" },
+      escalate_to: { due_in_s: { "ui:field": "jsonValue" } },
+    });
+    expect((schema.properties as Record<string, unknown>).due_in_s).toEqual({ title: "Due" });
+    expect((schema.properties as Record<string, unknown>).url).toEqual({ type: "string" });
+  });
+});
