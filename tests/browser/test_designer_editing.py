@@ -161,3 +161,23 @@ def test_auto_layout_places_the_steps_left_to_right_in_one_undoable_edit(page, l
     assert abs(at("yes")[1] - at("no")[1]) >= node(page, "yes").bounding_box()["height"]
     toolbar.get_by_role("button", name="Undo").click()
     expect(toolbar.get_by_label("Save state")).to_have_text("Version 1")
+
+
+def test_a_dragged_step_follows_the_pointer_and_the_drop_is_one_edit(page, live_server, alice):
+    toolbar, palette = new_workflow(page, live_server, "Dragging")
+    palette.get_by_role("button", name="Manual start").click()
+    step = node(page, "manual")
+    start = step.bounding_box()
+    page.mouse.move(start["x"] + 20, start["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 140, start["y"] + 90, steps=10)
+    # Still held: the step is already under the pointer, and nothing is an edit yet.
+    held = step.bounding_box()
+    assert held["x"] - start["x"] > 60
+    expect(toolbar.get_by_role("button", name="Undo")).to_be_enabled()  # adding the step
+    page.mouse.up()
+    dropped = step.bounding_box()
+    assert abs(dropped["x"] - held["x"]) < 30
+    toolbar.get_by_role("button", name="Undo").click()
+    expect(page.get_by_label("Graph size")).to_have_text("1 steps, 0 connections")
+    assert abs(step.bounding_box()["x"] - start["x"]) < 2

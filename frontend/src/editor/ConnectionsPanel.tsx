@@ -3,9 +3,9 @@
  * It is the keyboard's way to connect steps (dragging a handle needs a pointer), and it applies
  * the same rules as the canvas.
  */
-import { useState } from "react";
+import { useMemo, useState } from "react";
 
-import { DEFAULT_HANDLE, type NodeDoc, connectionProblem, handlesOf } from "./graph";
+import { DEFAULT_HANDLE, type NodeDoc, connectableTargets, handlesOf } from "./graph";
 import { useEditor } from "./store";
 
 export function ConnectionsPanel({ node }: { node: NodeDoc }) {
@@ -18,8 +18,9 @@ export function ConnectionsPanel({ node }: { node: NodeDoc }) {
   const [target, setTarget] = useState("");
   const outgoing = graph.edges.filter((e) => e.source === node.id);
   const incoming = graph.edges.filter((e) => e.target === node.id);
-  const candidates = graph.nodes.filter(
-    (n) => connectionProblem(graph, catalog, { source: node.id, target: n.id, sourceHandle: handle }) === null,
+  const candidates = useMemo(
+    () => connectableTargets(graph, catalog, node.id, handle),
+    [graph, catalog, node.id, handle],
   );
   const chosen = candidates.some((n) => n.id === target) ? target : (candidates[0]?.id ?? "");
   const labelOf = (id: string) => graph.nodes.find((n) => n.id === id)?.label || id;

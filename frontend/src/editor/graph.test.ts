@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   type GraphDoc,
+  connectableTargets,
   connectionProblem,
   copySelection,
   handlesOf,
@@ -96,5 +97,24 @@ describe("paste", () => {
     const pasted = prepareClip(g, CATALOG, copySelection(g, new Set(["start", "check"])), { x: 0, y: 0 });
     expect(pasted.nodes.map((n) => n.type)).toEqual(["logic.condition"]);
     expect(pasted.edges).toEqual([]);
+  });
+});
+
+describe("connectableTargets", () => {
+  it("allows exactly what connectionProblem allows, for every step and handle", () => {
+    const g = graph();
+    g.nodes.push({ id: "late", type: "data.transform", config: {}, position: { x: 0, y: 0 } });
+    g.edges.push({ id: "e3", source: "shape", target: "late" });
+    for (const source of g.nodes) {
+      for (const handle of handlesOf(source, CATALOG)) {
+        const allowed = connectableTargets(g, CATALOG, source.id, handle).map((n) => n.id);
+        const expected = g.nodes
+          .filter((t) => connectionProblem(g, CATALOG, { source: source.id, target: t.id, sourceHandle: handle }) === null)
+          .map((n) => n.id);
+        expect(allowed).toEqual(expected);
+      }
+    }
+    expect(connectableTargets(g, CATALOG, "late", "out")).toEqual([]);
+    expect(connectableTargets(g, CATALOG, "start", "out").map((n) => n.id)).toEqual(["shape", "late"]);
   });
 });

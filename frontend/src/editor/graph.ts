@@ -101,6 +101,43 @@ export function newEdgeId(taken: Iterable<string>): string {
   }
 }
 
+/** Every node a path leads to from `start` ("down") or from which a path leads to it ("up"),
+ * `start` included. One pass over the edges, then a walk: linear in the graph's size. */
+export function reachable(edges: EdgeDoc[], start: string, direction: "down" | "up"): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const edge of edges) {
+    const [from, to] = direction === "down" ? [edge.source, edge.target] : [edge.target, edge.source];
+    const list = next.get(from);
+    if (list) list.push(to);
+    else next.set(from, [to]);
+  }
+  const seen = new Set<string>();
+  const stack = [start];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const to of next.get(id) ?? []) stack.push(to);
+  }
+  return seen;
+}
+
+/**
+ * The steps a new edge from `source`'s `handle` may lead to: what connectionProblem allows,
+ * for all targets at once (one walk, not one per target).
+ */
+export function connectableTargets(graph: GraphDoc, catalog: Catalog, source: string, handle: string): NodeDoc[] {
+  const node = graph.nodes.find((n) => n.id === source);
+  if (!node || !handlesOf(node, catalog).includes(handle)) return [];
+  const upstream = reachable(graph.edges, source, "up"); // a cycle if any of these is the target
+  const taken = new Set(
+    graph.edges
+      .filter((e) => e.source === source && (e.source_handle || DEFAULT_HANDLE) === handle)
+      .map((e) => e.target),
+  );
+  return graph.nodes.filter((n) => !upstream.has(n.id) && !taken.has(n.id) && !catalog[n.type]?.is_trigger);
+}
+
 /** Whether a path leads from `from` to `to` along the edges. */
 export function reaches(edges: EdgeDoc[], from: string, to: string): boolean {
   const next = new Map<string, string[]>();
@@ -291,14 +328,7 @@ export function liveProblems(graph: GraphDoc, catalog: Catalog): Problem[] {
     }
   }
   if (triggers.length) {
-    const reached = new Set<string>();
-    const stack = [triggers[0].id];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (reached.has(id)) continue;
-      reached.add(id);
-      for (const edge of graph.edges) if (edge.source === id) stack.push(edge.target);
-    }
+    const reached = reachable(graph.edges, triggers[0].id, "down");
     for (const node of graph.nodes) {
       if (!reached.has(node.id) && !catalog[node.type]?.is_trigger) {
         problems.push(

@@ -151,3 +151,27 @@ describe("rename, workflow parts and disconnect", () => {
     expect(useEditor.getState().graph.edges).toHaveLength(1);
   });
 });
+
+describe("moveNodes", () => {
+  it("is no edit when nothing moves, and keeps unmoved steps as they were", () => {
+    useEditor.getState().load(
+      {
+        format: 1,
+        nodes: [
+          { id: "a", type: "trigger.manual", config: {}, position: { x: 0, y: 0 } },
+          { id: "b", type: "data.transform", config: {}, position: { x: 10, y: 0 } },
+        ],
+        edges: [],
+      },
+      CATALOG,
+    );
+    const before = useEditor.getState().graph;
+    useEditor.getState().moveNodes({ a: { x: 0, y: 0 } });
+    expect(useEditor.getState().graph).toBe(before);
+    useEditor.getState().moveNodes({ a: { x: 20, y: 0 } });
+    const after = useEditor.getState().graph;
+    expect(after.nodes[0].position).toEqual({ x: 20, y: 0 });
+    expect(after.nodes[1]).toBe(before.nodes[1]);
+    expect(useEditor.getState().past).toHaveLength(1);
+  });
+});

@@ -96,10 +96,14 @@ export const useEditor = create<EditorState>()((set, get) => {
     },
 
     moveNodes: (moves) =>
-      edit((g) => ({
-        ...g,
-        nodes: g.nodes.map((n) => (moves[n.id] ? { ...n, position: moves[n.id] } : n)),
-      })),
+      edit((g) => {
+        const moved = (n: NodeDoc) => {
+          const to = moves[n.id];
+          return to && (to.x !== n.position?.x || to.y !== n.position?.y);
+        };
+        if (!g.nodes.some(moved)) return g;
+        return { ...g, nodes: g.nodes.map((n) => (moved(n) ? { ...n, position: moves[n.id] } : n)) };
+      }),
 
     updateNode: (id, change) =>
       edit((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? { ...n, ...change } : n)) })),

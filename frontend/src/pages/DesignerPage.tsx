@@ -6,7 +6,6 @@ import {
   type EdgeChange,
   Handle,
   MiniMap,
-  type Node,
   type NodeChange,
   type NodeProps,
   Position as Side,
@@ -20,17 +19,18 @@ import { useBlocker, useNavigate, useParams } from "react-router";
 import { ApiError, api } from "../api";
 import { ConfigPanel } from "../editor/ConfigPanel";
 import { ConnectionsPanel } from "../editor/ConnectionsPanel";
-import { type GraphDiff, type NodeChangeKind, diffGraphs, edgeKey, overlayGraph } from "../editor/diff";
+import { type GraphDiff, diffGraphs, edgeKey, overlayGraph } from "../editor/diff";
 import {
   type Catalog,
   DEFAULT_HANDLE,
   type GraphDoc,
+  type Position,
   type Problem,
   type StepTypeInfo,
   connectionProblem,
-  handlesOf,
   liveProblems,
 } from "../editor/graph";
+import { FlowNodes, type StepNode } from "../editor/flowNodes";
 import { autoLayout } from "../editor/layout";
 import { RunDialog } from "../editor/RunDialog";
 import { useEditor } from "../editor/store";
@@ -38,15 +38,6 @@ import { mergeProblems, useServerProblems } from "../editor/useServerProblems";
 import { VersionsPanel } from "../editor/VersionsPanel";
 import { WorkflowPanel } from "../editor/WorkflowPanel";
 
-type StepData = {
-  label: string;
-  type: string;
-  title: string;
-  handles: string[];
-  problems: number;
-  /** How the step differs in a version comparison. */
-  change?: NodeChangeKind;
-};
 
 type WorkflowDetail = {
   id: number;
@@ -57,7 +48,6 @@ type WorkflowDetail = {
 
 /** What the page knows of the workflow being edited; id null until the first save. */
 type Meta = { id: number | null; name: string; savedName: string; version: number };
-type StepNode = Node<StepData, "step">;
 
 const DRAG_TYPE = "application/x-flowdeck-step";
 const SNAP: [number, number] = [20, 20];
@@ -227,6 +217,8 @@ function Canvas() {
   const [history, setHistory] = useState(false);
   const [mode, setMode] = useState<Mode>(EDITING);
   const [find, setFind] = useState("");
+  const [dragged, setDragged] = useState<Record<string, Position>>({});
+  const draggedRef = useRef(dragged);
   const flow = useReactFlow();
   const navigate = useNavigate();
   const routeId = useParams()["*"];
@@ -453,23 +445,16 @@ function Canvas() {
     [problems, selectedNode],
   );
 
+  const flowNodes = useRef(new FlowNodes());
   const nodes: StepNode[] = useMemo(
     () =>
-      shown.nodes.map((node) => ({
-        id: node.id,
-        type: "step",
-        position: node.position ?? { x: 0, y: 0 },
-        selected: editing && selected.has(node.id),
-        data: {
-          label: node.label ?? node.id,
-          type: node.type,
-          title: catalog[node.type]?.title ?? node.type,
-          handles: handlesOf(node, catalog),
-          problems: problemsByNode.get(node.id) ?? 0,
-          change: changes?.nodes.get(node.id),
-        },
-      })),
-    [shown.nodes, selected, catalog, problemsByNode, editing, changes],
+      flowNodes.current.build(shown.nodes, catalog, {
+        selected: (id) => editing && selected.has(id),
+        problems: (id) => problemsByNode.get(id) ?? 0,
+        change: (id) => changes?.nodes.get(id),
+        dragged: (id) => dragged[id],
+      }),
+    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged],
   );
   const edges: Edge[] = useMemo(() => {
     const added = new Set(changes?.edges.added.map(edgeKey));
@@ -492,22 +477,38 @@ function Canvas() {
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StepNode>[]) => {
-      const moves: Record<string, { x: number; y: number }> = {};
+      const moves: Record<string, Position> = {};
+      const moving: Record<string, Position> = {};
+      let dragEnded = false;
       const selection = new Set(useEditor.getState().selected);
       let selectionChanged = false;
       for (const change of changes) {
-        // Only a finished drag becomes an edit (one undo step per move, not one per frame).
-        if (change.type === "position" && change.position && change.dragging === false) {
-          moves[change.id] = change.position;
-        }
-        if (change.type === "select") {
+        if (change.type === "dimensions" && change.dimensions) {
+          flowNodes.current.measured(change.id, change.dimensions);
+        } else if (change.type === "position" && change.position) {
+          // The step follows the pointer; only the drop becomes an edit (one undo step per move).
+          if (change.dragging) moving[change.id] = change.position;
+          else moves[change.id] = change.position;
+        } else if (change.type === "position" && change.dragging === false) {
+          dragEnded = true;
+        } else if (change.type === "select") {
           selectionChanged = true;
           if (change.selected) selection.add(change.id);
           else selection.delete(change.id);
         }
       }
       if (selectionChanged) select([...selection]);
-      if (Object.keys(moves).length) moveNodes(moves);
+      if (Object.keys(moving).length) {
+        draggedRef.current = { ...draggedRef.current, ...moving };
+        setDragged(draggedRef.current);
+      }
+      if (Object.keys(moves).length || dragEnded) {
+        // A drop may come without positions: the last ones seen while dragging are the move.
+        const dropped = { ...draggedRef.current, ...moves };
+        draggedRef.current = {};
+        setDragged(draggedRef.current);
+        if (Object.keys(dropped).length) moveNodes(dropped);
+      }
     },
     [moveNodes, select],
   );
