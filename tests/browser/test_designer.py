@@ -137,7 +137,10 @@ def test_a_step_is_configured_from_the_form_generated_from_its_schema(page, live
     page.reload()
     page.locator('.react-flow__node[data-id="condition"]').click()
     panel = page.get_by_role("complementary", name="Configure condition")
-    expect(panel.get_by_label("Expression")).to_have_value("input.amount > 1000")
+    # The expression editor (CodeMirror, loaded on demand), not its stand-in textarea.
+    expression = panel.get_by_role("textbox", name="Expression")
+    expect(expression).to_have_attribute("contenteditable", "true")
+    expect(expression).to_have_text("input.amount > 1000")
 
 
 def test_the_workflows_page_lists_searches_imports_exports_and_archives(

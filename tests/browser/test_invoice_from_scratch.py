@@ -50,7 +50,8 @@ def test_invoice_approval_is_built_saved_and_started_from_scratch(page, live_ser
 
     palette.get_by_role("button", name="Approval").click()
     panel = configure("approval")
-    panel.get_by_role("textbox", name="Title *").fill("Approve invoice {{ input.invoice }}")
+    title = panel.get_by_role("textbox", name="Title", exact=True)
+    title.fill("Approve invoice {{ input.invoice }}")
     groups = panel.get_by_role("group", name="Assignees*").get_by_role("group", name="Groups")
     groups.get_by_role("button", name="+ Add").click()
     groups.get_by_role("textbox").fill("finance")

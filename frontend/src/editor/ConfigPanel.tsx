@@ -1,13 +1,16 @@
 /**
  * The form for the selected step: its label and join, and its config generated from the step
- * type's JSON Schema by react-jsonschema-form (no hand-written form per type; STYLE 17).
+ * type's JSON Schema by react-jsonschema-form (no hand-written form per type; STYLE 17). The
+ * schema is first simplified for the form (formSchema.ts); then fields holding expressions get
+ * the expression widget (expressionForm.tsx).
  */
 import Form from "@rjsf/core";
-import type { ErrorSchema, RJSFSchema } from "@rjsf/utils";
+import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 
-import { formSchemaOf } from "./formSchema";
+import { WIDGETS, expressionForm } from "./expressionForm";
+import { formSchemaOf, mergeUiSchemas } from "./formSchema";
 import { type NodeDoc, type Problem, type StepTypeInfo, countReferences } from "./graph";
 import { JsonValueField } from "./JsonValueField";
 import { useEditor } from "./store";
@@ -88,8 +91,19 @@ export function ConfigPanel({
   problems?: Problem[];
 }) {
   const updateNode = useEditor((s) => s.updateNode);
-  const form = useMemo(() => (info ? formSchemaOf(info.config_schema) : null), [info]);
+  const form = useMemo(() => {
+    if (!info) return null;
+    const simple = formSchemaOf(info.config_schema);
+    const { schema, uiSchema } = expressionForm({ ...info, config_schema: simple.schema }, node.config);
+    const ui = { ...mergeUiSchemas(uiSchema, simple.uiSchema), "ui:submitButtonOptions": { norender: true } };
+    return { schema: schema as RJSFSchema, uiSchema: ui as UiSchema };
+  }, [info, node.config]);
   const extraErrors = useMemo(() => configErrors(problems), [problems]);
+  // The widget reads the graph from the store; which node it edits comes through the form.
+  const formContext = useMemo(() => ({ nodeId: node.id }), [node.id]);
+  // rjsf reports a change when it fills in the schema's defaults on mount; only what the user
+  // does in the form is an edit (opening a step must not mark the workflow unsaved).
+  const touched = useRef<string | null>(null);
   return (
     <aside className="config-panel" aria-label={`Configure ${node.id}`}>
       <h2>{info?.title ?? node.type}</h2>
@@ -152,10 +166,25 @@ export function ConfigPanel({
         </label>
       </fieldset>
       {form && (
+        <div
+          className="config-form"
+          onInputCapture={() => {
+            touched.current = node.id;
+          }}
+          onChangeCapture={() => {
+            touched.current = node.id;
+          }}
+          onClickCapture={() => {
+            touched.current = node.id;
+          }}
+          onKeyDownCapture={() => {
+            touched.current = node.id;
+          }}
+        >
         <Form
           // A new form per node: rjsf keeps internal state for the data it was given.
           key={node.id}
-          schema={form.schema as RJSFSchema}
+          schema={form.schema}
           formData={node.config}
           validator={validator}
           fields={FIELDS}
@@ -167,12 +196,16 @@ export function ConfigPanel({
           }}
           extraErrors={extraErrors}
           showErrorList={false}
-          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { norender: true } }}
+          uiSchema={form.uiSchema}
+          widgets={WIDGETS}
+          formContext={formContext}
           onChange={(event) => {
             const config = (event.formData ?? {}) as Record<string, unknown>;
+            if (touched.current !== node.id) return;
             if (JSON.stringify(config) !== JSON.stringify(node.config)) updateNode(node.id, { config });
           }}
         />
+        </div>
       )}
     </aside>
   );

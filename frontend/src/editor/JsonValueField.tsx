@@ -1,10 +1,22 @@
 /** The rjsf field for config properties that take any JSON value (see jsonValue.ts). */
-import type { FieldProps } from "@rjsf/utils";
+import type { FieldProps, WidgetProps } from "@rjsf/utils";
 import { useEffect, useState } from "react";
 
+import { ExpressionField } from "./expressionForm";
 import { parseJsonValue, showJsonValue } from "./jsonValue";
 
-export function JsonValueField({ formData, onChange, fieldPathId, schema, name, required, disabled, readonly, rawErrors }: FieldProps) {
+export function JsonValueField({
+  formData,
+  onChange,
+  fieldPathId,
+  schema,
+  name,
+  required,
+  disabled,
+  readonly,
+  rawErrors,
+  registry,
+}: FieldProps) {
   const [text, setText] = useState(() => showJsonValue(formData));
   // Follow the value when it changes from elsewhere (undo), not while it matches the text.
   useEffect(() => {
@@ -19,16 +31,28 @@ export function JsonValueField({ formData, onChange, fieldPathId, schema, name, 
         {required ? "*" : ""}
       </label>
       {schema.description && <p className="field-description">{schema.description}</p>}
-      <textarea
-        id={id}
-        rows={4}
-        spellCheck={false}
-        value={text}
-        disabled={disabled || readonly}
-        onChange={(e) => {
-          setText(e.target.value);
-          onChange(parseJsonValue(e.target.value), fieldPathId.path);
-        }}
+      {/* The expression editor in template mode: JSON text with templates in it, completed. */}
+      <ExpressionField
+        {...({
+          id,
+          name,
+          label: title,
+          value: text,
+          required,
+          disabled,
+          readonly,
+          rawErrors,
+          registry,
+          schema,
+          options: { mode: "template", multiline: true, emptyValue: "" },
+          onChange: (next: string | undefined) => {
+            const typed = next ?? "";
+            setText(typed);
+            onChange(parseJsonValue(typed), fieldPathId.path);
+          },
+          onBlur: () => {},
+          onFocus: () => {},
+        } as unknown as WidgetProps)}
       />
       <small>JSON (an object, a list, a number…), or plain text for a string; templates allowed.</small>
       {rawErrors?.map((error) => (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formSchemaOf } from "./formSchema";
+import { JSON_VALUE_MARK, formSchemaOf, mergeUiSchemas } from "./formSchema";
 
 const TEMPLATE = { type: "string", pattern: "^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$" };
 
@@ -48,7 +48,18 @@ describe("the form's schema", () => {
       body: { "ui:field": "jsonValue" },
       escalate_to: { due_in_s: { "ui:field": "jsonValue" } },
     });
-    expect((schema.properties as Record<string, unknown>).due_in_s).toEqual({ title: "Due" });
+    expect((schema.properties as Record<string, unknown>).due_in_s).toEqual({ title: "Due", [JSON_VALUE_MARK]: true });
     expect((schema.properties as Record<string, unknown>).url).toEqual({ type: "string" });
+  });
+});
+
+describe("mergeUiSchemas", () => {
+  it("merges nested entries and lets the second win on a conflict", () => {
+    expect(
+      mergeUiSchemas(
+        { a: { "ui:widget": "expression" }, b: { c: { "ui:widget": "x" } } },
+        { a: { "ui:field": "jsonValue" }, b: { d: 1 }, e: 2 },
+      ),
+    ).toEqual({ a: { "ui:widget": "expression", "ui:field": "jsonValue" }, b: { c: { "ui:widget": "x" }, d: 1 }, e: 2 });
   });
 });

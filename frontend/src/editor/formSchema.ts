@@ -13,6 +13,8 @@ type Schema = Record<string, unknown>;
 type UiSchema = Record<string, unknown>;
 
 const JSON_FIELD = { "ui:field": "jsonValue" };
+/** Marks a property shown as a JSON value, so no later pass takes it for a plain string. */
+export const JSON_VALUE_MARK = "x-flowdeck-json-value";
 const SHAPING = ["type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const", "properties", "items"];
 
 function branches(schema: Schema): Schema[] | null {
@@ -33,9 +35,9 @@ function simplify(schema: Schema): { schema: Schema; ui: UiSchema | null } {
     if (choice.every((b) => b.type === "string")) {
       return { schema: { ...withoutChoice(schema), type: "string" }, ui: null };
     }
-    return { schema: withoutChoice(schema), ui: JSON_FIELD };
+    return { schema: { ...withoutChoice(schema), [JSON_VALUE_MARK]: true }, ui: JSON_FIELD };
   }
-  if (!SHAPING.some((key) => key in schema)) return { schema, ui: JSON_FIELD };
+  if (!SHAPING.some((key) => key in schema)) return { schema: { ...schema, [JSON_VALUE_MARK]: true }, ui: JSON_FIELD };
 
   let ui: UiSchema | null = null;
   let out = schema;
@@ -59,4 +61,15 @@ function simplify(schema: Schema): { schema: Schema; ui: UiSchema | null } {
 export function formSchemaOf(configSchema: Schema): { schema: Schema; uiSchema: UiSchema } {
   const { schema, ui } = simplify(configSchema);
   return { schema, uiSchema: ui ?? {} };
+}
+
+/** Two uiSchemas as one; where both set a key to a non-object, `b` wins. */
+export function mergeUiSchemas(a: UiSchema, b: UiSchema): UiSchema {
+  const out: UiSchema = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const mine = out[key];
+    const both = [mine, value].every((v) => v && typeof v === "object" && !Array.isArray(v));
+    out[key] = both ? mergeUiSchemas(mine as UiSchema, value as UiSchema) : value;
+  }
+  return out;
 }

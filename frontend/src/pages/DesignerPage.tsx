@@ -260,7 +260,8 @@ function Canvas() {
     };
   }, [load, openLatest, workflowId]);
 
-  const dirty = graph !== saved || meta.name !== meta.savedName;
+  // Nothing is unsaved while the workflow loads (the store may still hold the last one).
+  const dirty = loaded && (graph !== saved || meta.name !== meta.savedName);
   // Read by the navigation blocker, which may run before the next render (just after a save).
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
