@@ -87,6 +87,9 @@ def describe(step_type: type[StepTypeSpec]) -> dict[str, Any]:
         "handles": None if static is None else [*static, ERROR_HANDLE],
         "handles_from_config": getattr(step_type, "handles_from_config", None),
         "expression_fields": list(step_type.expression_fields),
+        # Config paths rendered once per item (flow.map's input), where `item` and `index`
+        # are in scope; the designer completes them there.
+        "item_fields": list(step_type.item_fields),
     }
 
 

@@ -194,3 +194,7 @@ class StepTypeSerializer(serializers.Serializer):
     handles = serializers.ListField(child=serializers.CharField(), allow_null=True)
     handles_from_config = serializers.JSONField(allow_null=True)
     expression_fields = serializers.ListField(child=serializers.CharField())
+    item_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Config paths rendered once per item, where item and index are in scope.",
+    )

@@ -427,6 +427,10 @@ def test_the_catalog_lists_all_15_step_types_with_schemas(alice):
     assert by_type["logic.switch"]["handles"] is None
     assert by_type["logic.switch"]["handles_from_config"]["list"] == "cases"
     assert by_type["http.request"]["config_schema"]["required"] == ["url"]
+    # Where item and index are in scope (the designer completes them there).
+    assert {t["type"]: t["item_fields"] for t in catalog if t["item_fields"]} == {
+        "flow.map": ["input"]
+    }
     assert [t["type"] for t in catalog if t["is_trigger"]] == [
         "trigger.manual",
         "trigger.schedule",

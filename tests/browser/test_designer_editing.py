@@ -181,3 +181,95 @@ def test_a_dragged_step_follows_the_pointer_and_the_drop_is_one_edit(page, live_
     toolbar.get_by_role("button", name="Undo").click()
     expect(page.get_by_label("Graph size")).to_have_text("1 steps, 0 connections")
     assert abs(step.bounding_box()["x"] - start["x"]) < 2
+
+
+def test_renaming_a_step_updates_its_connections_and_the_expressions_naming_it(
+    page, live_server, alice
+):
+    from designer.models import Workflow
+    from designer.services import do_create_workflow
+    from tests.engine_kit import build
+
+    graph = build(
+        {
+            "start": {"type": "trigger.manual", "position": {"x": 0, "y": 0}},
+            "fetch": {
+                "type": "data.transform",
+                "config": {"value": 1},
+                "position": {"x": 300, "y": 0},
+            },
+            "shape": {
+                "type": "data.transform",
+                "config": {"value": "{{ steps.fetch.output }}"},
+                "position": {"x": 600, "y": 0},
+            },
+        },
+        ["start>fetch", "fetch>shape"],
+    )
+    wf = do_create_workflow(actor=alice, name="Renaming", graph=graph)
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/designer/{wf.pk}")
+    node(page, "fetch").click()
+    panel = page.get_by_role("complementary", name="Configure fetch")
+    expect(panel).to_contain_text("renaming updates the 1 that name it")
+
+    # A taken id is refused and the field goes back.
+    panel.get_by_label("Id").fill("shape")
+    panel.get_by_label("Id").press("Enter")
+    expect(panel.get_by_role("alert")).to_contain_text("already the id of another step")
+    expect(panel.get_by_label("Id")).to_have_value("fetch")
+
+    panel.get_by_label("Id").fill("load")
+    panel.get_by_label("Id").press("Enter")
+    expect(node(page, "load")).to_be_visible()
+    expect(page.get_by_role("complementary", name="Configure load")).to_be_visible()
+    expect(page.get_by_label("Graph size")).to_have_text("3 steps, 2 connections")
+    expect(page.get_by_role("list", name="Problems", exact=True)).to_have_count(0)
+    page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Notice")).to_have_text("Saved version 2")
+    saved = Workflow.objects.get(pk=wf.pk).versions.get(number=2).graph
+    nodes = {n["id"]: n for n in saved["nodes"]}
+    assert set(nodes) == {"start", "load", "shape"}
+    assert nodes["shape"]["config"]["value"] == "{{ steps.load.output }}"
+    assert {(e["source"], e["target"]) for e in saved["edges"]} == {
+        ("start", "load"),
+        ("load", "shape"),
+    }
+
+
+def test_shift_drag_selects_a_box_of_steps_and_delete_removes_them_all(page, live_server, alice):
+    from designer.services import do_create_workflow
+    from tests.engine_kit import build
+
+    graph = build(
+        {
+            "start": {"type": "trigger.manual", "position": {"x": 0, "y": 0}},
+            "a": {"type": "data.transform", "config": {"value": 1}, "position": {"x": 300, "y": 0}},
+            "b": {
+                "type": "data.transform",
+                "config": {"value": 2},
+                "position": {"x": 300, "y": 200},
+            },
+        },
+        ["start>a", "start>b"],
+    )
+    wf = do_create_workflow(actor=alice, name="Boxes", graph=graph)
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/designer/{wf.pk}")
+    expect(page.get_by_label("Graph size")).to_have_text("3 steps, 2 connections")
+
+    a, b = node(page, "a").bounding_box(), node(page, "b").bounding_box()
+    page.keyboard.down("Shift")
+    page.mouse.move(a["x"] - 20, a["y"] - 20)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] + 20, b["y"] + b["height"] + 20, steps=10)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    expect(node(page, "a")).to_have_class(re.compile(r"\bselected\b"))
+    expect(node(page, "b")).to_have_class(re.compile(r"\bselected\b"))
+    expect(node(page, "start")).not_to_have_class(re.compile(r"\bselected\b"))
+
+    page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Delete").click()
+    expect(page.get_by_label("Graph size")).to_have_text("1 steps, 0 connections")
+    page.keyboard.press("Control+z")
+    expect(page.get_by_label("Graph size")).to_have_text("3 steps, 2 connections")

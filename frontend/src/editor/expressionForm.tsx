@@ -54,8 +54,7 @@ export function expressionForm(
   config: Record<string, unknown>,
 ): { schema: Schema; uiSchema: Record<string, unknown> } {
   if (info.is_trigger) return { schema: info.config_schema, uiSchema: {} };
-  // The catalog does not list item_fields (yet); read it when it does.
-  const itemFields = (info as StepTypeInfo & { item_fields?: string[] }).item_fields ?? [];
+  const itemFields = info.item_fields ?? [];
 
   const walk = (schema: Schema, path: string[], value: unknown, anyValue: boolean): Walked => {
     for (const key of ["anyOf", "oneOf"] as const) {

@@ -52,6 +52,8 @@ export type StepTypeInfo = {
   handles: string[] | null;
   handles_from_config: { list: string; key: string; then?: string[] } | null;
   expression_fields: string[];
+  /** Config paths rendered once per item (flow.map's input): `item` and `index` are in scope. */
+  item_fields?: string[];
 };
 
 export type Catalog = Record<string, StepTypeInfo>;
