@@ -257,6 +257,9 @@ def test_copy_paste_shortcuts_and_the_retry_and_timeout_fields(page, live_server
     panel = page.get_by_role("complementary", name="Configure condition")
     panel.get_by_label("Max attempts").fill("3")
     panel.get_by_label("Backoff (s)").fill("2")
+    panel.get_by_label("Backoff factor").fill("3")
+    panel.get_by_label("Backoff cap (s)").fill("60")
+    panel.get_by_label("Jitter").uncheck()
     panel.get_by_label("Timeout per attempt (s)").fill("30")
     panel.get_by_label("Expression").fill("input.ok")
     drag(
@@ -270,5 +273,32 @@ def test_copy_paste_shortcuts_and_the_retry_and_timeout_fields(page, live_server
     node = next(
         n for n in Workflow.objects.get().versions.get().graph["nodes"] if n["id"] == "condition"
     )
-    assert node["retry"] == {"max_attempts": 3, "backoff_s": 2}
+    assert node["retry"] == {
+        "max_attempts": 3,
+        "backoff_s": 2,
+        "backoff_factor": 3,
+        "max_backoff_s": 60,
+        "jitter": False,
+    }
     assert node["timeout_s"] == 30
+
+
+def test_a_refused_connection_says_why_while_it_is_dragged(page, live_server, alice):
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("link", name="New workflow").click()
+    palette = page.get_by_role("complementary", name="Steps")
+    palette.get_by_role("button", name="Manual start").click()
+    palette.get_by_role("button", name="Transform").click()
+    # From the transform's output onto the trigger's input: refused, with the reason, while held.
+    source = page.get_by_label("transform output out").bounding_box()
+    target = page.locator('.react-flow__node[data-id="manual"] .react-flow__handle-left')
+    box = target.bounding_box()
+    page.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=12)
+    expect(page.get_by_role("status", name="Connection refused")).to_contain_text(
+        "a trigger starts the workflow"
+    )
+    page.mouse.up()
+    expect(page.get_by_role("status", name="Connection refused")).to_have_count(0)
+    expect(page.get_by_label("Graph size")).to_have_text("2 steps, 0 connections")

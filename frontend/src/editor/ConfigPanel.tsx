@@ -73,10 +73,14 @@ const JOINS = ["all_success", "one_success", "none_failed", "all_done"] as const
 
 /** The node's retry policy with one field changed; an emptied field is left out, and an
  * emptied policy is removed. */
-function withRetry(node: NodeDoc, key: "max_attempts" | "backoff_s", raw: string): NodeDoc["retry"] {
-  const retry = { ...(node.retry ?? {}) };
+function withRetry(
+  node: NodeDoc,
+  key: "max_attempts" | "backoff_s" | "backoff_factor" | "max_backoff_s" | "jitter",
+  raw: string | boolean,
+): NodeDoc["retry"] {
+  const retry: Record<string, number | boolean> = { ...(node.retry ?? {}) };
   if (raw === "") delete retry[key];
-  else retry[key] = Number(raw);
+  else retry[key] = typeof raw === "boolean" ? raw : Number(raw);
   return Object.keys(retry).length ? retry : undefined;
 }
 
@@ -151,6 +155,35 @@ export function ConfigPanel({
             placeholder="1"
             onChange={(e) => updateNode(node.id, { retry: withRetry(node, "backoff_s", e.target.value) })}
           />
+        </label>
+        <label>
+          Backoff factor
+          <input
+            type="number"
+            min={1}
+            step="any"
+            value={node.retry?.backoff_factor ?? ""}
+            placeholder="2"
+            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "backoff_factor", e.target.value) })}
+          />
+        </label>
+        <label>
+          Backoff cap (s)
+          <input
+            type="number"
+            min={0}
+            value={node.retry?.max_backoff_s ?? ""}
+            placeholder="300"
+            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "max_backoff_s", e.target.value) })}
+          />
+        </label>
+        <label className="inline">
+          <input
+            type="checkbox"
+            checked={node.retry?.jitter ?? true}
+            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "jitter", e.target.checked) })}
+          />
+          Jitter (spread retries at random)
         </label>
         <label>
           Timeout per attempt (s)

@@ -14,6 +14,8 @@ export type StepData = {
   label: string;
   type: string;
   title: string;
+  /** The step type's catalog category (its icon). */
+  category: string;
   handles: string[];
   problems: number;
   /** How the step differs in a version comparison. */
@@ -89,6 +91,7 @@ export class FlowNodes {
           label: doc.label ?? doc.id,
           type: doc.type,
           title: catalog[doc.type]?.title ?? doc.type,
+          category: catalog[doc.type]?.category ?? "",
           handles: handlesOf(doc, catalog),
           problems: inputs.problems,
           change: inputs.change,

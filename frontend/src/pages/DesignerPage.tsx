@@ -52,6 +52,18 @@ type Meta = { id: number | null; name: string; savedName: string; version: numbe
 const DRAG_TYPE = "application/x-flowdeck-step";
 const SNAP: [number, number] = [20, 20];
 
+/** A glyph per catalog category, on the steps and in the palette. */
+const CATEGORY_ICONS: Record<string, string> = {
+  trigger: "▶",
+  logic: "◇",
+  flow: "⇶",
+  data: "{}",
+  http: "⇄",
+  human: "✋",
+  notify: "✉",
+  code: "λ",
+};
+
 /** One step on the canvas: its label and type, an input on the left, its outputs on the right. */
 const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
   return (
@@ -62,6 +74,9 @@ const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProp
     >
       <Handle type="target" position={Side.Left} />
       <div className="step-label">
+        <span className={`step-icon icon-${data.category}`} aria-hidden="true">
+          {CATEGORY_ICONS[data.category] ?? "•"}
+        </span>
         {data.label}
         {data.change && <span className="change-tag">{data.change}</span>}
         {data.problems > 0 && (
@@ -138,6 +153,9 @@ function Palette({ catalog, onAdd }: { catalog: Catalog; onAdd: (type: string) =
                   onDragStart={(e) => onDragStart(e, info.type)}
                   onClick={() => onAdd(info.type)}
                 >
+                  <span className={`step-icon icon-${info.category}`} aria-hidden="true">
+                    {CATEGORY_ICONS[info.category] ?? "•"}
+                  </span>
                   {info.title}
                 </button>
               </li>
@@ -529,13 +547,19 @@ function Canvas() {
     [select],
   );
 
+  // While a connection is dragged, React Flow asks about each handle under the pointer; a
+  // refused one is not drawn, and why is shown until the drag ends.
+  const [connectHint, setConnectHint] = useState<string | null>(null);
   const isValidConnection = useCallback(
-    (c: FlowConnection | Edge) =>
-      connectionProblem(useEditor.getState().graph, catalog, {
+    (c: FlowConnection | Edge) => {
+      const problem = connectionProblem(useEditor.getState().graph, catalog, {
         source: c.source,
         target: c.target,
         sourceHandle: c.sourceHandle,
-      }) === null,
+      });
+      setConnectHint(problem);
+      return problem === null;
+    },
     [catalog],
   );
 
@@ -703,6 +727,11 @@ function Canvas() {
             </button>
           </div>
         )}
+        {connectHint && (
+          <p role="status" aria-label="Connection refused" className="problem">
+            Cannot connect: {connectHint}
+          </p>
+        )}
         {refusal && editing && (
           <p role="status" className="problem">
             {refusal}
@@ -741,6 +770,7 @@ function Canvas() {
             onEdgesChange={onEdgesChange}
             onConnect={(c) => connect({ source: c.source, target: c.target, sourceHandle: c.sourceHandle })}
             isValidConnection={isValidConnection}
+            onConnectEnd={() => setConnectHint(null)}
             nodesDraggable={editing}
             nodesConnectable={editing}
             elementsSelectable={editing}
