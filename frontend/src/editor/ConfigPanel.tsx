@@ -71,6 +71,14 @@ function IdField({ node }: { node: NodeDoc }) {
 
 const JOINS = ["all_success", "one_success", "none_failed", "all_done"] as const;
 
+/** The retry policy's number fields (CONTRACT §1), with the engine's defaults as placeholders. */
+const RETRY_NUMBERS = [
+  { key: "max_attempts", label: "Max attempts", min: 1, max: 100, placeholder: "1" },
+  { key: "backoff_s", label: "Backoff (s)", min: 0, placeholder: "1" },
+  { key: "backoff_factor", label: "Backoff factor", min: 1, step: "any", placeholder: "2" },
+  { key: "max_backoff_s", label: "Backoff cap (s)", min: 0, placeholder: "300" },
+] as const;
+
 /** The node's retry policy with one field changed; an emptied field is left out, and an
  * emptied policy is removed. */
 function withRetry(
@@ -135,48 +143,17 @@ export function ConfigPanel({
       </label>
       <fieldset>
         <legend>Retries and timeout</legend>
-        <label>
-          Max attempts
-          <input
-            type="number"
-            min={1}
-            max={100}
-            value={node.retry?.max_attempts ?? ""}
-            placeholder="1"
-            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "max_attempts", e.target.value) })}
-          />
-        </label>
-        <label>
-          Backoff (s)
-          <input
-            type="number"
-            min={0}
-            value={node.retry?.backoff_s ?? ""}
-            placeholder="1"
-            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "backoff_s", e.target.value) })}
-          />
-        </label>
-        <label>
-          Backoff factor
-          <input
-            type="number"
-            min={1}
-            step="any"
-            value={node.retry?.backoff_factor ?? ""}
-            placeholder="2"
-            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "backoff_factor", e.target.value) })}
-          />
-        </label>
-        <label>
-          Backoff cap (s)
-          <input
-            type="number"
-            min={0}
-            value={node.retry?.max_backoff_s ?? ""}
-            placeholder="300"
-            onChange={(e) => updateNode(node.id, { retry: withRetry(node, "max_backoff_s", e.target.value) })}
-          />
-        </label>
+        {RETRY_NUMBERS.map(({ key, label, ...input }) => (
+          <label key={key}>
+            {label}
+            <input
+              type="number"
+              {...input}
+              value={node.retry?.[key] ?? ""}
+              onChange={(e) => updateNode(node.id, { retry: withRetry(node, key, e.target.value) })}
+            />
+          </label>
+        ))}
         <label className="inline">
           <input
             type="checkbox"
