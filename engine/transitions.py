@@ -517,8 +517,7 @@ def _cancel_step(step: StepRun, actor: Actor, now: datetime) -> None:
     if _move(step, StepStatus.CANCELLED, finished_at=now, wake_at=None, lease_expires_at=None):
         events.record_step_cancelled(step, old, actor)
         if old == StepStatus.WAITING:
-            cancel_children_on_commit(step.run_id, step.node_id)
-            _cancel_tasks(step, actor, "cancelled")
+            _stopped_waiting(step, actor, "cancelled")
 
 
 def _sync_activity(run: Run, step_statuses: Iterable[str], actor: Actor) -> None:
@@ -952,8 +951,7 @@ def _fail(
     if _move(step, StepStatus.FAILED, finished_at=timezone.now(), wake_at=None, **common):
         events.record_step_failed(step, old, error)
         if old == StepStatus.WAITING:
-            cancel_children_on_commit(step.run_id, step.node_id)
-            _cancel_tasks(step, None, "failed")
+            _stopped_waiting(step, None, "failed")
         _advance(run, None, keep, changed=[step])
 
 
@@ -1167,8 +1165,7 @@ def do_skip_step(run_id: int, node: str, *, actor: Actor, reason: str = "") -> S
     _move(step, StepStatus.SKIPPED, finished_at=timezone.now(), wake_at=None)
     events.record_step_skipped(step, old, actor, reason or "skipped by an operator")
     if old == StepStatus.WAITING:
-        cancel_children_on_commit(run.pk, node)
-        _cancel_tasks(step, actor, "skipped")
+        _stopped_waiting(step, actor, "skipped")
     _advance(run, actor)
     return step
 
@@ -1222,11 +1219,17 @@ def _close_task(
     return True
 
 
+def _stopped_waiting(step: StepRun, actor: Actor, reason: str) -> None:
+    """A waiting step ended otherwise than by what it waited for (a cancel, an operator's
+    skip, a failure): its open task closes as cancelled, or its child runs are cancelled
+    after commit (a human step has no children: no task for the broker)."""
+    if step_type_of(step.type).asks_people:
+        _cancel_tasks(step, actor, reason)
+    else:
+        cancel_children_on_commit(step.run_id, step.node_id)
+
+
 def _cancel_tasks(step: StepRun, actor: Actor, reason: str) -> None:
-    """The step stopped waiting for another reason than its task (a cancel, an operator's
-    skip, a failure): its open task closes as cancelled."""
-    if not step_type_of(step.type).asks_people:
-        return
     for task in HumanTask.objects.filter(step_id=step.pk, status=TaskStatus.OPEN):
         task.step = step
         _close_task(task, TaskStatus.CANCELLED, actor, reason)
