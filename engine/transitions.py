@@ -1411,6 +1411,17 @@ def do_decide(
     _check_decision(task, decision, data)
     if task.kind == TaskKind.FORM:
         decision = Decision.SUBMIT
+        output = {
+            "data": data,
+            "submitted_by": actor.get_username(),
+            "submitted_at": timezone.now().isoformat(),
+            "comment": comment,
+            "task": task.pk,
+        }
+        try:
+            _check_output(output)  # it becomes the step's output, which has a size limit
+        except StepError as exc:
+            raise _invalid("data", exc.code, exc.message) from exc
     try:
         # A savepoint: the unique (task, user) constraint backs the check above.
         with transaction.atomic():
@@ -1421,13 +1432,6 @@ def do_decide(
         raise Conflict("you have already decided on this task", "already_decided") from None
     if task.kind == TaskKind.FORM:
         events.record_task_decided(task, actor, decision, comment, None)
-        output = {
-            "data": data,
-            "submitted_by": actor.get_username(),
-            "submitted_at": timezone.now().isoformat(),
-            "comment": comment,
-            "task": task.pk,
-        }
         _resolve(run, task, TaskStatus.SUBMITTED, StepResult(output=output), actor, "decided")
         return task
     votes = list(task.decisions.values_list("user_id", "decision"))

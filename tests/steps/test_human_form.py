@@ -129,3 +129,15 @@ def test_a_form_may_be_delegated(alice, bob, charlie):
     submit(charlie, task_of(run), {"iban": "DE777777"})
 
     assert steps(run)["ask"].output["submitted_by"] == "charlie"
+
+
+def test_a_submission_over_the_output_limit_is_refused(alice, bob, settings):
+    run = asked(alice)
+    settings.FLOWDECK_MAX_OUTPUT_BYTES = 1000
+
+    with pytest.raises(transitions.InputInvalid) as refused:
+        submit(bob, task_of(run), {"iban": "DE12345", "note": "x" * 1000})
+
+    assert refused.value.errors[0]["field"] == "data"
+    assert refused.value.errors[0]["code"] == "output_too_large"
+    assert (task_of(run).status, task_of(run).decisions.count()) == ("open", 0)
