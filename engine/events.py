@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from engine.models import Run, RunEvent, StepRun
+from engine.models import HumanTask, Run, RunEvent, StepRun
 
 Actor = AbstractBaseUser | None
 
@@ -160,3 +160,75 @@ def record_step_child_started(step: StepRun, child: Run) -> RunEvent:
 def record_step_reset(step: StepRun, old: str, actor: Actor) -> RunEvent:
     """A step skipped or cancelled below an operator's retry or skip is pending again."""
     return _step_event(step, "step.reset", old, step.status, actor)
+
+
+# --- human tasks --------------------------------------------------------------------------------
+# No status of the step changes (old and new status are empty); ``data.task`` is the task's id,
+# so that an inbox can route each event, and ``data.status`` the task's status after it.
+
+
+def _task_event(
+    task: HumanTask, type: str, actor: Actor, data: dict[str, Any] | None = None
+) -> RunEvent:
+    return RunEvent.objects.create(
+        run_id=task.run_id,
+        node_id=task.step.node_id,
+        type=type,
+        attempt=task.attempt,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        data={"task": task.pk, "kind": task.kind, "status": task.status, **(data or {})},
+    )
+
+
+def record_task_created(task: HumanTask, assignees: dict[str, list[str]]) -> RunEvent:
+    data = {
+        "title": task.title,
+        "assignees": assignees,
+        "requester": task.requester.get_username() if task.requester else None,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+    return _task_event(task, "task.created", None, data)
+
+
+def record_task_decided(
+    task: HumanTask, actor: Actor, decision: str, comment: str, approvals: int | None
+) -> RunEvent:
+    """Someone decided (approve, reject, submit); the task may stay open (N approvals)."""
+    data: dict[str, Any] = {"decision": decision, "comment": comment}
+    if approvals is not None:
+        data["approvals"] = approvals
+        data["required_approvals"] = task.policy.get("required_approvals", 1)
+    return _task_event(task, "task.decided", actor, data)
+
+
+def record_task_delegated(
+    task: HumanTask, actor: Actor, to: str, comment: str, assignees: dict[str, list[str]]
+) -> RunEvent:
+    data = {"from": actor.get_username() if actor else None, "to": to, "comment": comment}
+    return _task_event(task, "task.delegated", actor, data | {"assignees": assignees})
+
+
+def record_task_reminded(task: HumanTask, usernames: list[str]) -> RunEvent:
+    """A reminder went out (by email after commit) to those who have not acted yet."""
+    data = {"recipients": len(usernames), "users": usernames[:100], "number": task.reminders_sent}
+    return _task_event(task, "task.reminded", None, data)
+
+
+def record_task_escalated(
+    task: HumanTask, groups: list[str], assignees: dict[str, list[str]]
+) -> RunEvent:
+    data = {
+        "level": task.escalation_level,
+        "groups": groups,
+        "assignees": assignees,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+    return _task_event(task, "task.escalated", None, data)
+
+
+def record_task_closed(task: HumanTask, actor: Actor, reason: str) -> RunEvent:
+    """The task closed (its status says how): ``reason`` is decided, timeout, or why its step
+    ended otherwise (cancelled, skipped, failed). The result itself is the step's output."""
+    result = task.result or {}
+    by = result.get("decided_by", result.get("submitted_by"))
+    return _task_event(task, "task.closed", actor, {"reason": reason, "decided_by": by})

@@ -1,14 +1,18 @@
-"""Runs, their steps, and the event log (CONTRACT §4).
+"""Runs, their steps, the event log (CONTRACT §4), and the human tasks of waiting steps.
 
 Rows change only through ``engine/transitions.py`` (STYLE 1); events are created only by
 ``engine/events.py`` (STYLE 4).
 """
 
+from datetime import datetime
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
 
-from engine.states import RUN_TERMINAL, STEP_TERMINAL, RunStatus, StepStatus
+from engine.states import RUN_TERMINAL, STEP_TERMINAL, RunStatus, StepStatus, TaskStatus
 
 
 class Trigger(models.TextChoices):
@@ -163,3 +167,176 @@ class RunEvent(models.Model):
         if self.pk is not None:
             raise ValueError("run events are append-only")
         super().save(*args, **kwargs)
+
+
+class TaskKind(models.TextChoices):
+    APPROVAL = "approval"  # human.approval
+    FORM = "form"  # human.form
+
+
+class HumanTask(models.Model):
+    """What a waiting ``human.approval`` or ``human.form`` step asks of people: one per attempt.
+
+    Who may act: the assigned users (a delegation swaps the delegator for the delegate) and the
+    active members of the assigned groups (an escalation adds its groups). Under four eyes
+    (``policy.forbid_requester``) the requester may not decide nor delegate.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tasks")
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="tasks")
+    attempt = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=TaskKind.choices)
+    status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    title = models.CharField(max_length=1000)
+    description = models.TextField(blank=True, default="")
+    assigned_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="human_tasks"
+    )
+    assigned_groups = models.ManyToManyField("auth.Group", blank=True, related_name="human_tasks")
+    # The run's actor: under four eyes, the one person who may not decide.
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    form_schema = models.JSONField(null=True, blank=True)  # forms only
+    # The step's rendered rules: required_approvals, reject_on_first_rejection,
+    # forbid_requester, allow_delegation, on_timeout, escalate_to, reminder_every_s.
+    policy = models.JSONField(default=dict, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)  # the next reminder
+    reminders_sent = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)  # the step output the task produced
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One task per attempt: a duplicate delivery of the attempt cannot ask twice.
+            models.UniqueConstraint(fields=["step", "attempt"], name="humantask_unique_attempt"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="humantask_status_id"),
+            models.Index(fields=["run", "-id"], name="humantask_run_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} task {self.pk} of run {self.run_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.OPEN
+
+    @property
+    def next_wake(self) -> datetime | None:
+        """The step's durable timer: the earlier of the due time and the next reminder."""
+        times = [t for t in (self.due_at, self.remind_at) if t is not None]
+        return min(times) if times else None
+
+    def is_requester_blocked(self, user: AbstractBaseUser) -> bool:
+        """Four eyes: the person who started the run may not decide it."""
+        return bool(self.policy.get("forbid_requester")) and self.requester_id == user.pk
+
+    def may_act(self, user: AbstractBaseUser) -> bool:
+        """Is ``user`` an assignee now: assigned (or delegated to), or in an assigned group?"""
+        if not user.is_authenticated or not user.is_active:
+            return False
+        return (
+            self.assigned_users.filter(pk=user.pk).exists()
+            or self.assigned_groups.filter(pk__in=user.groups.values("pk")).exists()
+        )
+
+    def assignee_ids(self) -> set[int]:
+        """The active users who may act: assigned ones and the members of assigned groups."""
+        users = get_user_model().objects.filter(is_active=True)
+        direct = users.filter(pk__in=self.assigned_users.values("pk"))
+        grouped = users.filter(groups__in=self.assigned_groups.values("pk"))
+        return set(direct.values_list("pk", flat=True)) | set(grouped.values_list("pk", flat=True))
+
+    def assignee_names(self) -> dict[str, list[str]]:
+        return {
+            "users": sorted(self.assigned_users.values_list("username", flat=True)),
+            "groups": sorted(self.assigned_groups.values_list("name", flat=True)),
+        }
+
+
+def tasks_involving(user: AbstractBaseUser) -> Q:
+    """The tasks that are ``user``'s business: assigned to them (by name, group or delegation),
+    or that they decided or delegated. Subqueries, not joins, so no row comes twice."""
+    through_users = HumanTask.assigned_users.through.objects.filter(user_id=user.pk)
+    through_groups = HumanTask.assigned_groups.through.objects.filter(
+        group_id__in=user.groups.values("pk")
+    )
+    return (
+        Q(pk__in=through_users.values("humantask_id"))
+        | Q(pk__in=through_groups.values("humantask_id"))
+        | Q(pk__in=TaskDecision.objects.filter(user_id=user.pk).values("task_id"))
+        | Q(pk__in=TaskDelegation.objects.filter(from_user_id=user.pk).values("task_id"))
+    )
+
+
+def tasks_awaiting(user: AbstractBaseUser) -> Q:
+    """Open tasks ``user`` may act on and has not decided yet (four eyes excluded)."""
+    through_users = HumanTask.assigned_users.through.objects.filter(user_id=user.pk)
+    through_groups = HumanTask.assigned_groups.through.objects.filter(
+        group_id__in=user.groups.values("pk")
+    )
+    blocked = Q(requester_id=user.pk) & Q(policy__forbid_requester=True)
+    return (
+        Q(status=TaskStatus.OPEN)
+        & (
+            Q(pk__in=through_users.values("humantask_id"))
+            | Q(pk__in=through_groups.values("humantask_id"))
+        )
+        & ~Q(pk__in=TaskDecision.objects.filter(user_id=user.pk).values("task_id"))
+        & ~blocked
+    )
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SUBMIT = "submit"  # a form
+
+
+class TaskDecision(models.Model):
+    """One person's decision on a task; at most one each (the unique constraint backs the
+    check made under the run lock)."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="decisions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True, default="")
+    data = models.JSONField(null=True, blank=True)  # a form's submission
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="taskdecision_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} on task {self.task_id}"
+
+
+class TaskDelegation(models.Model):
+    """An assignee handed the task to someone else (the history; the assignment is on the task)."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="delegations")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} delegated"

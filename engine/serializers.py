@@ -1,10 +1,19 @@
-"""The runs API's shapes (CONTRACT §5)."""
+"""The runs and approvals APIs' shapes (CONTRACT §5)."""
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from engine.models import Run, RunEvent, StepRun
+from engine.models import (
+    Decision,
+    HumanTask,
+    Run,
+    RunEvent,
+    StepRun,
+    TaskDecision,
+    TaskDelegation,
+)
 
 
 class StartRunSerializer(serializers.Serializer):
@@ -121,3 +130,145 @@ class RetrySerializer(serializers.Serializer):
 
 class SkipSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+# --- Human tasks (the approvals API) ----------------------------------------------------------
+
+
+class TaskDecisionSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TaskDecision
+        fields = ["user", "decision", "comment", "data", "created_at"]
+
+
+class TaskDelegationSerializer(serializers.ModelSerializer):
+    from_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    to_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TaskDelegation
+        fields = ["from_user", "to_user", "comment", "created_at"]
+
+
+class AssigneesSerializer(serializers.Serializer):
+    users = serializers.ListField(child=serializers.CharField())
+    groups = serializers.ListField(child=serializers.CharField())
+
+
+class TaskPolicySerializer(serializers.Serializer):
+    required_approvals = serializers.IntegerField(required=False)
+    reject_on_first_rejection = serializers.BooleanField(required=False)
+    forbid_requester = serializers.BooleanField(required=False)
+    allow_delegation = serializers.BooleanField()
+    on_timeout = serializers.CharField()
+    reminder_every_s = serializers.IntegerField(allow_null=True)
+    escalate_to = serializers.JSONField(allow_null=True, help_text="{groups, due_in_s} or null")
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """A task as its assignees see it. Expects the queryset of ``task_queryset`` (prefetched)
+    and ``context["user"]`` for ``can_decide`` and ``can_delegate``."""
+
+    node = serializers.CharField(source="step.node_id", read_only=True)
+    workflow = serializers.IntegerField(source="run.workflow_id", read_only=True)
+    workflow_name = serializers.CharField(source="run.workflow.name", read_only=True)
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignees = serializers.SerializerMethodField()
+    policy = serializers.SerializerMethodField()
+    approvals = serializers.SerializerMethodField()
+    decisions = TaskDecisionSerializer(many=True, read_only=True)
+    delegations = TaskDelegationSerializer(many=True, read_only=True)
+    can_decide = serializers.SerializerMethodField()
+    can_delegate = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HumanTask
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "title",
+            "description",
+            "run",
+            "node",
+            "attempt",
+            "workflow",
+            "workflow_name",
+            "requester",
+            "assignees",
+            "policy",
+            "form_schema",
+            "escalation_level",
+            "due_at",
+            "created_at",
+            "closed_at",
+            "approvals",
+            "decisions",
+            "delegations",
+            "result",
+            "can_decide",
+            "can_delegate",
+        ]
+
+    @extend_schema_field(AssigneesSerializer)
+    def get_assignees(self, task: HumanTask) -> dict[str, list[str]]:
+        return {
+            "users": sorted(u.username for u in task.assigned_users.all()),
+            "groups": sorted(g.name for g in task.assigned_groups.all()),
+        }
+
+    @extend_schema_field(TaskPolicySerializer)
+    def get_policy(self, task: HumanTask) -> dict[str, Any]:
+        policy = dict(task.policy)
+        if policy.get("escalate_to"):
+            # Group ids are the engine's business; people know groups by name.
+            policy["escalate_to"] = {
+                k: v for k, v in policy["escalate_to"].items() if k != "group_ids"
+            }
+        return policy
+
+    def get_approvals(self, task: HumanTask) -> int | None:
+        """Approvals so far (null for a form)."""
+        if task.kind != "approval":
+            return None
+        return sum(1 for d in task.decisions.all() if d.decision == Decision.APPROVE)
+
+    def _may_act(self, task: HumanTask) -> bool:
+        user = self.context["user"]
+        if not task.is_open or not user.is_active or task.is_requester_blocked(user):
+            return False
+        if any(d.user_id == user.pk for d in task.decisions.all()):
+            return False
+        group_ids = self.context.get("group_ids")
+        if group_ids is None:
+            group_ids = self.context["group_ids"] = set(user.groups.values_list("pk", flat=True))
+        return any(u.pk == user.pk for u in task.assigned_users.all()) or any(
+            g.pk in group_ids for g in task.assigned_groups.all()
+        )
+
+    def get_can_decide(self, task: HumanTask) -> bool:
+        """Whether the caller may decide the task now."""
+        return self._may_act(task)
+
+    def get_can_delegate(self, task: HumanTask) -> bool:
+        """Whether the caller may hand the task to someone else now."""
+        return self._may_act(task) and bool(task.policy.get("allow_delegation", True))
+
+
+class DecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=Decision.choices,
+        required=False,
+        help_text="approve or reject, for an approval; leave out for a form.",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    data = serializers.JSONField(
+        required=False, help_text="A form's fields, checked against its form_schema."
+    )
+
+
+class DelegateSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=150, help_text="The username of the new assignee.")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")

@@ -1,4 +1,5 @@
-"""The statuses of runs and steps (CONTRACT §4) and the one table of moves allowed between them.
+"""The statuses of runs, steps and human tasks (CONTRACT §4) and the tables of moves allowed
+between them.
 
 Every change of status goes through ``check_run_move`` / ``check_step_move``; a move outside
 these tables is a bug and raises ``TransitionNotAllowed`` (STYLE 2-3).
@@ -26,6 +27,18 @@ class StepStatus(models.TextChoices):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+
+
+class TaskStatus(models.TextChoices):
+    """A human task (approval or form): open until someone decides, its due time passes, or its
+    step ends otherwise."""
+
+    OPEN = "open"
+    APPROVED = "approved"  # by enough approvers, or by the timeout rule approve
+    REJECTED = "rejected"  # by a rejection, or by the timeout rule reject
+    SUBMITTED = "submitted"  # a form was filled in
+    TIMED_OUT = "timed_out"  # overdue (and past any escalation): the step failed
+    CANCELLED = "cancelled"  # the run was cancelled, or the step skipped, failed or cancelled
 
 
 RUN_TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
@@ -83,6 +96,13 @@ STEP_ALLOWED: dict[StepStatus, frozenset[StepStatus]] = {
 }
 
 
+# A task closes once, whichever way; nothing reopens it (a retried step asks again, in a new task).
+TASK_ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.OPEN: frozenset(set(TaskStatus) - {TaskStatus.OPEN}),
+    **{status: frozenset() for status in TaskStatus if status != TaskStatus.OPEN},
+}
+
+
 class TransitionNotAllowed(Exception):
     """A status change that the tables above forbid: a bug, not a lost race."""
 
@@ -95,3 +115,8 @@ def check_run_move(old: str, new: str) -> None:
 def check_step_move(old: str, new: str) -> None:
     if StepStatus(new) not in STEP_ALLOWED[StepStatus(old)]:
         raise TransitionNotAllowed(f"a step cannot go from {old} to {new}")
+
+
+def check_task_move(old: str, new: str) -> None:
+    if TaskStatus(new) not in TASK_ALLOWED[TaskStatus(old)]:
+        raise TransitionNotAllowed(f"a task cannot go from {old} to {new}")

@@ -23,16 +23,29 @@ from typing import Any
 
 import jsonschema
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.mail import send_mass_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from designer.catalog import catalog
 from designer.models import Workflow, WorkflowVersion
+from designer.permissions import role_of
 from engine import events
 from engine.expressions import ExpressionError, render
-from engine.models import Run, StepRun, Trigger
+from engine.models import (
+    Decision,
+    HumanTask,
+    Run,
+    StepRun,
+    TaskDecision,
+    TaskDelegation,
+    TaskKind,
+    Trigger,
+    tasks_involving,
+)
 from engine.planner import Plan, PlanGraph, StepState, plan, plan_after
 from engine.states import (
     RUN_TERMINAL,
@@ -40,10 +53,21 @@ from engine.states import (
     STEP_TERMINAL,
     RunStatus,
     StepStatus,
+    TaskStatus,
     check_run_move,
     check_step_move,
+    check_task_move,
 )
-from engine.steps.base import ChildOutcome, ChildRun, StepError, StepResult, StepType, Wait
+from engine.steps.base import (
+    ChildOutcome,
+    ChildRun,
+    StepError,
+    StepResult,
+    StepType,
+    TaskRequest,
+    Wait,
+)
+from engine.steps.human import approval_outcome, next_reminder, timeout_rule
 
 log = logging.getLogger("flowdeck.engine")
 
@@ -56,6 +80,18 @@ DEFAULT_RETRY = {"max_attempts": 1, "backoff_s": 1, "backoff_factor": 2, "max_ba
 
 class Conflict(Exception):
     """The operation does not fit the current state (CONTRACT §5: 409)."""
+
+    def __init__(self, message: str, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Forbidden(Exception):
+    """The caller sees the thing but may not do this to it (CONTRACT §5: 403)."""
+
+    def __init__(self, message: str, code: str = "forbidden") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class InputInvalid(Exception):
@@ -481,7 +517,7 @@ def _cancel_step(step: StepRun, actor: Actor, now: datetime) -> None:
     if _move(step, StepStatus.CANCELLED, finished_at=now, wake_at=None, lease_expires_at=None):
         events.record_step_cancelled(step, old, actor)
         if old == StepStatus.WAITING:
-            cancel_children_on_commit(step.run_id, step.node_id)
+            _stopped_waiting(step, actor, "cancelled")
 
 
 def _sync_activity(run: Run, step_statuses: Iterable[str], actor: Actor) -> None:
@@ -862,6 +898,8 @@ def _wait(run: Run, step: StepRun, wait: Wait, input: Any, keep: Keep | None) ->
     ):
         return
     events.record_step_waiting(step, old, wait.reason)
+    if wait.task is not None:
+        _create_task(run, step, wait.task)
     if wait.children:
         try:
             ids = _start_children(run, step, wait.children)
@@ -913,7 +951,7 @@ def _fail(
     if _move(step, StepStatus.FAILED, finished_at=timezone.now(), wake_at=None, **common):
         events.record_step_failed(step, old, error)
         if old == StepStatus.WAITING:
-            cancel_children_on_commit(step.run_id, step.node_id)
+            _stopped_waiting(step, None, "failed")
         _advance(run, None, keep, changed=[step])
 
 
@@ -922,7 +960,8 @@ def _fail(
 
 @transaction.atomic
 def do_fire_timer(step_id: int, now: datetime, keep: Keep | None = None) -> bool:
-    """A durable timer is due: a retrying step is queued for its next attempt, a delay ends."""
+    """A durable timer is due: a retrying step is queued for its next attempt, a delay ends,
+    a human task is overdue or due for a reminder."""
     locked = _locked_step(step_id)
     if locked is None:
         return False
@@ -934,8 +973,10 @@ def do_fire_timer(step_id: int, now: datetime, keep: Keep | None = None) -> bool
             _sync_activity(run, _statuses(run), None)
         return True
     if step.status == StepStatus.WAITING:
-        result = step_type_of(step.type).wake(step.state)
-        _succeed(run, step, result, keep=keep)
+        step_type = step_type_of(step.type)
+        if step_type.asks_people:
+            return _task_timer(run, step, now)
+        _succeed(run, step, step_type.wake(step.state), keep=keep)
         return True
     return False
 
@@ -1124,7 +1165,7 @@ def do_skip_step(run_id: int, node: str, *, actor: Actor, reason: str = "") -> S
     _move(step, StepStatus.SKIPPED, finished_at=timezone.now(), wake_at=None)
     events.record_step_skipped(step, old, actor, reason or "skipped by an operator")
     if old == StepStatus.WAITING:
-        cancel_children_on_commit(run.pk, node)
+        _stopped_waiting(step, actor, "skipped")
     _advance(run, actor)
     return step
 
@@ -1134,3 +1175,426 @@ def children_to_cancel(run_id: int, node_id: str | None) -> list[int]:
     if node_id:
         q &= Q(parent_node=node_id)
     return list(Run.objects.filter(q).values_list("pk", flat=True))
+
+
+# --- Human tasks --------------------------------------------------------------------------------
+# Every change of a task happens under its run's lock, like every change of its step: a decision,
+# a delegation, a timer and a cancel are planned one after the other, and a decision that ends
+# the task completes the step and plans what is next in the same transaction.
+
+
+def _create_task(run: Run, step: StepRun, request: TaskRequest) -> HumanTask:
+    task = HumanTask.objects.create(
+        run=run,
+        step=step,
+        attempt=step.attempt,
+        kind=request.kind,
+        title=request.title,
+        description=request.description,
+        requester_id=run.actor_id,
+        form_schema=request.form_schema,
+        policy=dict(request.policy),
+        due_at=request.due_at,
+        remind_at=request.remind_at,
+    )
+    task.assigned_users.set(request.user_ids)
+    task.assigned_groups.set(request.group_ids)
+    task.step = step
+    events.record_task_created(task, task.assignee_names())
+    return task
+
+
+def _close_task(
+    task: HumanTask, status: TaskStatus, actor: Actor, reason: str, result: Any = None
+) -> bool:
+    check_task_move(task.status, status)
+    now = timezone.now()
+    # Compare-and-set on open: a backstop, since the caller holds the run lock.
+    if not HumanTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        status=status, closed_at=now, result=result, remind_at=None
+    ):
+        return False
+    task.status, task.closed_at, task.result, task.remind_at = status, now, result, None
+    events.record_task_closed(task, actor, reason)
+    return True
+
+
+def _stopped_waiting(step: StepRun, actor: Actor, reason: str) -> None:
+    """A waiting step ended otherwise than by what it waited for (a cancel, an operator's
+    skip, a failure): its open task closes as cancelled, or its child runs are cancelled
+    after commit (a human step has no children: no task for the broker)."""
+    if step_type_of(step.type).asks_people:
+        _cancel_tasks(step, actor, reason)
+    else:
+        cancel_children_on_commit(step.run_id, step.node_id)
+
+
+def _cancel_tasks(step: StepRun, actor: Actor, reason: str) -> None:
+    for task in HumanTask.objects.filter(step_id=step.pk, status=TaskStatus.OPEN):
+        task.step = step
+        _close_task(task, TaskStatus.CANCELLED, actor, reason)
+
+
+def _lock_task(task_id: int) -> tuple[Run, HumanTask]:
+    run_id = HumanTask.objects.filter(pk=task_id).values_list("run_id", flat=True).first()
+    if run_id is None:
+        raise LookupError(task_id)
+    run = _lock_run(run_id)
+    # Read under the run lock: what a concurrent decider committed is visible now.
+    return run, HumanTask.objects.select_related("step", "run__workflow").get(pk=task_id)
+
+
+def _resolve(
+    run: Run, task: HumanTask, status: TaskStatus, result: StepResult, actor: Actor, reason: str
+) -> None:
+    """Close the task and complete its waiting step with ``result``, planning what is next."""
+    step = StepRun.objects.get(pk=task.step_id)
+    if step.status != StepStatus.WAITING or step.attempt != task.attempt:
+        # An open task always has a waiting step (both change under the run lock).
+        raise Conflict(f"the step {step.node_id} is {step.status}, not waiting for this task")
+    task.step = step
+    _close_task(task, status, actor, reason, result.output)
+    _succeed(run, step, result)
+
+
+def _decision_rows(task: HumanTask) -> list[dict[str, Any]]:
+    return [
+        {
+            "user": d.user.get_username() if d.user else None,
+            "decision": d.decision,
+            "comment": d.comment,
+            "at": d.created_at.isoformat(),
+        }
+        for d in task.decisions.select_related("user").order_by("id")
+    ]
+
+
+def approval_result(
+    task: HumanTask, outcome: str, decided_by: Actor, comment: str, *, timed_out: bool = False
+) -> StepResult:
+    """The output of an approval step; it leaves by the handle ``approved`` or ``rejected``."""
+    output = {
+        "decision": outcome,
+        "decided_by": decided_by.get_username() if decided_by else None,
+        "comment": comment,
+        "decisions": _decision_rows(task),
+        "task": task.pk,
+        "timed_out": timed_out,
+    }
+    return StepResult(output=output, handle=outcome)
+
+
+# --- Checks of people's actions (the API calls them before the do_*; the do_* again, locked) ---
+
+
+def visible_task(user: AbstractBaseUser, task_id: Any) -> HumanTask:
+    """The task if ``user`` may see it: their business (tasks_involving), or a run of a
+    workflow they have a role on. LookupError (404) otherwise: not even its existence leaks."""
+    try:
+        pk = int(task_id)
+    except (TypeError, ValueError):
+        raise LookupError(task_id) from None
+    task = HumanTask.objects.select_related("step", "run__workflow", "requester").filter(pk=pk)
+    found = task.first()
+    if found is None or not user.is_authenticated:
+        raise LookupError(task_id)
+    if task.filter(tasks_involving(user)).exists() or role_of(user, found.run.workflow):
+        return found
+    raise LookupError(task_id)
+
+
+def _check_actor(task: HumanTask, user: AbstractBaseUser, doing: str) -> None:
+    """409 for a closed task, 403 for someone who may not act on it, 409 once they decided."""
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"the task is already {task.status}", "task_closed")
+    if not task.may_act(user):
+        raise Forbidden(
+            f"you are not an assignee of this task, so you may not {doing} it", "not_assignee"
+        )
+    if task.is_requester_blocked(user):
+        raise Forbidden(
+            f"four eyes: you started this run, so someone else must {doing} this task",
+            "four_eyes",
+        )
+    if task.decisions.filter(user_id=user.pk).exists():
+        raise Conflict("you have already decided on this task", "already_decided")
+
+
+def _invalid(field: str, code: str, message: str) -> InputInvalid:
+    return InputInvalid([{"field": field, "code": code, "message": message}])
+
+
+def _check_decision(task: HumanTask, decision: str | None, data: Any) -> None:
+    if task.kind == TaskKind.APPROVAL:
+        if decision not in (Decision.APPROVE, Decision.REJECT):
+            raise _invalid("decision", "required", 'an approval needs "approve" or "reject"')
+        if data is not None:
+            raise _invalid("data", "invalid", "an approval takes a decision, not data")
+        return
+    if decision not in (None, Decision.SUBMIT):
+        raise _invalid("decision", "invalid", 'a form takes its data, not "approve" or "reject"')
+    if not isinstance(data, dict):
+        raise _invalid("data", "required", "a form needs its data, an object")
+    validator = jsonschema.Draft202012Validator(
+        task.form_schema or {}, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise InputInvalid(
+            [
+                {
+                    "field": ".".join(["data", *map(str, e.absolute_path)]),
+                    "code": str(e.validator),
+                    "message": e.message,
+                }
+                for e in errors
+            ]
+        )
+
+
+def check_decide(
+    user: AbstractBaseUser, task_id: Any, *, decision: str | None, data: Any
+) -> HumanTask:
+    """Raise LookupError (404), Conflict (409), Forbidden (403) or InputInvalid (400) unless
+    ``user`` may decide the task now with this body."""
+    task = visible_task(user, task_id)
+    _check_actor(task, user, "decide")
+    _check_decision(task, decision, data)
+    return task
+
+
+def _check_delegate_to(task: HumanTask, user: AbstractBaseUser, to: str) -> AbstractBaseUser:
+    if not task.policy.get("allow_delegation", True):
+        raise Forbidden("this task may not be delegated (allow_delegation is off)", "no_delegation")
+    target = get_user_model().objects.filter(username=to, is_active=True).first()
+    if target is None:
+        raise _invalid("to", "unknown_user", f"no active user named {to!r}")
+    if target.pk == user.pk:
+        raise _invalid("to", "invalid", "you cannot delegate a task to yourself")
+    if task.is_requester_blocked(target):
+        raise _invalid("to", "four_eyes", f"{to} started this run and may not decide it")
+    if task.may_act(target):
+        raise _invalid("to", "already_assignee", f"{to} is already an assignee of this task")
+    if task.decisions.filter(user_id=target.pk).exists():
+        raise _invalid("to", "already_decided", f"{to} has already decided on this task")
+    return target
+
+
+def check_delegate(user: AbstractBaseUser, task_id: Any, *, to: str) -> HumanTask:
+    """As check_decide, for handing the task to the user named ``to``."""
+    task = visible_task(user, task_id)
+    _check_actor(task, user, "delegate")
+    _check_delegate_to(task, user, to)
+    return task
+
+
+# --- People's actions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_decide(
+    task_id: int,
+    *,
+    actor: AbstractBaseUser,
+    decision: str | None,
+    comment: str = "",
+    data: Any = None,
+) -> HumanTask:
+    """Record ``actor``'s decision on an open task. When it settles the task (enough
+    approvals, a rejection, a form's data) the task closes and its step succeeds in this same
+    transaction, with the next steps queued: a crash at any moment keeps all of it or none.
+    Two deciders racing are serialized by the run lock; the second sees a closed task
+    (Conflict) or, with N approvals, adds its own."""
+    run, task = _lock_task(task_id)
+    # Again under the lock: the task may have closed, or been delegated, meanwhile.
+    _check_actor(task, actor, "decide")
+    _check_decision(task, decision, data)
+    if task.kind == TaskKind.FORM:
+        decision = Decision.SUBMIT
+        output = {
+            "data": data,
+            "submitted_by": actor.get_username(),
+            "submitted_at": timezone.now().isoformat(),
+            "comment": comment,
+            "task": task.pk,
+        }
+        try:
+            _check_output(output)  # it becomes the step's output, which has a size limit
+        except StepError as exc:
+            raise _invalid("data", exc.code, exc.message) from exc
+    try:
+        # A savepoint: the unique (task, user) constraint backs the check above.
+        with transaction.atomic():
+            TaskDecision.objects.create(
+                task=task, user=actor, decision=decision, comment=comment, data=data
+            )
+    except IntegrityError:
+        raise Conflict("you have already decided on this task", "already_decided") from None
+    if task.kind == TaskKind.FORM:
+        events.record_task_decided(task, actor, decision, comment, None)
+        _resolve(run, task, TaskStatus.SUBMITTED, StepResult(output=output), actor, "decided")
+        return task
+    votes = list(task.decisions.values_list("user_id", "decision"))
+    approvals = sum(1 for _, d in votes if d == Decision.APPROVE)
+    events.record_task_decided(task, actor, decision, comment, approvals)
+    # Who may still approve: the assignees, without a requester under four eyes.
+    eligible = task.assignee_ids()
+    if task.policy.get("forbid_requester"):
+        eligible.discard(task.requester_id)
+    outcome = approval_outcome(
+        approvals=approvals,
+        rejections=len(votes) - approvals,
+        undecided=len(eligible - {user_id for user_id, _ in votes}),
+        required=task.policy.get("required_approvals", 1),
+        reject_on_first_rejection=task.policy.get("reject_on_first_rejection", True),
+    )
+    if outcome is not None:
+        status = TaskStatus.APPROVED if outcome == "approved" else TaskStatus.REJECTED
+        result = approval_result(task, outcome, actor, comment)
+        _resolve(run, task, status, result, actor, "decided")
+    return task
+
+
+@transaction.atomic
+def do_delegate(task_id: int, *, actor: AbstractBaseUser, to: str, comment: str = "") -> HumanTask:
+    """Hand an open task from ``actor`` to the user named ``to``: the delegate becomes an
+    assignee and ``actor`` stops being one by name. Someone who is also in an assigned group
+    still may act through it: delegation hands over one's own assignment, not a group's."""
+    _, task = _lock_task(task_id)
+    _check_actor(task, actor, "delegate")
+    target = _check_delegate_to(task, actor, to)
+    task.assigned_users.remove(actor)
+    task.assigned_users.add(target)
+    TaskDelegation.objects.create(task=task, from_user=actor, to_user=target, comment=comment)
+    events.record_task_delegated(task, actor, target.get_username(), comment, task.assignee_names())
+    return task
+
+
+# --- Task timers (the step's wake_at: the earlier of the due time and the next reminder) -------
+
+
+def _set_wake(step: StepRun, when: datetime | None) -> None:
+    StepRun.objects.filter(pk=step.pk, status=StepStatus.WAITING, attempt=step.attempt).update(
+        wake_at=when
+    )
+    step.wake_at = when
+
+
+def _task_timer(run: Run, step: StepRun, now: datetime) -> bool:
+    task = (
+        HumanTask.objects.filter(step=step, attempt=step.attempt, status=TaskStatus.OPEN)
+        .select_related("requester")
+        .first()
+    )
+    if task is None:
+        _set_wake(step, None)  # cannot happen: a waiting human step has its open task
+        return False
+    task.step = step
+    if task.due_at is not None and task.due_at <= now and _overdue(run, step, task, now):
+        return True  # the step is no longer waiting
+    if task.remind_at is not None and task.remind_at <= now:
+        _remind(task, now)
+    _set_wake(step, task.next_wake)
+    return True
+
+
+def _overdue(run: Run, step: StepRun, task: HumanTask, now: datetime) -> bool:
+    """Apply the timeout rule; True when it ended the step."""
+    rule = timeout_rule(task.policy, task.escalation_level)
+    if rule == "escalate":
+        _escalate(task, now)
+        return False
+    if rule in ("approve", "reject"):
+        outcome = "approved" if rule == "approve" else "rejected"
+        status = TaskStatus.APPROVED if rule == "approve" else TaskStatus.REJECTED
+        result = approval_result(task, outcome, None, "", timed_out=True)
+        _close_task(task, status, None, "timeout", result.output)
+        _succeed(run, step, result)
+        return True
+    _close_task(task, TaskStatus.TIMED_OUT, None, "timeout")
+    after = " after its escalation" if task.escalation_level else ""
+    error = {
+        "message": f"nobody acted on task {task.pk} before it was due{after}",
+        "code": "task_timed_out",
+        "retryable": False,
+    }
+    _fail(run, step, error)
+    return True
+
+
+def _escalate(task: HumanTask, now: datetime) -> None:
+    """Add the escalation groups as assignees, with their own due time (none if not set)."""
+    rule = task.policy["escalate_to"]
+    # The groups were checked when the task was created; one deleted since is left out.
+    group_ids = list(Group.objects.filter(pk__in=rule["group_ids"]).values_list("pk", flat=True))
+    task.assigned_groups.add(*group_ids)
+    due_in = rule.get("due_in_s")
+    every = task.policy.get("reminder_every_s")
+    task.escalation_level += 1
+    task.due_at = now + timedelta(seconds=due_in) if due_in else None
+    task.remind_at = now + timedelta(seconds=every) if every else None
+    HumanTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        escalation_level=task.escalation_level, due_at=task.due_at, remind_at=task.remind_at
+    )
+    events.record_task_escalated(task, rule["groups"], task.assignee_names())
+    members = get_user_model().objects.filter(groups__in=group_ids, is_active=True)
+    _mail_on_commit(
+        set(members.values_list("pk", flat=True)),
+        f"Escalated to you: {task.title}",
+        _task_mail_body(task, "Nobody acted on this task in time; it is now yours too."),
+    )
+
+
+def _remind(task: HumanTask, now: datetime) -> None:
+    """Remind the assignees who have not acted yet, and schedule the next reminder."""
+    decided = set(task.decisions.values_list("user_id", flat=True))
+    blocked = {task.requester_id} if task.policy.get("forbid_requester") else set()
+    recipients = task.assignee_ids() - decided - blocked
+    task.reminders_sent += 1
+    task.remind_at = next_reminder(task.remind_at, task.policy["reminder_every_s"], now)
+    HumanTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        reminders_sent=task.reminders_sent, remind_at=task.remind_at
+    )
+    names = sorted(
+        get_user_model().objects.filter(pk__in=recipients).values_list("username", flat=True)
+    )
+    events.record_task_reminded(task, names)
+    _mail_on_commit(
+        recipients,
+        f"Reminder: {task.title}",
+        _task_mail_body(task, "This task still waits for you."),
+    )
+
+
+def _task_mail_body(task: HumanTask, lead: str) -> str:
+    lines = [lead, "", task.title]
+    if task.description:
+        lines += ["", task.description]
+    if task.due_at:
+        lines += ["", f"Due: {task.due_at:%Y-%m-%d %H:%M} UTC"]
+    lines += ["", f"Open your Flowdeck inbox to act on it (task {task.pk}, run {task.run_id})."]
+    return "\n".join(lines)
+
+
+def _mail_on_commit(user_ids: Iterable[int], subject: str, body: str) -> None:
+    """One email per person with an address, after commit; a rollback sends nothing. Mail is
+    best effort: a failure is logged, and a crash between commit and sending loses it (the
+    event says it was due)."""
+    addresses = list(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids), is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not addresses:
+        return
+    subject = subject.replace("\n", " ")[:200]
+    messages = [(subject, body, None, [address]) for address in addresses]
+
+    def send() -> None:
+        try:
+            send_mass_mail(messages, fail_silently=False)
+        except Exception:
+            log.exception("could not send %r to %s people", subject, len(messages))
+
+    transaction.on_commit(send)

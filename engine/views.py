@@ -1,13 +1,15 @@
-"""The runs API (CONTRACT §5): start, list, read, events, cancel, and operator retry and skip.
+"""The runs API (CONTRACT §5): start, list, read, events, cancel, and operator retry and skip;
+and the approvals API: the inbox of human tasks, decide, delegate.
 
-Who may do what follows the workflow's sharing: a viewer reads its runs, a runner starts and
-operates them; no role at all is 404.
+Who may do what with runs follows the workflow's sharing: a viewer reads its runs, a runner
+starts and operates them; no role at all is 404. Human tasks belong to their assignees: they
+see and act on them; a role on the workflow lets one see (not decide) its runs' tasks.
 """
 
 from typing import Any
 
 import jsonschema
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,8 +25,21 @@ from designer.models import ROLE_RANK, Role, Workflow
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
 from engine import transitions
-from engine.models import Run, RunEvent, StepRun, Trigger
+from engine.models import (
+    HumanTask,
+    Run,
+    RunEvent,
+    StepRun,
+    TaskDecision,
+    TaskDelegation,
+    TaskKind,
+    Trigger,
+    tasks_awaiting,
+    tasks_involving,
+)
 from engine.serializers import (
+    DecideSerializer,
+    DelegateSerializer,
     EventPageSerializer,
     EventSerializer,
     RetrySerializer,
@@ -33,9 +48,11 @@ from engine.serializers import (
     SkipSerializer,
     StartRunSerializer,
     StepSerializer,
+    TaskSerializer,
 )
-from engine.states import RunStatus
+from engine.states import RunStatus, TaskStatus
 from flowdeck.errors import ApiError, api_error
+from flowdeck.pagination import PageNumberPagination
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
 EVENTS_PAGE = 500
@@ -330,3 +347,184 @@ class SkipStepView(APIView):
             node,
             lambda run: transitions.do_skip_step(run.pk, node, actor=request.user, reason=reason),
         )
+
+
+# --- Human tasks: the inbox (CONTRACT §5 /api/approvals/) ---------------------------------------
+
+
+def task_queryset() -> QuerySet[HumanTask]:
+    """Tasks with everything TaskSerializer reads, in a fixed number of queries per page."""
+    return HumanTask.objects.select_related("step", "run__workflow", "requester").prefetch_related(
+        "assigned_users",
+        "assigned_groups",
+        Prefetch("decisions", TaskDecision.objects.select_related("user").order_by("id")),
+        Prefetch(
+            "delegations",
+            TaskDelegation.objects.select_related("from_user", "to_user").order_by("id"),
+        ),
+    )
+
+
+def task_response(request: Request, task_id: int) -> Response:
+    task = task_queryset().get(pk=task_id)
+    return Response(TaskSerializer(task, context={"user": request.user}).data)
+
+
+def _task_errors(action: Any) -> Any:
+    """Run ``action`` and turn the engine's refusals into the contract's errors."""
+    try:
+        return action()
+    except LookupError:
+        raise NotFound("no such task") from None
+    except transitions.Forbidden as exc:
+        raise ApiError(status.HTTP_403_FORBIDDEN, [api_error(exc.code, str(exc))]) from exc
+    except transitions.Conflict as exc:
+        raise conflict(str(exc), exc.code) from exc
+    except transitions.InputInvalid as exc:
+        raise bad_request(exc.errors) from exc
+
+
+class InboxPagination(PageNumberPagination):
+    """Pages by number, with ``open``: how many open tasks wait for the caller (the badge)."""
+
+    open_count = 0
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "open": self.open_count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paged = super().get_paginated_response_schema(schema)
+        paged["properties"]["open"] = {"type": "integer", "example": 3}
+        paged["required"] = ["count", "open", "results"]
+        return paged
+
+
+TASK_STATUS_FILTERS = ("open", "pending", "closed", "all")
+
+
+class ApprovalListView(generics.ListAPIView):
+    """The caller's inbox: approvals and forms assigned to them (by name, group or delegation),
+    or that they decided or delegated, newest first.
+
+    ``status``: ``open`` (the default; ``pending`` is the same) lists the open tasks waiting for
+    the caller's action; ``closed`` the closed ones; ``all`` both, with the open ones the caller
+    has already acted on (waiting for other approvers). Filters ``kind`` and ``run``."""
+
+    serializer_class = TaskSerializer
+    pagination_class = InboxPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=TASK_STATUS_FILTERS),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=TaskKind.values),
+            OpenApiParameter("run", OpenApiTypes.INT),
+        ],
+        responses={200: TaskSerializer(many=True), 400: ErrorsSerializer},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "user": self.request.user}
+
+    def get_queryset(self) -> QuerySet[HumanTask]:
+        user, params = self.request.user, self.request.query_params
+        tasks = task_queryset().order_by("-id")
+        if "kind" in params:
+            if params["kind"] not in TaskKind.values:
+                raise bad_request(
+                    [{"field": "kind", "code": "invalid", "message": "kind is approval or form"}]
+                )
+            tasks = tasks.filter(kind=params["kind"])
+        if "run" in params:
+            try:
+                tasks = tasks.filter(run_id=int(params["run"]))
+            except ValueError:
+                raise bad_request(
+                    [{"field": "run", "code": "invalid", "message": "run is a run id"}]
+                ) from None
+        wanted = params.get("status", "open")
+        if wanted not in TASK_STATUS_FILTERS:
+            raise bad_request(
+                [
+                    {
+                        "field": "status",
+                        "code": "invalid",
+                        "message": "status is open, closed or all",
+                    }
+                ]
+            )
+        awaiting = tasks.filter(tasks_awaiting(user))
+        self.paginator.open_count = awaiting.count()
+        if wanted in ("open", "pending"):
+            tasks = awaiting
+        else:
+            tasks = tasks.filter(tasks_involving(user))
+            if wanted == "closed":
+                tasks = tasks.exclude(status=TaskStatus.OPEN)
+        return tasks
+
+
+class ApprovalDetailView(APIView):
+    @extend_schema(responses={200: TaskSerializer, **ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        """A task: the caller's business, or of a run of a workflow they have a role on."""
+        task = _task_errors(lambda: transitions.visible_task(request.user, pk))
+        return task_response(request, task.pk)
+
+
+class DecideView(APIView):
+    @extend_schema(
+        request=DecideSerializer,
+        responses={200: TaskSerializer, 409: ErrorsSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Decide an approval (``decision``: approve or reject, ``comment``) or submit a form
+        (``data``, checked against its ``form_schema``). 404 when the task is not the caller's
+        to see; 403 for someone who may not decide it (not an assignee; the requester under
+        four eyes); 409 once it is closed or the caller has decided; 400 for a bad body."""
+        body = DecideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        decision, data = values.get("decision"), values.get("data")
+
+        def decide() -> HumanTask:
+            task = transitions.check_decide(request.user, pk, decision=decision, data=data)
+            return transitions.do_decide(
+                task.pk, actor=request.user, decision=decision, comment=values["comment"], data=data
+            )
+
+        task = _task_errors(decide)
+        return task_response(request, task.pk)
+
+
+class DelegateView(APIView):
+    @extend_schema(
+        request=DelegateSerializer,
+        responses={200: TaskSerializer, 409: ErrorsSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Hand an open task to another user (``to``: a username): they become an assignee,
+        and the caller no longer is by name (a group may still make them one). 403 when
+        delegation is off or the caller may not act on the task; 400 for an unknown user, the
+        caller, the requester under four eyes, or someone already assigned."""
+        body = DelegateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+
+        def delegate() -> HumanTask:
+            task = transitions.check_delegate(request.user, pk, to=values["to"])
+            return transitions.do_delegate(
+                task.pk, actor=request.user, to=values["to"], comment=values["comment"]
+            )
+
+        task = _task_errors(delegate)
+        return task_response(request, task.pk)

@@ -200,6 +200,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "engine.states.RunStatus",
         "StepStatusEnum": "engine.states.StepStatus",
+        "TaskStatusEnum": "engine.states.TaskStatus",
+        "TaskKindEnum": "engine.models.TaskKind",
     },
 }
 
@@ -214,6 +216,21 @@ if env_bool("FLOWDECK_HTTPS", False):
     SECURE_SSL_REDIRECT = env_bool("FLOWDECK_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("FLOWDECK_HSTS_SECONDS", 31536000, min_value=0)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Email: reminders and escalations of human tasks -----------------------------------------
+# Without FLOWDECK_EMAIL_HOST, mail is written to the worker's log (the console backend), so the
+# embedded mode needs no mail server; with it, mail goes out over SMTP.
+EMAIL_HOST = env_str("FLOWDECK_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("FLOWDECK_EMAIL_PORT", 587, min_value=1, max_value=65535)
+    EMAIL_HOST_USER = env_str("FLOWDECK_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("FLOWDECK_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("FLOWDECK_EMAIL_TLS", True)
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("FLOWDECK_EMAIL_FROM", "flowdeck@localhost")
 
 # --- Static files and the single-page app ------------------------------------------------------
 STATIC_URL = "/static/"

@@ -1,5 +1,5 @@
 """The same people in every test (STYLE 11): alice owns workflows, bob approves in finance,
-charlie has no access, admin is staff."""
+dave is a second approver in finance, charlie has no access, admin is staff."""
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -14,6 +14,14 @@ def alice(db) -> User:
 @pytest.fixture
 def bob(db) -> User:
     user = User.objects.create_user("bob", password="bob-pass-123")
+    finance, _ = Group.objects.get_or_create(name="finance")
+    user.groups.add(finance)
+    return user
+
+
+@pytest.fixture
+def dave(db) -> User:
+    user = User.objects.create_user("dave", password="dave-pass-123")
     finance, _ = Group.objects.get_or_create(name="finance")
     user.groups.add(finance)
     return user

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from designer.models import Workflow
 from designer.services import do_create_workflow
 from engine import recovery, tasks, transitions
-from engine.models import Run, StepRun, Trigger
+from engine.models import HumanTask, Run, StepRun, Trigger
 from engine.states import StepStatus
 
 
@@ -115,3 +115,41 @@ def parent_graph(node: dict[str, Any], output: dict[str, Any] | None = None) -> 
         ["start>call", "call>after"],
         **extra,
     )
+
+
+# --- Human tasks (human.approval, human.form) ---------------------------------------------------
+
+FINANCE = {"groups": ["finance"]}
+
+
+def approval_graph(**config: Any) -> dict[str, Any]:
+    """``start > ask``, then ``ask.approved > yes`` and ``ask.rejected > no``."""
+    config = {"title": "Pay {{ input.amount }} EUR", "assignees": FINANCE, **config}
+    return build(
+        {
+            "start": ("trigger.manual",),
+            "ask": ("human.approval", config),
+            "yes": noop(),
+            "no": noop(),
+        },
+        ["start>ask", "ask.approved>yes", "ask.rejected>no"],
+    )
+
+
+def form_graph(**config: Any) -> dict[str, Any]:
+    """``start > ask > after``, where ``ask`` is a human.form."""
+    schema = {
+        "type": "object",
+        "required": ["iban"],
+        "properties": {"iban": {"type": "string", "minLength": 5}, "note": {"type": "string"}},
+    }
+    config = {"title": "Bank details", "assignees": FINANCE, "form_schema": schema, **config}
+    return build(
+        {"start": ("trigger.manual",), "ask": ("human.form", config), "after": noop()},
+        ["start>ask", "ask>after"],
+    )
+
+
+def task_of(run: Run, node: str = "ask") -> HumanTask:
+    """The newest task of the step ``node``."""
+    return HumanTask.objects.filter(run=run, step__node_id=node).order_by("-id").first()

@@ -3,8 +3,9 @@ finishes, no step result is lost and no attempt is recorded twice."""
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from engine.models import Run, RunEvent
+from engine.models import HumanTask, Run, RunEvent
 from tests.engine_kit import build, fn, noop, start, steps, workflow
 from tests.helpers import wait_until
 from tests.workers import Workers
@@ -89,3 +90,34 @@ def test_a_pending_delay_fires_after_the_workers_come_back(crashable, alice):
     assert started_attempts(run, "wait") == [1]
     assert started_attempts(run, "after") == [1]
     assert RunEvent.objects.filter(run=run, node_id="wait", type="step.succeeded").count() == 1
+
+
+def test_a_decision_made_while_the_workers_are_dead_is_carried_out_after_a_restart(
+    crashable, alice, bob
+):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "ask": ("human.approval", {"title": "Go?", "assignees": {"groups": ["finance"]}}),
+            "after": fn("add", a=1, b=1),
+        },
+        ["start>ask", "ask.approved>after"],
+    )
+    workers = crashable()
+    run = start(workflow(alice, graph))
+    wait_until(lambda: HumanTask.objects.filter(run=run).exists(), timeout=20, what="the task")
+
+    workers.kill()
+    api = APIClient()
+    api.force_authenticate(bob)
+    task = HumanTask.objects.get(run=run)
+    # Committed with the step's end and the next step queued; the broker keeps the task.
+    assert api.post(f"/api/approvals/{task.pk}/decide/", {"decision": "approve"}).status_code == 200
+    assert steps(run)["after"].status == "queued"
+    crashable()
+
+    run = ended(run, timeout=30)
+    assert run.status == "succeeded"
+    assert steps(run)["after"].output == 2
+    assert started_attempts(run, "after") == [1]
+    assert RunEvent.objects.filter(run=run, type="task.decided").count() == 1

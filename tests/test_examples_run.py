@@ -1,14 +1,17 @@
-"""The shipped examples that use only runnable step types run end to end."""
+"""The shipped examples run end to end, as far as their step types run today."""
 
 from datetime import timedelta
 
+import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from designer.examples import load_examples
 from designer.models import Workflow
+from engine import transitions
 from engine.models import Run
-from tests.engine_kit import drive, start, statuses
+from tests.engine_kit import drive, start, statuses, task_of
 
 
 def route_order(alice) -> Workflow:
@@ -61,3 +64,27 @@ def test_an_unknown_region_fails_the_run_with_its_code(alice):
         "code": "NO_WAREHOUSE",
         "node": "unknown",
     }
+
+
+def test_a_big_invoice_waits_for_finance_and_a_rejection_fails_the_run_naming_who(alice, bob):
+    Group.objects.create(name="finance-leads")  # the example escalates to it
+    load_examples(alice)
+    wf = Workflow.objects.get(name="Invoice approval")
+
+    run = start(wf, {"invoice": "INV-7", "amount": 5000, "supplier": "ACME"}, actor=alice)
+    drive()
+    task = task_of(run, "approve")
+    assert (task.title, task.description) == ("Approve invoice INV-7 of 5000 EUR", "Supplier: ACME")
+    with pytest.raises(transitions.Forbidden):  # four eyes: alice started it
+        transitions.do_decide(task.pk, actor=alice, decision="approve")
+    transitions.do_decide(task.pk, actor=bob, decision="reject", comment="duplicate")
+    drive()
+
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run.error == {
+        "message": "Invoice INV-7 was rejected by bob",
+        "code": "failed",
+        "node": "rejected",
+    }
+    assert statuses(run)["pay"] == "skipped"

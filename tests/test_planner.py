@@ -21,11 +21,14 @@ from engine.states import (
     RUN_ALLOWED,
     STEP_ALLOWED,
     STEP_TERMINAL,
+    TASK_ALLOWED,
     RunStatus,
     StepStatus,
+    TaskStatus,
     TransitionNotAllowed,
     check_run_move,
     check_step_move,
+    check_task_move,
 )
 
 S = StepStatus
@@ -75,6 +78,12 @@ def test_every_pair_of_statuses_is_allowed_exactly_when_the_tables_say():
         else:
             with pytest.raises(TransitionNotAllowed):
                 check_run_move(old, new)
+    for old, new in itertools.product(TaskStatus, TaskStatus):
+        if new in TASK_ALLOWED[old]:
+            check_task_move(old, new)
+        else:
+            with pytest.raises(TransitionNotAllowed):
+                check_task_move(old, new)
 
 
 def test_terminal_step_statuses_lead_nowhere_but_an_operators_retry_or_skip():
@@ -86,6 +95,11 @@ def test_terminal_step_statuses_lead_nowhere_but_an_operators_retry_or_skip():
     assert RUN_ALLOWED[RunStatus.FAILED] == {RunStatus.RUNNING}
     assert RUN_ALLOWED[RunStatus.SUCCEEDED] == RUN_ALLOWED[RunStatus.CANCELLED] == set()
     assert all(STEP_ALLOWED[s] or s in STEP_TERMINAL for s in StepStatus)
+
+
+def test_a_task_closes_once_whichever_way_and_never_reopens():
+    assert TASK_ALLOWED[TaskStatus.OPEN] == set(TaskStatus) - {TaskStatus.OPEN}
+    assert all(TASK_ALLOWED[s] == set() for s in TaskStatus if s != TaskStatus.OPEN)
 
 
 # --- edges ---------------------------------------------------------------------------------------

@@ -22,11 +22,21 @@ print(json.dumps({
     "q": settings.Q_CLUSTER, "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "cache": settings.CACHES["default"]["BACKEND"], "tz": settings.TIME_ZONE,
     "debug": settings.DEBUG, "secret": settings.SECRET_KEY, "data": str(settings.DATA_DIR),
+    "email": [settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT,
+              settings.EMAIL_USE_TLS, settings.DEFAULT_FROM_EMAIL],
 }))
 """
 
 # Variables that select a mode; scrubbed so the developer's own environment cannot leak in.
-MODE_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "FLOWDECK_DEBUG", "FLOWDECK_POLL")
+MODE_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "FLOWDECK_DEBUG",
+    "FLOWDECK_POLL",
+    "FLOWDECK_EMAIL_HOST",
+    "FLOWDECK_EMAIL_FROM",
+)
 
 
 def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -103,3 +113,24 @@ def test_junk_in_the_environment_stops_the_process_naming_the_variable(tmp_path,
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr
+
+
+def test_mail_goes_to_the_log_unless_an_smtp_host_is_set(tmp_path):
+    backend, *_ = settings_of(tmp_path)["email"]
+    assert backend == "django.core.mail.backends.console.EmailBackend"
+
+    smtp = settings_of(
+        tmp_path,
+        FLOWDECK_EMAIL_HOST="mail.example.com",
+        FLOWDECK_EMAIL_PORT="2525",
+        FLOWDECK_EMAIL_FROM="flows@example.com",
+    )["email"]
+    assert smtp == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example.com",
+        2525,
+        True,
+        "flows@example.com",
+    ]
+    bad = load_settings(tmp_path, FLOWDECK_EMAIL_HOST="x", FLOWDECK_EMAIL_PORT="lots")
+    assert bad.returncode != 0 and "FLOWDECK_EMAIL_PORT" in bad.stderr

@@ -46,14 +46,31 @@ class ChildRun:
 
 
 @dataclass(frozen=True)
+class TaskRequest:
+    """A task for people that a waiting step asks the engine to create (human.approval,
+    human.form), in the transaction that parks the step."""
+
+    kind: str  # approval or form
+    title: str
+    description: str
+    user_ids: tuple[int, ...]
+    group_ids: tuple[int, ...]
+    policy: Mapping[str, Any]
+    due_at: datetime | None = None
+    remind_at: datetime | None = None
+    form_schema: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Wait:
     """The step parks in ``waiting`` and holds no worker: until ``wake_at`` (a durable timer),
-    or until its children end (``children``), or until someone decides (human steps)."""
+    or until its children end (``children``), or until someone decides (``task``)."""
 
     reason: str
     wake_at: datetime | None = None
     children: tuple[ChildRun, ...] = ()
     state: Mapping[str, Any] = field(default_factory=dict)
+    task: TaskRequest | None = None
 
 
 @dataclass
@@ -100,6 +117,8 @@ class StepType:
     runnable: ClassVar[bool] = False
     # Blocking work (I/O, user code) runs in a thread the worker can abandon at the timeout.
     blocking: ClassVar[bool] = False
+    # Waits for people (a TaskRequest): the engine owns its task's timers and decisions.
+    asks_people: ClassVar[bool] = False
 
     def run(self, ctx: StepContext) -> StepResult | Wait:
         raise StepError(f"the step type {self.type_name} cannot run yet", retryable=False)
