@@ -185,6 +185,16 @@ def test_events_committed_while_the_backlog_is_read_arrive_once_and_in_order(ali
         thread.join()
 
 
+def test_the_run_detail_names_the_newest_event_its_state_includes(api, alice):
+    """The page reads the run, then opens the socket after this id."""
+    run = start(two_steps(alice))
+    api.force_authenticate(alice)
+
+    body = api.get(f"/api/runs/{run.pk}/").json()
+
+    assert body["last_event_id"] == RunEvent.objects.filter(run=run).latest("id").pk
+
+
 def test_events_of_other_runs_are_not_sent(alice):
     run = start(two_steps(alice, "one"))
     other = start(two_steps(alice, "two"))
