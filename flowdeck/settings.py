@@ -268,7 +268,9 @@ FLOWDECK_FUNCTION_MODULES = env_list("FLOWDECK_FUNCTION_MODULES", ["engine.examp
 # layer (channels_redis, scale-out); "poll" tails the event table in each web process (embedded;
 # no extra server). bench/README.md ("ws_latency.py") has the measurements behind the choice.
 FLOWDECK_LIVE_FEED = env_str("FLOWDECK_LIVE_FEED", "layer" if REDIS_URL else "poll")
-if FLOWDECK_LIVE_FEED not in ("layer", "poll") or (FLOWDECK_LIVE_FEED == "layer" and not REDIS_URL):
+if FLOWDECK_LIVE_FEED not in ("layer", "poll", "socket") or (
+    FLOWDECK_LIVE_FEED == "layer" and not REDIS_URL
+):
     raise ImproperlyConfigured(
         f"FLOWDECK_LIVE_FEED={FLOWDECK_LIVE_FEED!r}: poll, or layer (needs REDIS_URL)"
     )
