@@ -219,66 +219,6 @@ class TablePollFeed(LiveFeed):
         self._poller().release()
 
 
-class SocketFeed(LiveFeed):
-    """PROTOTYPE for the measurement: writers send each commit's notices as one datagram to
-    every web process's unix socket in DATA_DIR/live/; the web process fans them out."""
-
-    publishes = True
-
-    def __init__(self) -> None:
-        self.dir = settings.DATA_DIR / "live"
-        self.dir.mkdir(exist_ok=True)
-        self._sock = None
-        self._listening: WeakKeyDictionary = WeakKeyDictionary()
-
-    def publish(self, notices: list[tuple[str, dict[str, Any]]]) -> None:
-        import json
-        import socket
-
-        if not notices:
-            return
-        if self._sock is None:
-            self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            self._sock.setblocking(False)
-        payload = json.dumps(notices).encode()
-        for path in self.dir.glob("*.sock"):
-            try:
-                self._sock.sendto(payload, str(path))
-            except (ConnectionRefusedError, FileNotFoundError):
-                path.unlink(missing_ok=True)
-            except OSError:
-                log.exception("could not send a live notice to %s", path)
-
-    async def join(self, group: str, channel_name: str) -> None:
-        await super().join(group, channel_name)
-        loop = asyncio.get_running_loop()
-        if loop in self._listening:
-            return
-        import json
-        import socket
-
-        from channels.layers import get_channel_layer
-
-        path = self.dir / f"{os.getpid()}-{id(loop)}.sock"
-        path.unlink(missing_ok=True)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind(str(path))
-        sock.setblocking(False)
-        layer = get_channel_layer()
-
-        def readable() -> None:
-            while True:
-                try:
-                    data = sock.recv(65536)
-                except BlockingIOError:
-                    return
-                for group, message in json.loads(data):
-                    loop.create_task(layer.group_send(group, message))
-
-        loop.add_reader(sock.fileno(), readable)
-        self._listening[loop] = sock
-
-
 class _Poller:
     """Tails ``RunEvent`` by id while at least one consumer listens, and fans notices out to
     the in-process channel layer. One per process (per event loop), however many sockets."""
@@ -420,8 +360,6 @@ def feed() -> LiveFeed:
     if _feed is None:
         if settings.FLOWDECK_LIVE_FEED == "layer":
             _feed = LayerFeed()
-        elif settings.FLOWDECK_LIVE_FEED == "socket":
-            _feed = SocketFeed()
         else:
             _feed = TablePollFeed(settings.FLOWDECK_LIVE_POLL_S)
     return _feed

@@ -7,7 +7,6 @@ django-q2 on its ORM broker. DATABASE_URL (PostgreSQL) and REDIS_URL switch to s
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 from flowdeck.env import (
     env_bool,
@@ -267,13 +266,7 @@ FLOWDECK_FUNCTION_MODULES = env_list("FLOWDECK_FUNCTION_MODULES", ["engine.examp
 # How committed events reach the websockets: "layer" publishes after commit through the channel
 # layer (channels_redis, scale-out); "poll" tails the event table in each web process (embedded;
 # no extra server). bench/README.md ("ws_latency.py") has the measurements behind the choice.
-FLOWDECK_LIVE_FEED = env_str("FLOWDECK_LIVE_FEED", "layer" if REDIS_URL else "poll")
-if FLOWDECK_LIVE_FEED not in ("layer", "poll", "socket") or (
-    FLOWDECK_LIVE_FEED == "layer" and not REDIS_URL
-):
-    raise ImproperlyConfigured(
-        f"FLOWDECK_LIVE_FEED={FLOWDECK_LIVE_FEED!r}: poll, or layer (needs REDIS_URL)"
-    )
+FLOWDECK_LIVE_FEED = "layer" if REDIS_URL else "poll"
 # The poll feed's period: new events reach a socket within about this (plus a query).
 FLOWDECK_LIVE_POLL_S = env_float("FLOWDECK_LIVE_POLL_S", 0.05, min_value=0.01, max_value=5)
 # PostgreSQL only: how long a reader looks back for event ids that commit after higher ones.

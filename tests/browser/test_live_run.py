@@ -51,4 +51,3 @@ def test_the_run_page_shows_the_run_moving_on_without_a_reload(page, web_server,
     expect(page.get_by_label("Run status")).to_have_text("succeeded")
     expect(step_status(page, "b")).to_have_text("succeeded")
     assert page.evaluate("window.__sameDocument") is True
-
