@@ -4,7 +4,7 @@ Each is called inside the transaction of the change it records (CONTRACT §4), b
 ``engine/transitions.py`` only. Events stay small: big payloads (inputs, outputs) live on the
 step row, and the event says where to look.
 
-Every row written here is handed to ``live.notify_on_commit``, which tells the websockets after
+Every row written here is handed to ``live.publish_on_commit``, which tells the websockets after
 the transaction commits (one notice per commit, not per event). Code that writes ``RunEvent``
 rows anywhere else must do the same.
 """
@@ -30,7 +30,7 @@ def _run_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data=data or {},
     )
-    live.notify_on_commit([event])
+    live.publish_on_commit([event])
     return event
 
 
@@ -47,7 +47,7 @@ def _step_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data=data or {},
     )
-    live.notify_on_commit([event])
+    live.publish_on_commit([event])
     return event
 
 
@@ -96,7 +96,7 @@ def record_steps_queued(steps: list[StepRun]) -> list[RunEvent]:
         )
         for step in steps
     )
-    live.notify_on_commit(rows)
+    live.publish_on_commit(rows)
     return rows
 
 
@@ -124,7 +124,7 @@ def record_steps_done_quickly(steps: list[StepRun]) -> list[RunEvent]:
             )
         )
     rows = RunEvent.objects.bulk_create(rows)
-    live.notify_on_commit(rows)
+    live.publish_on_commit(rows)
     return rows
 
 

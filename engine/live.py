@@ -97,7 +97,7 @@ class _Batch:
 _local = threading.local()
 
 
-def notify_on_commit(events: Iterable[Any]) -> None:
+def publish_on_commit(events: Iterable[Any]) -> None:
     """Called by ``engine/events.py`` with every ``RunEvent`` it writes, inside the transaction.
     Collects the events of the transaction and publishes one notice per run (and topic) after
     it commits; a rollback publishes nothing (STYLE 5)."""
