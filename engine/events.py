@@ -3,12 +3,17 @@
 Each is called inside the transaction of the change it records (CONTRACT §4), by
 ``engine/transitions.py`` only. Events stay small: big payloads (inputs, outputs) live on the
 step row, and the event says where to look.
+
+Every row written here is handed to ``live.publish_on_commit``, which tells the websockets after
+the transaction commits (one notice per commit, not per event). Code that writes ``RunEvent``
+rows anywhere else must do the same.
 """
 
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from engine import live
 from engine.models import HumanTask, Run, RunEvent, StepRun
 
 Actor = AbstractBaseUser | None
@@ -17,7 +22,7 @@ Actor = AbstractBaseUser | None
 def _run_event(
     run: Run, type: str, old: str, new: str, actor: Actor, data: dict[str, Any] | None = None
 ) -> RunEvent:
-    return RunEvent.objects.create(
+    event = RunEvent.objects.create(
         run=run,
         type=type,
         old_status=old,
@@ -25,12 +30,14 @@ def _run_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data=data or {},
     )
+    live.publish_on_commit([event])
+    return event
 
 
 def _step_event(
     step: StepRun, type: str, old: str, new: str, actor: Actor, data: dict[str, Any] | None = None
 ) -> RunEvent:
-    return RunEvent.objects.create(
+    event = RunEvent.objects.create(
         run_id=step.run_id,
         node_id=step.node_id,
         type=type,
@@ -40,6 +47,8 @@ def _step_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data=data or {},
     )
+    live.publish_on_commit([event])
+    return event
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -76,7 +85,7 @@ def record_step_succeeded(step: StepRun, old: str, actor: Actor = None) -> RunEv
 
 def record_steps_queued(steps: list[StepRun]) -> list[RunEvent]:
     """step.queued of the steps a plan started together (one INSERT)."""
-    return RunEvent.objects.bulk_create(
+    rows = RunEvent.objects.bulk_create(
         RunEvent(
             run_id=step.run_id,
             node_id=step.node_id,
@@ -87,6 +96,8 @@ def record_steps_queued(steps: list[StepRun]) -> list[RunEvent]:
         )
         for step in steps
     )
+    live.publish_on_commit(rows)
+    return rows
 
 
 def record_steps_done_quickly(steps: list[StepRun]) -> list[RunEvent]:
@@ -112,7 +123,9 @@ def record_steps_done_quickly(steps: list[StepRun]) -> list[RunEvent]:
                 data={"handle": step.handle},
             )
         )
-    return RunEvent.objects.bulk_create(rows)
+    rows = RunEvent.objects.bulk_create(rows)
+    live.publish_on_commit(rows)
+    return rows
 
 
 def record_step_waiting(step: StepRun, old: str, reason: str) -> RunEvent:
@@ -170,7 +183,7 @@ def record_step_reset(step: StepRun, old: str, actor: Actor) -> RunEvent:
 def _task_event(
     task: HumanTask, type: str, actor: Actor, data: dict[str, Any] | None = None
 ) -> RunEvent:
-    return RunEvent.objects.create(
+    event = RunEvent.objects.create(
         run_id=task.run_id,
         node_id=task.step.node_id,
         type=type,
@@ -178,6 +191,8 @@ def _task_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data={"task": task.pk, "kind": task.kind, "status": task.status, **(data or {})},
     )
+    live.publish_on_commit([event])
+    return event
 
 
 def record_task_created(task: HumanTask, assignees: dict[str, list[str]]) -> RunEvent:

@@ -80,12 +80,30 @@ class RunSerializer(serializers.ModelSerializer):
 class RunDetailSerializer(RunSerializer):
     steps = StepSerializer(many=True, read_only=True)
     children = serializers.SerializerMethodField()
+    last_event_id = serializers.SerializerMethodField(
+        help_text="The newest event this state includes: open /ws/runs/{id}/?after=<it> to "
+        "follow the run from here."
+    )
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "input", "output", "steps", "children"]
+        fields += ["last_event_id"]
 
     def get_children(self, run: Run) -> list[int]:
         return list(run.children.order_by("id").values_list("id", flat=True)[:1000])
+
+    def get_last_event_id(self, run: Run) -> int | None:
+        # The views read it before the run and its steps (context), so no change can fall
+        # between the state shown and the cursor.
+        if "last_event_id" in self.context:
+            return self.context["last_event_id"]
+        return last_event_id(run.pk)
+
+
+def last_event_id(run_id: int) -> int | None:
+    return (
+        RunEvent.objects.filter(run_id=run_id).order_by("-id").values_list("id", flat=True).first()
+    )
 
 
 class EventSerializer(serializers.ModelSerializer):

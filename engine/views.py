@@ -49,6 +49,7 @@ from engine.serializers import (
     StartRunSerializer,
     StepSerializer,
     TaskSerializer,
+    last_event_id,
 )
 from engine.states import RunStatus, TaskStatus
 from flowdeck.errors import ApiError, api_error
@@ -232,7 +233,11 @@ class RunDetailView(APIView):
     def get(self, request: Request, pk: str) -> Response:
         """A run with its steps: status, attempts, input, output, error, times."""
         run = get_run(request, pk, Role.VIEWER)
-        return Response(RunDetailSerializer(run).data)
+        # The newest event first, then the run and its steps: a change committed after the
+        # first read has a larger id, so the live socket opened after it brings that change.
+        last = last_event_id(run.pk)
+        run = Run.objects.select_related("workflow", "version", "actor").get(pk=run.pk)
+        return Response(RunDetailSerializer(run, context={"last_event_id": last}).data)
 
 
 class RunEventsView(APIView):

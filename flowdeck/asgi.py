@@ -8,17 +8,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowdeck.settings")
 # Django must be set up before anything imports models (the websocket routes will).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from flowdeck.routing import websocket_urlpatterns  # noqa: E402
+from flowdeck.wsauth import websocket_stack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Origin check, session, token (flowdeck/wsauth.py), then the consumers.
+        "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -1,3 +1,10 @@
-"""Websocket routes (CONTRACT §6). The consumers arrive with the live-updates issue."""
+"""Websocket routes (CONTRACT §6)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from engine.consumers import RunEventsConsumer, RunsFeedConsumer
+
+websocket_urlpatterns = [
+    path("ws/runs/", RunsFeedConsumer.as_asgi()),
+    path("ws/runs/<int:run_id>/", RunEventsConsumer.as_asgi()),
+]

@@ -136,8 +136,8 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
-    # Per process only. The cross-process live feed of the embedded mode comes with the
-    # websocket issue; nothing publishes to the layer yet.
+    # Per process only: the embedded live feed (engine/live.py) brings the workers' events
+    # into each web process by tailing the event table.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- django-q2 --------------------------------------------------------------------------------
@@ -278,3 +278,13 @@ FLOWDECK_MAX_CHILD_DEPTH = env_int("FLOWDECK_MAX_CHILD_DEPTH", 10, min_value=1, 
 FLOWDECK_INLINE_BUDGET_S = env_float("FLOWDECK_INLINE_BUDGET_S", 5, min_value=0, max_value=60)
 # Modules whose @step functions code.function steps may call.
 FLOWDECK_FUNCTION_MODULES = env_list("FLOWDECK_FUNCTION_MODULES", ["engine.example_functions"])
+
+# --- Live updates (engine/live.py) -----------------------------------------------------------
+# How committed events reach the websockets: "layer" publishes after commit through the channel
+# layer (channels_redis, scale-out); "poll" tails the event table in each web process (embedded;
+# no extra server). bench/README.md ("ws_latency.py") has the measurements behind the choice.
+FLOWDECK_LIVE_FEED = "layer" if REDIS_URL else "poll"
+# The poll feed's period: new events reach a socket within about this (plus a query).
+FLOWDECK_LIVE_POLL_S = env_float("FLOWDECK_LIVE_POLL_S", 0.05, min_value=0.01, max_value=5)
+# PostgreSQL only: how long a reader looks back for event ids that commit after higher ones.
+FLOWDECK_LIVE_SETTLE_S = env_float("FLOWDECK_LIVE_SETTLE_S", 5, min_value=0, max_value=300)

@@ -62,3 +62,15 @@ def workers(django_db_setup, tmp_path_factory):
     running = Workers(tmp_path_factory.mktemp("workers") / "worker.log").start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def fresh_channel_layer():
+    """A new channel layer object for the test: each test runs its sockets in an event loop of
+    its own, and channels_redis binds a layer's receive lock to the first loop that waits on
+    it (in production one daphne process has one loop)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

@@ -74,3 +74,56 @@ class Workers:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+
+
+class WebServer:
+    """daphne (HTTP and websockets) on the test database, like ``manage.py serve``'s web
+    program: pytest-django's ``live_server`` speaks WSGI only. Stop and start it again on the
+    same port to cut every socket."""
+
+    def __init__(self, log_path: Path, port: int, **env: str) -> None:
+        self.log_path = log_path
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {
+            **os.environ,
+            **env,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "WebServer":
+        import socket
+
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            + ["flowdeck.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def listening() -> bool:
+            assert self.process.poll() is None, "daphne stopped:\n" + self.log()
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_until(listening, timeout=60, what="daphne to listen")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)

@@ -59,3 +59,15 @@ def page(browser) -> Iterator:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def web_server(django_db_setup, tmp_path_factory) -> Iterator:
+    """daphne on the test database, for pages that need websockets (``live_server`` is WSGI).
+    Tests that use it need ``django_db(transaction=True)``: the server sees only commits."""
+    from tests.helpers import free_port
+    from tests.workers import WebServer
+
+    server = WebServer(tmp_path_factory.mktemp("daphne") / "daphne.log", free_port()).start()
+    yield server
+    server.stop()

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { api } from "../api";
+import { type LiveStatus, useLiveEvents } from "../live";
 
 type Step = {
   node: string;
@@ -25,21 +26,55 @@ type Run = {
   created_at: string;
   output?: unknown;
   steps?: Step[];
+  last_event_id?: number | null;
 };
 
-/** One run: its status, output and steps, read from the API. (Live updates come with the
- * websocket issue; until then the Refresh button reads it again.) */
-function RunView({ id }: { id: string }) {
-  const [run, setRun] = useState<Run | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const refresh = useCallback(() => {
-    api<Run>(`/api/runs/${id}/`)
-      .then(setRun)
-      .catch((e: Error) => setError(e.message));
-  }, [id]);
-  useEffect(refresh, [refresh]);
+const LIVE_LABELS: Record<LiveStatus, string> = {
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  refused: "not live",
+};
 
-  if (error) return <p role="alert">{error}</p>;
+/** One run: its status, output and steps, read from the API, then kept current by the run's
+ * live socket: each batch of events reads the run again (one read at a time, and one more if
+ * events came meanwhile), and the socket resumes after the newest event the page has. */
+function RunView({ id }: { id: string }) {
+  const [loaded, setRun] = useState<Run | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reading = useRef<{ busy: boolean; again: boolean }>({ busy: false, again: false });
+
+  const read = useCallback(() => {
+    const state = reading.current;
+    if (state.busy) {
+      state.again = true;
+      return;
+    }
+    state.busy = true;
+    api<Run>(`/api/runs/${id}/`)
+      .then((fresh) => {
+        setRun(fresh);
+        setError(null);
+      })
+      .catch((e: Error) => setError(e.message))
+      .finally(() => {
+        state.busy = false;
+        if (state.again) {
+          state.again = false;
+          read();
+        }
+      });
+  }, [id]);
+  useEffect(() => {
+    setRun(null);
+    read();
+  }, [read]);
+
+  // The socket opens once the first read of this run says which event the page shows.
+  const run = loaded !== null && String(loaded.id) === id ? loaded : null;
+  const live = useLiveEvents(`/ws/runs/${id}/`, run ? (run.last_event_id ?? null) : undefined, read);
+
+  if (error && !run) return <p role="alert">{error}</p>;
   if (!run) return <p>Loading…</p>;
   return (
     <div className="run-view">
@@ -48,10 +83,11 @@ function RunView({ id }: { id: string }) {
       </h2>
       <p>
         Status: <strong aria-label="Run status">{run.status}</strong>{" "}
-        <button type="button" onClick={refresh}>
-          Refresh
-        </button>
+        <span role="status" aria-label="Live updates" className={`live-indicator live-${live}`}>
+          {LIVE_LABELS[live]}
+        </span>
       </p>
+      {error && <p role="alert">{error}</p>}
       {run.error?.message && <p className="problem">{run.error.message}</p>}
       {run.output !== null && run.output !== undefined && (
         <pre aria-label="Run output">{JSON.stringify(run.output, null, 2)}</pre>
