@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 
 from designer.permissions import role_of, visible_workflows
 from engine import live
-from engine.models import Run, RunEvent
+from engine.models import HumanTask, Run, RunEvent, tasks_involving
 from engine.serializers import EventSerializer
 
 log = logging.getLogger("flowdeck.live")
@@ -164,6 +164,42 @@ class RunsFeedConsumer(EventStream):
         if not self.user.is_staff:
             events = events.filter(run__workflow__in=visible_workflows(self.user))
         return events
+
+
+class InboxConsumer(EventStream):
+    """``/ws/inbox/[?after=<event id>]``: the ``task.*`` events of the tasks that are the
+    user's business (assigned to them by name, group or delegation, or decided or delegated by
+    them): new tasks, reminders, escalations, decisions and resolutions; live only without
+    ``after``. A client reads its inbox from the approvals API and takes these as the news."""
+
+    async def start(self) -> int | None:
+        after = self.after_param()
+        if after == -1:
+            return BAD_REQUEST
+        await self.join(live.INBOX_GROUP)
+        self.cursor = live.Cursor(live.settle_seconds())
+        self.cursor.start(await newest_event_id() if after is None else after)
+        await self.accept()
+        await self.read_and_send()
+        return None
+
+    def events(self) -> QuerySet[RunEvent]:
+        return RunEvent.objects.filter(type__startswith="task.").select_related("actor")
+
+    @database_sync_to_async
+    def read_page(self) -> list[dict[str, Any]]:
+        # The cursor moves over every task event; only the user's are sent. Who is involved is
+        # asked at every read, so a task delegated to the user reaches them from then on.
+        rows = self.cursor.read(self.events(), PAGE, id_of=lambda event: event.id)
+        task_ids = {row.data.get("task") for row in rows}
+        mine = set(
+            HumanTask.objects.filter(pk__in=task_ids)
+            .filter(tasks_involving(self.user))
+            .values_list("pk", flat=True)
+        )
+        return EventSerializer(
+            [row for row in rows if row.data.get("task") in mine], many=True
+        ).data
 
 
 @database_sync_to_async

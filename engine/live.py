@@ -37,10 +37,12 @@ log = logging.getLogger("flowdeck.live")
 
 NOTICE = "live.notice"
 RUNS_GROUP = "flowdeck.runs"
+INBOX_GROUP = "flowdeck.inbox"
 
-# Groups that want notices about events of any run, by event type. The inbox can add its own.
+# Groups that want notices about events of any run, by event type: the runs feed, the inbox.
 TOPICS: dict[str, Callable[[str], bool]] = {
     RUNS_GROUP: lambda type: type.startswith("run."),
+    INBOX_GROUP: lambda type: type.startswith("task."),
 }
 
 # (event id, run id, event type): what a notice is computed from.

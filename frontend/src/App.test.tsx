@@ -29,13 +29,14 @@ describe("the app shell", () => {
     expect(screen.getByLabelText("Signed in as").textContent).toBe("alice");
   });
 
-  it.each(SECTIONS.map((s) => [s.label, s.path]))("navigates to %s", (label, path) => {
+  it.each(SECTIONS.map((s) => [s.label, s.path]))("navigates to %s", async (label, path) => {
     renderAt(path === "/designer" ? "/runs" : "/designer");
     const nav = screen.getByRole("navigation", { name: "Main" });
     const link = Array.from(nav.querySelectorAll("a")).find((a) => a.textContent === label);
     expect(link).toBeTruthy();
     fireEvent.click(link!);
-    expect(screen.getByRole("heading", { level: 1, name: label })).toBeTruthy();
+    // Some pages load on demand (the inbox): wait for the heading.
+    expect(await screen.findByRole("heading", { level: 1, name: label })).toBeTruthy();
     expect(link!.className).toContain("active");
   });
 

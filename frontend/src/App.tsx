@@ -1,14 +1,16 @@
 import { Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 
+import { useInbox, useInboxFeed } from "./inbox";
 import { DashboardPage } from "./pages/DashboardPage";
-import { InboxPage } from "./pages/InboxPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
 
 // The editor (React Flow, the form library) is most of the code: it loads when first opened.
 const DesignerPage = lazy(() => import("./pages/DesignerPage").then((m) => ({ default: m.DesignerPage })));
+// The inbox renders forms with the same form library.
+const InboxPage = lazy(() => import("./pages/InboxPage").then((m) => ({ default: m.InboxPage })));
 
 export const SECTIONS = [
   { path: "/designer", label: "Designer" },
@@ -23,16 +25,29 @@ function logOut() {
   if (form instanceof HTMLFormElement) form.submit();
 }
 
+/** The count of open tasks beside the Inbox link (outside it: the link keeps its name). */
+function InboxCount() {
+  const open = useInbox((s) => s.open);
+  if (!open) return null;
+  return (
+    <span className="nav-count" aria-label={`Open tasks: ${open}`}>
+      {open}
+    </span>
+  );
+}
+
 export function App({ username }: { username: string }) {
+  useInboxFeed();
   return (
     <div className="shell">
       <header className="topbar">
         <span className="brand">Flowdeck</span>
         <nav aria-label="Main">
           {SECTIONS.map((section) => (
-            <NavLink key={section.path} to={section.path}>
-              {section.label}
-            </NavLink>
+            <span key={section.path} className="nav-item">
+              <NavLink to={section.path}>{section.label}</NavLink>
+              {section.path === "/inbox" && <InboxCount />}
+            </span>
           ))}
         </nav>
         <div className="user">
@@ -55,7 +70,14 @@ export function App({ username }: { username: string }) {
             }
           />
           <Route path="/runs/*" element={<RunsPage />} />
-          <Route path="/inbox/*" element={<InboxPage />} />
+          <Route
+            path="/inbox/*"
+            element={
+              <Suspense fallback={<p role="status">Loading the inbox…</p>}>
+                <InboxPage />
+              </Suspense>
+            }
+          />
           <Route path="/dashboard/*" element={<DashboardPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>

@@ -1,0 +1,95 @@
+"""The inbox socket (CONTRACT §6, `/ws/inbox/`) through WebsocketCommunicator against the real
+ASGI application, in whichever mode the settings give: a new task reaches the browsers of the
+people it is for and nobody else's; a decision reaches every assignee, so the task leaves the
+other inboxes; a resumed socket gets what it missed once."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from engine import transitions
+from engine.models import RunEvent
+from tests.engine_kit import approval_graph, drive, start, task_of, workflow
+from tests.test_live import ORIGIN, receive_events, refused_with, run_async, session_cookie, socket
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_channel_layer"),
+]
+
+
+def ask(owner):
+    """A run of an approval for the finance group, driven until it waits for people."""
+    run = start(workflow(owner, approval_graph()), {"amount": 5}, actor=owner)
+    drive(timezone.now())
+    return run
+
+
+def decide(user, run, decision="approve"):
+    task = task_of(run)
+    transitions.check_decide(user, task.pk, decision=decision, data=None)
+    transitions.do_decide(task.pk, actor=user, decision=decision, comment="ok")
+    drive(timezone.now())
+
+
+def test_a_new_task_reaches_its_assignees_only_and_a_decision_reaches_them_all(
+    alice, bob, dave, charlie
+):
+    cookies = {u.username: session_cookie(u) for u in (bob, dave, charlie)}
+
+    async def scenario():
+        sockets = {name: socket("/ws/inbox/", ORIGIN, c) for name, c in cookies.items()}
+        for ws in sockets.values():
+            assert (await ws.connect())[0]
+
+        run = await database_sync_to_async(ask)(alice)
+        for name in ("bob", "dave"):
+            (created,) = await receive_events(sockets[name], 1)
+            assert created["type"] == "task.created"
+            assert created["run"] == run.pk
+            assert created["data"]["title"] == "Pay 5 EUR"
+        assert await sockets["charlie"].receive_nothing(timeout=0.5)
+
+        # bob approves: both finance members hear it, so the task leaves dave's inbox too.
+        await database_sync_to_async(decide)(bob, run)
+        for name in ("bob", "dave"):
+            news = await receive_events(sockets[name], 2)
+            assert [e["type"] for e in news] == ["task.decided", "task.closed"]
+            assert news[0]["actor"] == "bob"
+        assert await sockets["charlie"].receive_nothing(timeout=0.3)
+        for ws in sockets.values():
+            await ws.disconnect()
+
+    run_async(scenario)
+
+
+def test_a_resumed_inbox_gets_what_it_missed_once(alice, bob):
+    cookie = session_cookie(bob)
+    first = ask(alice)
+    cursor = RunEvent.objects.filter(type="task.created", run=first).get().pk
+    second = ask(alice)
+    decide(bob, first)
+    missed = list(
+        RunEvent.objects.filter(type__startswith="task.", id__gt=cursor)
+        .order_by("id")
+        .values_list("id", "type", "run_id")
+    )
+    assert [t for _, t, _ in missed] == ["task.created", "task.decided", "task.closed"]
+
+    async def scenario():
+        ws = socket(f"/ws/inbox/?after={cursor}", ORIGIN, cookie)
+        assert (await ws.connect())[0]
+        got = await receive_events(ws, len(missed))
+        assert [(e["id"], e["type"], e["run"]) for e in got] == missed
+        assert await ws.receive_nothing(timeout=0.3)
+        await ws.disconnect()
+
+    run_async(scenario)
+    assert second.pk != first.pk
+
+
+def test_an_anonymous_inbox_is_closed_with_4401(db):
+    async def scenario():
+        assert await refused_with(socket("/ws/inbox/", ORIGIN)) == 4401
+
+    run_async(scenario)
