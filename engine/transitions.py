@@ -644,7 +644,10 @@ def _claim(step: StepRun, owner: str) -> bool:
 @transaction.atomic
 def do_claim(step: StepRun, owner: str) -> bool:
     """queued -> running with a lease for the worker ``owner``; False if another worker
-    claimed this delivery first (0 rows; not an error)."""
+    claimed this delivery first (0 rows; not an error). Under the run's lock like every other
+    write of the run: then a run's events commit in id order (PostgreSQL hands ids out at
+    insert), and a websocket resuming after an id misses none below it."""
+    _lock_run(step.run_id)
     return _claim(step, owner)
 
 

@@ -93,3 +93,42 @@ def test_an_anonymous_inbox_is_closed_with_4401(db):
         assert await refused_with(socket("/ws/inbox/", ORIGIN)) == 4401
 
     run_async(scenario)
+
+
+def test_a_reminder_reaches_the_inbox_of_who_is_reminded(alice, bob, dave):
+    from datetime import timedelta
+
+    import time_machine
+
+    cookies = {u.username: session_cookie(u) for u in (bob, dave)}
+    t0 = timezone.now()
+
+    def remind_after_bob_approved():
+        with time_machine.travel(t0, tick=False) as clock:
+            run = start(
+                workflow(alice, approval_graph(required_approvals=2, reminder_every_s=3600)),
+                {"amount": 5},
+                actor=alice,
+            )
+            drive(timezone.now())
+            task = task_of(run)
+            transitions.check_decide(bob, task.pk, decision="approve", data=None)
+            transitions.do_decide(task.pk, actor=bob, decision="approve", comment="")
+            clock.shift(timedelta(hours=1))
+            drive(timezone.now())
+
+    async def scenario():
+        sockets = {name: socket("/ws/inbox/", ORIGIN, c) for name, c in cookies.items()}
+        for ws in sockets.values():
+            assert (await ws.connect())[0]
+        await database_sync_to_async(remind_after_bob_approved)()
+        dave_news = await receive_events(sockets["dave"], 3)
+        assert [e["type"] for e in dave_news] == ["task.created", "task.decided", "task.reminded"]
+        assert dave_news[-1]["data"]["users"] == ["dave"]
+        # bob is involved (he decided), so he hears of it too; the reminder names only dave.
+        bob_news = await receive_events(sockets["bob"], 3)
+        assert bob_news[-1]["type"] == "task.reminded"
+        for ws in sockets.values():
+            await ws.disconnect()
+
+    run_async(scenario)

@@ -37,7 +37,7 @@ function InboxCount() {
 }
 
 export function App({ username }: { username: string }) {
-  useInboxFeed();
+  useInboxFeed(username);
   return (
     <div className="shell">
       <header className="topbar">

@@ -98,3 +98,29 @@ def test_a_form_task_is_filled_from_its_schema_in_the_inbox(browser, web_server,
         assert step.output["submitted_by"] == "bob"
     finally:
         context.close()
+
+
+def test_a_reminder_marks_the_task_in_the_open_inbox(browser, web_server, alice, bob):
+    from datetime import timedelta
+
+    import time_machine
+
+    t0 = timezone.now()
+    with time_machine.travel(t0, tick=False):
+        run = start(
+            workflow(alice, approval_graph(reminder_every_s=3600), name="Slow"),
+            {"amount": 7},
+            actor=alice,
+        )
+        drive(timezone.now())
+    context, page = logged_in(browser, web_server, "bob", "/inbox")
+    try:
+        task = page.get_by_role("listitem", name="Pay 7 EUR")
+        expect(task).to_be_visible()
+        expect(task.get_by_label(re.compile("Reminder"))).to_have_count(0)
+        with time_machine.travel(t0 + timedelta(hours=1, seconds=1), tick=False):
+            drive(timezone.now())  # the sweeper's timer, fired here
+        expect(task.get_by_label("Reminder 1")).to_be_visible()
+        assert run.pk
+    finally:
+        context.close()

@@ -60,9 +60,17 @@ function TaskCard({ task, onDone }: { task: Task; onDone: (message: string) => v
   };
 
   const due = task.due_at ? new Date(task.due_at) : null;
+  const reminder = useInbox((s) => s.reminded[task.id]);
   return (
     <li className="task" aria-label={task.title} data-id={task.id}>
-      <h2>{task.title}</h2>
+      <h2>
+        {task.title}
+        {reminder !== undefined && (
+          <span className="tag reminder" aria-label={`Reminder ${reminder}`}>
+            reminder
+          </span>
+        )}
+      </h2>
       <p className="meta">
         {task.kind === "approval" ? "Approval" : "Form"} in{" "}
         <Link to={`/runs/${task.run}`}>
