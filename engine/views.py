@@ -192,6 +192,29 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
                 [{"field": "since", "code": "invalid", "message": "since is an ISO 8601 time"}]
             )
         runs = runs.filter(created_at__gte=since)
+    if "until" in params:
+        until = parse_datetime(params["until"])
+        if until is None:
+            raise bad_request(
+                [{"field": "until", "code": "invalid", "message": "until is an ISO 8601 time"}]
+            )
+        runs = runs.filter(created_at__lt=until)
+    if "trigger" in params:
+        wanted = params["trigger"].split(",")
+        unknown = [t for t in wanted if t not in Trigger.values]
+        if unknown:
+            raise bad_request(
+                [
+                    {
+                        "field": "trigger",
+                        "code": "invalid",
+                        "message": f"unknown trigger {unknown[0]!r}",
+                    }
+                ]
+            )
+        runs = runs.filter(trigger__in=wanted)
+    if "actor" in params:
+        runs = runs.filter(actor__username=params["actor"])
     if "parent" in params:
         runs = runs.filter(parent_run_id=params["parent"])
     elif params.get("top_level") == "true":
@@ -210,7 +233,10 @@ class RunListView(generics.ListAPIView):
         parameters=[
             OpenApiParameter("workflow", OpenApiTypes.INT),
             OpenApiParameter("status", OpenApiTypes.STR, description="e.g. failed,cancelled"),
-            OpenApiParameter("since", OpenApiTypes.DATETIME),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="created at or after"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="created before"),
+            OpenApiParameter("trigger", OpenApiTypes.STR, description="e.g. manual,schedule"),
+            OpenApiParameter("actor", OpenApiTypes.STR, description="username who started it"),
             OpenApiParameter("parent", OpenApiTypes.INT, description="child runs of this run"),
             OpenApiParameter("top_level", OpenApiTypes.BOOL, description="no child runs"),
         ]

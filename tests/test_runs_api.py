@@ -4,7 +4,7 @@ import pytest
 
 from designer.models import Role, WorkflowGrant
 from engine.models import Run, RunEvent
-from tests.engine_kit import build, drive, fn, noop, statuses, steps, workflow
+from tests.engine_kit import build, drive, fn, noop, start, statuses, steps, workflow
 
 INPUT_SCHEMA = {
     "type": "object",
@@ -192,6 +192,32 @@ def test_the_list_filters_by_workflow_status_and_since_and_pages_by_cursor(api, 
     assert len(failed.data["results"]) == 3
     assert none_since.data["results"] == []
     assert bad.status_code == 400 and bad.data["errors"][0]["field"] == "status"
+
+
+def test_the_list_filters_by_trigger_who_started_it_and_a_time_range(api, alice, bob, wf):
+    from datetime import timedelta
+
+    WorkflowGrant.objects.create(workflow=wf, user=bob, role="runner")
+    by_alice = start(wf, {"amount": 1}, actor=alice)
+    by_bob = start(wf, {"amount": 2}, actor=bob)
+    Run.objects.filter(pk=by_bob.pk).update(trigger="schedule")
+    earlier = by_alice.created_at - timedelta(hours=2)
+    Run.objects.filter(pk=by_alice.pk).update(created_at=earlier)
+    api.force_authenticate(alice)
+
+    def ids(**params):
+        response = api.get("/api/runs/", params)
+        assert response.status_code == 200, response.data
+        return [r["id"] for r in response.data["results"]]
+
+    assert ids(trigger="schedule") == [by_bob.pk]
+    assert ids(trigger="api,schedule") == [by_bob.pk, by_alice.pk]
+    assert ids(actor="alice") == [by_alice.pk]
+    assert ids(until=(earlier + timedelta(minutes=1)).isoformat()) == [by_alice.pk]
+    assert ids(since=(earlier + timedelta(minutes=1)).isoformat()) == [by_bob.pk]
+    bad = api.get("/api/runs/", {"trigger": "telepathy"})
+    assert bad.status_code == 400 and bad.data["errors"][0]["field"] == "trigger"
+    assert api.get("/api/runs/", {"until": "soon"}).data["errors"][0]["field"] == "until"
 
 
 def test_events_page_after_a_cursor(api, alice, wf):
