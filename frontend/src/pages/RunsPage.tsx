@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { api } from "../api";
+import { RunsListPage } from "./RunsListPage";
 import { type LiveStatus, useLiveEvents } from "../live";
 
 type Step = {
@@ -126,7 +127,7 @@ export function RunsPage() {
       {id && /^\d+$/.test(id) ? (
         <RunView id={id} />
       ) : (
-        <p className="empty">Runs of your workflows will be listed here.</p>
+        <RunsListPage />
       )}
     </section>
   );
