@@ -2,13 +2,14 @@ import { Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 
 import { useInbox, useInboxFeed } from "./inbox";
-import { DashboardPage } from "./pages/DashboardPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
 
 // The editor (React Flow, the form library) is most of the code: it loads when first opened.
 const DesignerPage = lazy(() => import("./pages/DesignerPage").then((m) => ({ default: m.DesignerPage })));
+// The dashboard's charts (Recharts) load with it.
+const DashboardPage = lazy(() => import("./pages/DashboardPage").then((m) => ({ default: m.DashboardPage })));
 // The inbox renders forms with the same form library.
 const InboxPage = lazy(() => import("./pages/InboxPage").then((m) => ({ default: m.InboxPage })));
 
@@ -78,7 +79,14 @@ export function App({ username }: { username: string }) {
               </Suspense>
             }
           />
-          <Route path="/dashboard/*" element={<DashboardPage />} />
+          <Route
+            path="/dashboard/*"
+            element={
+              <Suspense fallback={<p role="status">Loading the dashboard…</p>}>
+                <DashboardPage />
+              </Suspense>
+            }
+          />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </main>
