@@ -26,6 +26,13 @@ def node(page, node_id: str):
     return page.get_by_test_id("run-graph").locator(f'.run-step[data-id="{node_id}"]')
 
 
+def expect_every_event(page, run) -> None:
+    rows = page.get_by_role("table", name="Events").locator("tbody tr")
+    ids = list(RunEvent.objects.filter(run=run).order_by("id").values_list("id", flat=True))
+    expect(rows).to_have_count(len(ids))
+    assert [int(x) for x in rows.evaluate_all("rows => rows.map(r => r.dataset.event)")] == ids
+
+
 @pytest.fixture
 def wf(alice):
     graph = build(
@@ -94,6 +101,7 @@ def test_the_run_view_colours_steps_live_and_retries_a_failed_step_with_edited_i
     expect(events).to_contain_text("reason: no failures this time")
     expect(events.get_by_role("row").filter(has_text="alice")).not_to_have_count(0)
     assert statuses(run)["bad"] == "succeeded"
+    expect_every_event(page, run)
     assert page.evaluate("window.__sameDocument") is True
 
 
@@ -122,5 +130,7 @@ def test_an_operator_cancels_a_run_with_a_reason_and_sees_a_conflict(page, web_s
     expect(page.get_by_label("Run status")).to_have_text("failed")
     dialog.get_by_role("button", name="Confirm").click()
     expect(dialog.get_by_role("alert")).to_have_text(re.compile(r"^409: .*already ended"))
+    # The run moved on before the page had read its log and opened its socket: no event is lost.
+    expect_every_event(page, other)
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()

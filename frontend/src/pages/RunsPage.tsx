@@ -89,30 +89,64 @@ function useRunGraph(run: Run | null): { graph: GraphDoc | null; catalog: Catalo
   return state && state.key === key ? { graph: state.graph, catalog: state.catalog, error } : { graph: null, catalog: null, error };
 }
 
-/** Every event of the run, read page by page, then the live ones added. */
-function useEventLog(id: string): { events: LiveEvent[]; add: (more: LiveEvent[]) => void } {
+/** Every event of the run: read page by page, the live ones added, and read again after the
+ * newest one known whenever the run says it has a newer one (`sync`), so an event that came
+ * between the first read of the log and the socket's cursor is not missed. */
+function useEventLog(id: string): { events: LiveEvent[]; add: (more: LiveEvent[]) => void; sync: (upTo: number | null) => void } {
   const [events, setEvents] = useState<LiveEvent[]>([]);
-  useEffect(() => {
-    setEvents([]);
-    let live = true;
+  const newest = useRef(0);
+  const reading = useRef<{ busy: boolean; again: boolean; id: string }>({ busy: false, again: false, id });
+
+  const add = useCallback((more: LiveEvent[]) => {
+    for (const e of more) newest.current = Math.max(newest.current, e.id);
+    setEvents((known) => mergeEvents(known, more));
+  }, []);
+
+  const readAfter = useCallback(() => {
+    const state = reading.current;
+    if (state.busy) {
+      state.again = true;
+      return;
+    }
+    state.busy = true;
+    const forId = state.id;
     (async () => {
-      let after = 0;
+      let after = newest.current;
       for (;;) {
         const page = await api<{ events: LiveEvent[]; next_after: number | null }>(
-          `/api/runs/${id}/events/?after=${after}`,
+          `/api/runs/${forId}/events/?after=${after}`,
         );
-        if (!live) return;
-        setEvents((known) => mergeEvents(known, page.events));
+        if (reading.current.id !== forId) return;
+        add(page.events);
         if (page.next_after === null) return;
         after = page.next_after;
       }
-    })().catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [id]);
-  const add = useCallback((more: LiveEvent[]) => setEvents((known) => mergeEvents(known, more)), []);
-  return { events, add };
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        if (reading.current !== state) return;
+        state.busy = false;
+        if (state.again) {
+          state.again = false;
+          readAfter();
+        }
+      });
+  }, [add]);
+
+  useEffect(() => {
+    reading.current = { busy: false, again: false, id };
+    newest.current = 0;
+    setEvents([]);
+    readAfter();
+  }, [id, readAfter]);
+
+  const sync = useCallback(
+    (upTo: number | null) => {
+      if (upTo !== null && upTo > newest.current) readAfter();
+    },
+    [readAfter],
+  );
+  return { events, add, sync };
 }
 
 type Action =
@@ -337,6 +371,7 @@ function RunView({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const reading = useRef<{ busy: boolean; again: boolean }>({ busy: false, again: false });
   const log = useEventLog(id);
+  const { add, sync } = log;
 
   const read = useCallback(() => {
     const state = reading.current;
@@ -349,6 +384,7 @@ function RunView({ id }: { id: string }) {
       .then((fresh) => {
         setRun(fresh);
         setError(null);
+        sync(fresh.last_event_id ?? null);
       })
       .catch((e: Error) => setError(e.message))
       .finally(() => {
@@ -358,14 +394,13 @@ function RunView({ id }: { id: string }) {
           read();
         }
       });
-  }, [id]);
+  }, [id, sync]);
   useEffect(() => {
     setRun(null);
     setSelected(null);
     read();
   }, [read]);
 
-  const { add } = log;
   const onEvents = useCallback(
     (events: LiveEvent[]) => {
       add(events);

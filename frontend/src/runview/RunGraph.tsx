@@ -8,6 +8,7 @@ import {
   Position as Side,
   ReactFlow,
   ReactFlowProvider,
+  useReactFlow,
 } from "@xyflow/react";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 
@@ -65,6 +66,8 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
 
 // Declared once at module scope (STYLE 17).
 const NODE_TYPES = { runStep: RunStepView };
+
+const FIT = { padding: 0.15, maxZoom: 1 };
 
 function hasPositions(graph: GraphDoc): boolean {
   return graph.nodes.every((n) => n.position);
@@ -125,9 +128,28 @@ function RunGraphCanvas({
     }
   }, []);
 
+  // The canvas narrows when the inspector opens: fit the graph to it again.
+  const flow = useReactFlow();
+  const box = useRef<HTMLDivElement>(null);
+  const laidOut = positions !== null;
+  useEffect(() => {
+    const element = box.current;
+    if (!element || !laidOut) return;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => void flow.fitView(FIT));
+    });
+    observer.observe(element);
+    return () => {
+      cancelAnimationFrame(frame);
+      observer.disconnect();
+    };
+  }, [flow, laidOut]);
+
   if (!positions) return <p>Laying out the graph…</p>;
   return (
-    <div className="run-graph" data-testid="run-graph">
+    <div className="run-graph" data-testid="run-graph" ref={box}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -139,6 +161,7 @@ function RunGraphCanvas({
         elementsSelectable={false}
         deleteKeyCode={null}
         fitView
+        fitViewOptions={FIT}
       >
         <Background />
         <Controls showInteractive={false} />
