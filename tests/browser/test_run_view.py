@@ -8,8 +8,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engine.models import RunEvent
-from tests.engine_kit import build, drive, execute, fn, start, statuses, workflow
+from engine.models import Run, RunEvent
+from tests.engine_kit import (
+    build,
+    child_workflow,
+    drive,
+    execute,
+    fn,
+    parent_graph,
+    start,
+    statuses,
+    workflow,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +32,7 @@ def log_in(page, server, path: str) -> None:
     expect(page).to_have_url(re.compile(rf"{path}$"))
 
 
-def node(page, node_id: str):
+def node_of(page, node_id: str):
     return page.get_by_test_id("run-graph").locator(f'.run-step[data-id="{node_id}"]')
 
 
@@ -52,25 +62,25 @@ def test_the_run_view_colours_steps_live_and_retries_a_failed_step_with_edited_i
     run = start(wf, actor=alice)
     log_in(page, web_server, f"/runs/{run.pk}")
     expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
-    expect(node(page, "start")).to_have_attribute("data-status", "queued")
-    expect(node(page, "add")).to_have_attribute("data-status", "pending")
+    expect(node_of(page, "start")).to_have_attribute("data-status", "queued")
+    expect(node_of(page, "add")).to_have_attribute("data-status", "pending")
     page.evaluate("window.__sameDocument = true")
 
     execute(run, "start")
-    expect(node(page, "start")).to_have_attribute("data-status", "succeeded")
-    expect(node(page, "add")).to_have_attribute("data-status", "queued")
+    expect(node_of(page, "start")).to_have_attribute("data-status", "succeeded")
+    expect(node_of(page, "add")).to_have_attribute("data-status", "queued")
     execute(run, "add")
     expect(page.get_by_label("Step add: succeeded")).to_be_visible()
 
     # The inspector: a click on the node shows what the step did.
-    node(page, "add").click()
+    node_of(page, "add").click()
     inspector = page.get_by_role("region", name="Step add details")
     expect(inspector.get_by_label("Step output")).to_have_text("3")
     expect(inspector.get_by_label("Step input")).to_contain_text('"function": "examples.add"')
     expect(inspector.get_by_label("Idempotency key")).to_have_text(f"{run.pk}:add:1")
 
     execute(run, "bad")
-    expect(node(page, "bad")).to_have_attribute("data-status", "failed")
+    expect(node_of(page, "bad")).to_have_attribute("data-status", "failed")
     expect(page.get_by_label("Run status")).to_have_text("failed")
     expect(page.get_by_role("img", name=re.compile(r"^bad: failed"))).to_be_visible()
 
@@ -90,13 +100,13 @@ def test_the_run_view_colours_steps_live_and_retries_a_failed_step_with_edited_i
     dialog.get_by_role("button", name="Confirm").click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("status", name="Notice")).to_have_text("Step bad queued again.")
-    expect(node(page, "bad")).to_have_attribute("data-status", "queued")
+    expect(node_of(page, "bad")).to_have_attribute("data-status", "queued")
     expect(page.get_by_label("Run status")).to_have_text("running")
 
     drive()
     expect(page.get_by_label("Run status")).to_have_text("succeeded")
     expect(page.get_by_label("Step bad: succeeded, attempt 2")).to_be_visible()
-    expect(node(page, "bad").locator(".attempt-badge")).to_have_text("×2")
+    expect(node_of(page, "bad").locator(".attempt-badge")).to_have_text("×2")
     events = page.get_by_role("table", name="Events")
     expect(events).to_contain_text("reason: no failures this time")
     expect(events.get_by_role("row").filter(has_text="alice")).not_to_have_count(0)
@@ -115,7 +125,7 @@ def test_an_operator_cancels_a_run_with_a_reason_and_sees_a_conflict(page, web_s
     dialog.get_by_label("Reason").fill("wrong input")
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.get_by_label("Run status")).to_have_text("cancelled")
-    expect(node(page, "start")).to_have_attribute("data-status", "cancelled")
+    expect(node_of(page, "start")).to_have_attribute("data-status", "cancelled")
     expect(page.get_by_role("table", name="Events")).to_contain_text("reason: wrong input")
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
     event = RunEvent.objects.get(run=run, node_id="", new_status="cancelled")
@@ -134,3 +144,26 @@ def test_an_operator_cancels_a_run_with_a_reason_and_sees_a_conflict(page, web_s
     expect_every_event(page, other)
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
+
+
+def test_a_run_links_to_its_child_runs_and_a_child_to_its_parent(page, web_server, alice):
+    child_workflow(alice)
+    node = {
+        "type": "flow.subworkflow",
+        "config": {"workflow": {"name": "double"}, "input": {"n": "{{ input.x }}"}},
+    }
+    run = start(workflow(alice, parent_graph(node), name="parent"), {"x": 2}, actor=alice)
+    drive()
+    child = Run.objects.get(parent_run=run)
+
+    log_in(page, web_server, f"/runs/{run.pk}")
+    expect(page.get_by_label("Run status")).to_have_text("succeeded")
+    expect(node_of(page, "call")).to_have_attribute("data-status", "succeeded")
+    related = page.get_by_role("navigation", name="Related runs")
+    related.get_by_role("link", name=f"run {child.pk}").click()
+    expect(page).to_have_url(re.compile(rf"/runs/{child.pk}$"))
+    related = page.get_by_role("navigation", name="Related runs")
+    expect(related).to_contain_text(f"Parent: run {run.pk} (step call)")
+    expect(node_of(page, "twice")).to_have_attribute("data-status", "succeeded")
+    related.get_by_role("link", name=f"run {run.pk}").click()
+    expect(page).to_have_url(re.compile(rf"/runs/{run.pk}$"))

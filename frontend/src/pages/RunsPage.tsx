@@ -149,12 +149,12 @@ function useEventLog(id: string): { events: LiveEvent[]; add: (more: LiveEvent[]
   return { events, add, sync };
 }
 
-type Action =
+export type Action =
   | { kind: "cancel" }
   | { kind: "retry"; node: string; edit: boolean; input: unknown }
   | { kind: "skip"; node: string };
 
-function ActionDialog({ runId, action, onDone, onClose }: { runId: number; action: Action; onDone: () => void; onClose: () => void }) {
+export function ActionDialog({ runId, action, onDone, onClose }: { runId: number; action: Action; onDone: () => void; onClose: () => void }) {
   const [reason, setReason] = useState("");
   const [input, setInput] = useState(action.kind === "retry" ? json(action.input ?? {}) : "");
   const [error, setError] = useState<string | null>(null);
@@ -193,7 +193,15 @@ function ActionDialog({ runId, action, onDone, onClose }: { runId: number; actio
 
   return (
     <div className="dialog-backdrop">
-      <div role="dialog" aria-modal="true" aria-label={title} className="dialog run-dialog">
+      <div
+        role="dialog"
+        aria-modal="true"
+        aria-label={title}
+        className="dialog run-dialog"
+        onKeyDown={(e) => {
+          if (e.key === "Escape" && !busy) onClose();
+        }}
+      >
         <h3>{title}</h3>
         {action.kind === "retry" && action.edit && (
           <label className="run-dialog-field">
@@ -202,6 +210,7 @@ function ActionDialog({ runId, action, onDone, onClose }: { runId: number; actio
               value={input}
               rows={8}
               spellCheck={false}
+              autoFocus
               onChange={(e) => setInput(e.target.value)}
               aria-invalid={invalid ? true : undefined}
               aria-describedby={invalid ? "run-dialog-input-error" : undefined}
@@ -215,7 +224,12 @@ function ActionDialog({ runId, action, onDone, onClose }: { runId: number; actio
         )}
         <label className="run-dialog-field">
           Reason
-          <input value={reason} onChange={(e) => setReason(e.target.value)} />
+          <input
+            value={reason}
+            maxLength={1000}
+            autoFocus={!(action.kind === "retry" && action.edit)}
+            onChange={(e) => setReason(e.target.value)}
+          />
         </label>
         {error && (
           <p role="alert" className="problem">
