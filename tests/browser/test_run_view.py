@@ -15,6 +15,7 @@ from tests.engine_kit import (
     drive,
     execute,
     fn,
+    noop,
     parent_graph,
     start,
     statuses,
@@ -167,3 +168,28 @@ def test_a_run_links_to_its_child_runs_and_a_child_to_its_parent(page, web_serve
     expect(node_of(page, "twice")).to_have_attribute("data-status", "succeeded")
     related.get_by_role("link", name=f"run {run.pk}").click()
     expect(page).to_have_url(re.compile(rf"/runs/{run.pk}$"))
+
+
+def test_an_operator_skips_a_waiting_delay_shown_on_the_timeline(page, web_server, alice):
+    graph = build(
+        {"start": ("trigger.manual",), "wait": ("flow.delay", {"seconds": 3600}), "after": noop()},
+        ["start>wait", "wait>after"],
+    )
+    run = start(workflow(alice, graph, name="Delayed"), actor=alice)
+    drive()
+    assert statuses(run)["wait"] == "waiting"
+
+    log_in(page, web_server, f"/runs/{run.pk}")
+    expect(node_of(page, "wait")).to_have_attribute("data-status", "waiting")
+    expect(page.get_by_role("img", name=re.compile(r"^wait: waiting until "))).to_be_visible()
+    page.get_by_role("button", name="Inspect wait").click()
+    page.get_by_role("region", name="Step wait details").get_by_role("button", name="Skip").click()
+    dialog = page.get_by_role("dialog", name="Skip step wait")
+    dialog.get_by_label("Reason").fill("no need to wait")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(node_of(page, "wait")).to_have_attribute("data-status", "skipped")
+    expect(page.get_by_role("table", name="Events")).to_contain_text("reason: no need to wait")
+
+    drive()
+    expect(page.get_by_label("Run status")).to_have_text("succeeded")
+    expect(node_of(page, "after")).to_have_attribute("data-status", "skipped")

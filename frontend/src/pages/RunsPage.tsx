@@ -287,7 +287,7 @@ function Inspector({
           </>
         )}
       </dl>
-      {(step.status === "failed" || step.status === "waiting") && (
+      {(step.status === "failed" || step.status === "waiting" || step.status === "retrying") && (
         <div className="run-actions" role="group" aria-label="Step actions">
           {step.status === "failed" && (
             <>
@@ -351,7 +351,8 @@ function TimelineChart({ steps, running, onSelect }: { steps: RunStep[]; running
     <ul className="timeline" aria-label="Timeline">
       {chart.bars.map((bar) => {
         const style = statusStyle(bar.status);
-        const label = `${bar.node}: ${style.label}, ${formatDuration(bar.duration)}`;
+        const until = bar.wakeAt ? ` until ${time(bar.wakeAt)}` : "";
+        const label = `${bar.node}: ${style.label}${until}, ${formatDuration(bar.duration)}`;
         return (
           <li key={bar.node} className="timeline-row">
             <button type="button" className="timeline-name" onClick={() => onSelect(bar.node)}>

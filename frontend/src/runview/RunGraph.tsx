@@ -160,6 +160,7 @@ function RunGraphCanvas({
         nodesConnectable={false}
         elementsSelectable={false}
         deleteKeyCode={null}
+        onlyRenderVisibleElements
         fitView
         fitViewOptions={FIT}
       >

@@ -56,6 +56,11 @@ describe("timeline", () => {
     expect(chart!.bars.find((b) => b.node === "a")!.width).toBe(0.5);
   });
 
+  it("keeps a waiting step's wake-up time", () => {
+    const chart = timeline([step("wait", "waiting", at(0), null, { wake_at: at(60) })], Date.parse(at(5)));
+    expect(chart!.bars[0]).toMatchObject({ open: true, wakeAt: at(60), width: 100 });
+  });
+
   it("is null before any step started", () => {
     expect(timeline([step("a", "queued", null, null)], 0)).toBeNull();
   });

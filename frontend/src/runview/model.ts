@@ -71,6 +71,8 @@ export type Bar = {
   /** Milliseconds, or null while still open. */
   duration: number | null;
   open: boolean;
+  /** A waiting step's wake-up time (a delay, a timeout), if it has one. */
+  wakeAt: string | null;
 };
 
 export type Timeline = { start: number; end: number; bars: Bar[] };
@@ -100,6 +102,7 @@ export function timeline(steps: RunStep[], now: number): Timeline | null {
         width: Math.min(width, 100 - Math.min(left, 99.5)),
         duration: open ? null : to - from,
         open,
+        wakeAt: open && step.status === "waiting" ? (step.wake_at ?? null) : null,
       };
     });
   return { start, end, bars };
