@@ -306,7 +306,10 @@ function Inspector({
       )}
       {step.error && (
         <div className="run-error" role="region" aria-label="Step error">
-          <p className="problem">{step.error.message ?? json(step.error)}</p>
+          <p className="problem">
+            {step.error.message ?? json(step.error)}
+            {step.error.code ? <span className="muted"> ({step.error.code})</span> : null}
+          </p>
           {step.error.traceback && <pre>{step.error.traceback}</pre>}
         </div>
       )}
