@@ -146,6 +146,16 @@ class RetrySerializer(serializers.Serializer):
         return value
 
 
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        default="",
+        help_text="Recorded in the run's event log; 'cancelled by an operator' when left out.",
+    )
+
+
 class SkipSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 

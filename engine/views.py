@@ -38,6 +38,7 @@ from engine.models import (
     tasks_involving,
 )
 from engine.serializers import (
+    CancelSerializer,
     DecideSerializer,
     DelegateSerializer,
     EventPageSerializer,
@@ -297,15 +298,17 @@ class RunEventsView(APIView):
 
 class CancelRunView(APIView):
     @extend_schema(
-        request=None, responses={200: RunDetailSerializer, 409: ErrorsSerializer, **ERRORS}
+        request=CancelSerializer,
+        responses={200: RunDetailSerializer, 409: ErrorsSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: str) -> Response:
         """Cancel the run (runner role): running attempts are told, waiting steps stop, child
-        runs are cancelled. 409 if it has already ended."""
+        runs are cancelled. 409 if it has already ended. The reason goes to the event log."""
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"] or "cancelled by an operator"
         run = get_run(request, pk, Role.RUNNER)
-        if not transitions.do_cancel_run(
-            run.pk, actor=request.user, reason="cancelled by an operator"
-        ):
+        if not transitions.do_cancel_run(run.pk, actor=request.user, reason=reason):
             raise conflict(f"the run has already ended ({run.status})", "run_ended")
         return Response(RunDetailSerializer(Run.objects.get(pk=run.pk)).data)
 

@@ -352,6 +352,19 @@ def test_cancelling_an_ended_run_is_a_409(api, alice, wf):
     assert api.post(f"/api/runs/{run_id}/cancel/").status_code == 409
 
 
+def test_a_cancel_records_the_operators_reason(api, alice, wf):
+    api.force_authenticate(alice)
+    run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
+
+    response = api.post(f"/api/runs/{run_id}/cancel/", {"reason": "wrong amount"}, format="json")
+
+    assert response.status_code == 200 and response.data["status"] == "cancelled"
+    assert response.data["error"]["message"] == "wrong amount"
+    event = RunEvent.objects.filter(run_id=run_id, new_status="cancelled", node_id="").get()
+    assert event.data["reason"] == "wrong amount"
+    assert event.actor == alice
+
+
 def test_cancel_stops_a_waiting_delay_and_its_child_runs(api, alice):
     child = build(
         {"start": ("trigger.manual",), "wait": ("flow.delay", {"seconds": 3600})}, ["start>wait"]
