@@ -1,0 +1,270 @@
+"""Dashboard figures (``GET /api/stats/``): database aggregates over the runs of a time window.
+
+Every figure is one aggregate query (``annotate``/``aggregate`` with ``Count``/``Avg`` and
+filters, ``TruncHour``/``TruncDay`` for the series); Python only fills empty buckets and
+shapes the answer. Percentiles use a bounded "nearest rank" query: count the rows, then read
+the one row at offset ``ceil(0.95 * n) - 1`` of the rows ordered by duration. Both SQLite and
+PostgreSQL can do that without percentile functions (SQLite has none), and the database sorts
+only the rows of the window, which the time indexes keep small.
+
+What counts where:
+- ``started``: runs created in the bucket; ``succeeded``/``failed``/``cancelled``: runs that
+  finished in it with that status.
+- durations: runs finished in the window with both ``started_at`` and ``finished_at``.
+- retries and step figures: the step runs of the runs created in the window.
+- queue and human tasks: now, whatever the window (they are states, not history).
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncDay, TruncHour
+
+from designer.models import Workflow
+from designer.permissions import visible_workflows
+from engine.models import HumanTask, Run, StepRun
+from engine.states import RunStatus, StepStatus, TaskStatus
+
+WINDOWS = {"24h": 24, "7d": 7 * 24, "30d": 30 * 24}
+MAX_WINDOW_H = 90 * 24
+INTERVALS = {"1h": 1, "1d": 24}
+TOP = 10
+
+
+class StatsError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    hours: int
+    interval: str  # "1h" or "1d"
+    workflow: Workflow | None
+
+
+def parse_query(user: AbstractBaseUser, params: Any) -> StatsQuery:
+    """``window=24h|7d|30d|<n>h|<n>d``, ``interval=auto|1h|1d``, ``workflow=<id>``; a bad
+    value raises ``StatsError`` naming the parameter."""
+    window = (params.get("window") or "24h").strip()
+    if window in WINDOWS:
+        hours = WINDOWS[window]
+    elif window[:-1].isdigit() and window[-1:] in ("h", "d"):
+        hours = int(window[:-1]) * (24 if window.endswith("d") else 1)
+    else:
+        raise StatsError("window", "use 24h, 7d, 30d, <n>h or <n>d")
+    if not 1 <= hours <= MAX_WINDOW_H:
+        raise StatsError("window", f"between 1h and {MAX_WINDOW_H // 24}d")
+    interval = (params.get("interval") or "auto").strip()
+    if interval == "auto":
+        interval = "1h" if hours <= 48 else "1d"
+    elif interval not in INTERVALS:
+        raise StatsError("interval", "use auto, 1h or 1d")
+    if hours / INTERVALS[interval] > 24 * 31:
+        raise StatsError("interval", "too many buckets for this window; use 1d")
+    workflow = None
+    raw = params.get("workflow")
+    if raw:
+        # Not visible and not existing look the same: no leak of other people's workflows.
+        workflow = visible_workflows(user).filter(pk=raw if str(raw).isdigit() else None).first()
+        if workflow is None:
+            raise StatsError("workflow", "no such workflow")
+    return StatsQuery(hours=hours, interval=interval, workflow=workflow)
+
+
+def _duration(start: str, end: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds(), 3)
+
+
+def _percentile(queryset: QuerySet, field: str, count: int, fraction: float = 0.95) -> Any:
+    """Nearest-rank percentile: one row read at a computed offset of the sorted rows."""
+    if count == 0:
+        return None
+    offset = max(0, math.ceil(fraction * count) - 1)
+    return queryset.order_by(field).values_list(field, flat=True)[offset]
+
+
+def _bucket_start(moment: datetime, interval: str) -> datetime:
+    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if interval == "1d" else moment
+
+
+def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[str, Any]:
+    """The figures of ``GET /api/stats/`` for what ``user`` may see."""
+    since = now - timedelta(hours=query.hours)
+    runs = Run.objects.all()
+    steps = StepRun.objects.all()
+    tasks = HumanTask.objects.all()
+    if query.workflow is not None:
+        runs = runs.filter(workflow_id=query.workflow.pk)
+        steps = steps.filter(run__workflow_id=query.workflow.pk)
+        tasks = tasks.filter(run__workflow_id=query.workflow.pk)
+    elif not user.is_staff:
+        # The ids first, as in the runs list: a short list lets the database use its indexes.
+        visible = list(visible_workflows(user).values_list("pk", flat=True))
+        runs = runs.filter(workflow_id__in=visible)
+        steps = steps.filter(run__workflow_id__in=visible)
+        tasks = tasks.filter(run__workflow_id__in=visible)
+    trunc = TruncDay if query.interval == "1d" else TruncHour
+
+    # The series: two grouped queries, one per time column (each on its own index).
+    started = (
+        runs.filter(created_at__gte=since, created_at__lt=now)
+        .annotate(t=trunc("created_at", tzinfo=UTC))
+        .values("t")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    finished_runs = runs.filter(finished_at__gte=since, finished_at__lt=now)
+    ended = (
+        finished_runs.annotate(t=trunc("finished_at", tzinfo=UTC))
+        .values("t")
+        .annotate(
+            succeeded=Count("pk", filter=Q(status=RunStatus.SUCCEEDED)),
+            failed=Count("pk", filter=Q(status=RunStatus.FAILED)),
+            cancelled=Count("pk", filter=Q(status=RunStatus.CANCELLED)),
+        )
+        .order_by()
+    )
+    step_h = INTERVALS[query.interval]
+    buckets: dict[datetime, dict[str, Any]] = {}
+    t = _bucket_start(since, query.interval)
+    while t < now:
+        buckets[t] = {"t": t, "started": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
+        t += timedelta(hours=step_h)
+    for row in started:
+        buckets[row["t"].astimezone(UTC)]["started"] = row["n"]
+    for row in ended:
+        bucket = buckets[row["t"].astimezone(UTC)]
+        for key in ("succeeded", "failed", "cancelled"):
+            bucket[key] = row[key]
+    series = list(buckets.values())
+    totals = {
+        key: sum(b[key] for b in series) for key in ("started", "succeeded", "failed", "cancelled")
+    }
+    completed = totals["succeeded"] + totals["failed"] + totals["cancelled"]
+
+    # Run durations of the runs finished in the window.
+    timed_runs = finished_runs.filter(started_at__isnull=False).annotate(
+        d=_duration("started_at", "finished_at")
+    )
+    agg = timed_runs.aggregate(n=Count("pk"), avg=Avg("d"))
+    p95 = _percentile(timed_runs, "d", agg["n"])
+
+    # Steps of the runs created in the window.
+    window_steps = steps.filter(run__created_at__gte=since, run__created_at__lt=now)
+    tried = window_steps.filter(attempt__gte=1)
+    retry = tried.aggregate(n=Count("pk"), attempts=Sum("attempt"))
+    step_runs = retry["n"]
+    extra = (retry["attempts"] or 0) - step_runs
+
+    busiest = list(
+        tried.values("run__workflow_id", "node_id")
+        .annotate(attempts=Sum("attempt"), n=Count("pk"))
+        .order_by("-attempts", "run__workflow_id", "node_id")[:TOP]
+    )
+    timed_steps = window_steps.filter(started_at__isnull=False, finished_at__isnull=False).annotate(
+        d=_duration("started_at", "finished_at")
+    )
+    slowest = list(
+        timed_steps.values("run__workflow_id", "node_id")
+        .annotate(n=Count("pk"), mean=Avg("d"))
+        .order_by("-mean", "run__workflow_id", "node_id")[:TOP]
+    )
+    for row in slowest:
+        # One bounded query per listed step (at most TOP).
+        group = timed_steps.filter(run__workflow_id=row["run__workflow_id"], node_id=row["node_id"])
+        row["p95"] = _percentile(group, "d", row["n"])
+
+    failing = list(
+        finished_runs.values("workflow_id")
+        .annotate(
+            failed=Count("pk", filter=Q(status=RunStatus.FAILED)),
+            completed=Count("pk"),
+        )
+        .filter(failed__gt=0)
+        .order_by("-failed", "workflow_id")[:TOP]
+    )
+
+    queued = steps.filter(status=StepStatus.QUEUED).aggregate(
+        n=Count("pk"), oldest=Min("queued_at")
+    )
+    open_tasks = tasks.filter(status=TaskStatus.OPEN).aggregate(
+        waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
+    )
+
+    # Names of the (at most 3 * TOP) listed workflows, in one query rather than a join per row.
+    listed = {r["run__workflow_id"] for r in busiest + slowest} | {
+        r["workflow_id"] for r in failing
+    }
+    names = dict(Workflow.objects.filter(pk__in=listed).values_list("pk", "name"))
+
+    return {
+        "window": {"since": since, "until": now, "hours": query.hours},
+        "interval": query.interval,
+        "workflow": query.workflow.pk if query.workflow else None,
+        "series": series,
+        "totals": totals,
+        "failure_rate": round(totals["failed"] / completed, 4) if completed else None,
+        "duration_s": {"count": agg["n"], "avg": _seconds(agg["avg"]), "p95": _seconds(p95)},
+        "retries": {
+            "step_runs": step_runs,
+            "extra_attempts": extra,
+            "rate": round(extra / step_runs, 4) if step_runs else None,
+        },
+        "queue": {
+            "depth": queued["n"],
+            "oldest_age_s": _seconds(now - queued["oldest"]) if queued["oldest"] else None,
+        },
+        "tasks": {"waiting": open_tasks["waiting"], "overdue": open_tasks["overdue"]},
+        "busiest_steps": [
+            {
+                "workflow": row["run__workflow_id"],
+                "workflow_name": names.get(row["run__workflow_id"], ""),
+                "node": row["node_id"],
+                "attempts": row["attempts"],
+                "step_runs": row["n"],
+            }
+            for row in busiest
+        ],
+        "slowest_steps": [
+            {
+                "workflow": row["run__workflow_id"],
+                "workflow_name": names.get(row["run__workflow_id"], ""),
+                "node": row["node_id"],
+                "count": row["n"],
+                "mean_s": _seconds(row["mean"]),
+                "p95_s": _seconds(row["p95"]),
+            }
+            for row in slowest
+        ],
+        "failing_workflows": [
+            {
+                "workflow": row["workflow_id"],
+                "workflow_name": names.get(row["workflow_id"], ""),
+                "failed": row["failed"],
+                "completed": row["completed"],
+                "failure_rate": round(row["failed"] / row["completed"], 4),
+            }
+            for row in failing
+        ],
+    }
