@@ -128,6 +128,8 @@ class StepRun(models.Model):
                 name="steprun_timers",
                 condition=Q(wake_at__isnull=False),
             ),
+            # /metrics: steps that ended since the last scrape (a range of a few seconds).
+            models.Index(fields=["finished_at"], name="steprun_finished_at"),
         ]
 
     def __str__(self) -> str:
