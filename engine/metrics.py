@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -44,6 +44,7 @@ from prometheus_client.utils import floatToGoString
 
 from designer.models import Workflow
 from engine.models import HumanTask, Run, StepRun
+from engine.sql import Seconds
 from engine.states import RUN_TERMINAL, STEP_TERMINAL, RunStatus, StepStatus, TaskStatus
 
 SETTLE = timedelta(seconds=30)
@@ -52,14 +53,10 @@ STEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 36
 RUN_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400)
 
 
-def _duration(start: str, end: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-
-
 def _bucket_counts(name: str, buckets: tuple[float, ...]) -> dict[str, Count]:
     """One cumulative Count per bucket (``le``), plus the count of rows that have a value."""
     counts = {
-        f"{name}_le_{i}": Count("pk", filter=Q(**{f"{name}__lte": timedelta(seconds=b)}))
+        f"{name}_le_{i}": Count("pk", filter=Q(**{f"{name}__lte": b}))
         for i, b in enumerate(buckets)
     }
     counts[f"{name}_n"] = Count(name)
@@ -77,8 +74,7 @@ class _Histogram:
         for i in range(len(self.buckets)):
             self.counts[i] += row[f"{name}_le_{i}"]
         self.total += row[f"{name}_n"]
-        value = row[f"{name}_sum"]
-        self.sum += value.total_seconds() if value is not None else 0.0
+        self.sum += row[f"{name}_sum"] or 0.0
 
     def family(self, metric: str, doc: str) -> HistogramMetricFamily:
         pairs = [(floatToGoString(b), c) for b, c in zip(self.buckets, self.counts, strict=True)]
@@ -120,7 +116,7 @@ class Totals:
             status__in=RUN_TERMINAL
         )
         rows = (
-            runs.annotate(d=_duration("started_at", "finished_at"))
+            runs.annotate(d=Seconds("started_at", "finished_at"))
             .values("workflow_id", "status")
             .annotate(n=Count("pk"), d_sum=Sum("d"), **_bucket_counts("d", RUN_BUCKETS))
             .order_by()
@@ -134,7 +130,7 @@ class Totals:
         )
         rows = (
             steps.annotate(
-                d=_duration("started_at", "finished_at"), q=_duration("queued_at", "started_at")
+                d=Seconds("started_at", "finished_at"), q=Seconds("queued_at", "started_at")
             )
             .values("run__workflow_id", "status")
             .annotate(
