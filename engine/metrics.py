@@ -112,9 +112,10 @@ class Totals:
         for row in started.values("workflow_id").annotate(n=Count("pk")).order_by():
             self.runs_started[str(row["workflow_id"])] += row["n"]
 
-        runs = self._between(Run.objects.all(), "finished_at", low, high).filter(
-            status__in=RUN_TERMINAL
-        )
+        # No status filter in SQL: with one, SQLite chose the status index over the time range
+        # and read every ended run each scrape. Rows are grouped by status; non-terminal ones
+        # (a finished_at left on a reopened row) are skipped here.
+        runs = self._between(Run.objects.all(), "finished_at", low, high)
         rows = (
             runs.annotate(d=Seconds("started_at", "finished_at"))
             .values("workflow_id", "status")
@@ -122,12 +123,12 @@ class Totals:
             .order_by()
         )
         for row in rows:
+            if row["status"] not in RUN_TERMINAL:
+                continue
             self.runs_finished[(str(row["workflow_id"]), row["status"])] += row["n"]
             self.run_duration.add(row, "d")
 
-        steps = self._between(StepRun.objects.all(), "finished_at", low, high).filter(
-            status__in=STEP_TERMINAL
-        )
+        steps = self._between(StepRun.objects.all(), "finished_at", low, high)
         rows = (
             steps.annotate(
                 d=Seconds("started_at", "finished_at"), q=Seconds("queued_at", "started_at")
@@ -144,6 +145,8 @@ class Totals:
             .order_by()
         )
         for row in rows:
+            if row["status"] not in STEP_TERMINAL:
+                continue
             workflow = str(row["run__workflow_id"])
             self.steps_finished[(workflow, row["status"])] += row["n"]
             self.step_attempts[workflow] += row["attempts"] or 0
