@@ -31,6 +31,7 @@ def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--windows", default="24h,7d", help="comma-separated, e.g. 24h")
     args = parser.parse_args()
     bench = Bench(args.scale_out, args.workers)
     try:
@@ -111,7 +112,7 @@ def main() -> None:
         for who, user in (("staff", staff), ("granted viewer", viewer)):
             client = APIClient()
             client.force_authenticate(user)
-            for window in ("24h", "7d"):
+            for window in args.windows.split(","):
                 times = timed(client, "/api/stats/", {"window": window}, args.repeat)
                 print(f"{who:>15}: /api/stats/?window={window}: {summary(times)}")
         client = Client()
