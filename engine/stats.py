@@ -1,11 +1,13 @@
 """Dashboard figures (``GET /api/stats/``): database aggregates over the runs of a time window.
 
 Every figure is one aggregate query (``annotate``/``aggregate`` with ``Count``/``Avg`` and
-filters, ``TruncHour``/``TruncDay`` for the series); Python only fills empty buckets and
-shapes the answer. Percentiles use a bounded "nearest rank" query: count the rows, then read
-the one row at offset ``ceil(0.95 * n) - 1`` of the rows ordered by duration. Both SQLite and
-PostgreSQL can do that without percentile functions (SQLite has none), and the database sorts
-only the rows of the window, which the time indexes keep small.
+filters; hour or day buckets and durations from ``engine/sql.py``); Python only fills empty
+buckets, adds up per-workflow rows of the visible workflows and shapes the answer.
+Percentiles are "nearest rank": count the rows, then read the one row at offset
+``ceil(0.95 * n) - 1`` of the rows ordered by duration (for runs), or the row numbered
+``ceil(0.95 * n)`` by ``ROW_NUMBER()`` in each (workflow, node) group (for the slowest steps,
+all in one query). SQLite has no percentile function; this works on both databases, and they
+sort only the rows of the window, which the time indexes find.
 
 What counts where:
 - ``started``: runs created in the bucket; ``succeeded``/``failed``/``cancelled``: runs that
