@@ -62,6 +62,8 @@ class Run(models.Model):
             models.Index(fields=["status", "-id"], name="run_status_id"),
             models.Index(fields=["workflow", "status", "-id"], name="run_workflow_status_id"),
             models.Index(fields=["created_at"], name="run_created_at"),
+            # /api/stats/ and /metrics: runs finished in a window of time.
+            models.Index(fields=["finished_at"], name="run_finished_at"),
             models.Index(fields=["parent_run", "parent_node"], name="run_parent"),
         ]
         constraints = [
@@ -126,6 +128,8 @@ class StepRun(models.Model):
                 name="steprun_timers",
                 condition=Q(wake_at__isnull=False),
             ),
+            # /metrics: steps that ended since the last scrape (a range of a few seconds).
+            models.Index(fields=["finished_at"], name="steprun_finished_at"),
         ]
 
     def __str__(self) -> str:

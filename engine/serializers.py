@@ -300,3 +300,94 @@ class DecideSerializer(serializers.Serializer):
 class DelegateSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=150, help_text="The username of the new assignee.")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+
+# --- GET /api/stats/ (engine/stats.py computes; these document and shape the answer) -------------
+
+
+class StatsWindowSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(help_text="now")
+    hours = serializers.IntegerField()
+
+
+class StatsBucketSerializer(serializers.Serializer):
+    t = serializers.DateTimeField(help_text="start of the bucket (UTC)")
+    started = serializers.IntegerField(help_text="runs created in the bucket")
+    succeeded = serializers.IntegerField(help_text="runs that finished in the bucket, succeeded")
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class StatsTotalsSerializer(serializers.Serializer):
+    started = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class StatsDurationSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="runs finished in the window with a start time")
+    avg = serializers.FloatField(allow_null=True, help_text="seconds")
+    p95 = serializers.FloatField(allow_null=True, help_text="seconds, nearest rank")
+
+
+class StatsRetriesSerializer(serializers.Serializer):
+    step_runs = serializers.IntegerField(help_text="attempted steps of the window's runs")
+    extra_attempts = serializers.IntegerField(help_text="attempts beyond the first")
+    rate = serializers.FloatField(allow_null=True, help_text="extra_attempts / step_runs")
+
+
+class StatsQueueSerializer(serializers.Serializer):
+    depth = serializers.IntegerField(help_text="steps queued now")
+    oldest_age_s = serializers.FloatField(allow_null=True)
+
+
+class StatsTasksSerializer(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="open human tasks")
+    overdue = serializers.IntegerField(help_text="open and past due_at")
+
+
+class StatsBusyStepSerializer(serializers.Serializer):
+    workflow = serializers.IntegerField()
+    workflow_name = serializers.CharField()
+    node = serializers.CharField()
+    attempts = serializers.IntegerField()
+    step_runs = serializers.IntegerField()
+
+
+class StatsSlowStepSerializer(serializers.Serializer):
+    workflow = serializers.IntegerField()
+    workflow_name = serializers.CharField()
+    node = serializers.CharField()
+    count = serializers.IntegerField()
+    mean_s = serializers.FloatField()
+    p95_s = serializers.FloatField()
+
+
+class StatsFailingWorkflowSerializer(serializers.Serializer):
+    workflow = serializers.IntegerField()
+    workflow_name = serializers.CharField()
+    failed = serializers.IntegerField()
+    completed = serializers.IntegerField(help_text="runs finished in the window")
+    failure_rate = serializers.FloatField()
+
+
+class StatsSerializer(serializers.Serializer):
+    """Dashboard figures over a window of time, for the workflows the caller may see."""
+
+    window = StatsWindowSerializer()
+    interval = serializers.ChoiceField(choices=["1h", "1d"])
+    workflow = serializers.IntegerField(allow_null=True)
+    series = StatsBucketSerializer(many=True)
+    totals = StatsTotalsSerializer()
+    failure_rate = serializers.FloatField(
+        allow_null=True, help_text="failed / (succeeded + failed + cancelled) finished in window"
+    )
+    duration_s = StatsDurationSerializer()
+    retries = StatsRetriesSerializer()
+    queue = StatsQueueSerializer()
+    tasks = StatsTasksSerializer()
+    busiest_steps = StatsBusyStepSerializer(many=True)
+    slowest_steps = StatsSlowStepSerializer(many=True)
+    failing_workflows = StatsFailingWorkflowSerializer(many=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,7 +25,7 @@ from designer.catalog import catalog
 from designer.models import ROLE_RANK, Role, Workflow
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
-from engine import transitions
+from engine import stats, transitions
 from engine.models import (
     HumanTask,
     Run,
@@ -48,6 +49,7 @@ from engine.serializers import (
     RunSerializer,
     SkipSerializer,
     StartRunSerializer,
+    StatsSerializer,
     StepSerializer,
     TaskSerializer,
     last_event_id,
@@ -562,3 +564,25 @@ class DelegateView(APIView):
 
         task = _task_errors(delegate)
         return task_response(request, task.pk)
+
+
+class StatsView(APIView):
+    """Dashboard figures (engine/stats.py) over the runs of the workflows the caller may see."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("window", OpenApiTypes.STR, description="24h, 7d, 30d, <n>h, <n>d"),
+            OpenApiParameter("interval", OpenApiTypes.STR, description="auto, 1h or 1d"),
+            OpenApiParameter("workflow", OpenApiTypes.INT),
+        ],
+        responses={200: StatsSerializer, 400: ErrorsSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            query = stats.parse_query(request.user, request.query_params)
+        except stats.StatsError as exc:
+            raise bad_request(
+                [{"code": "invalid", "message": str(exc), "field": exc.field}]
+            ) from None
+        figures = stats.compute(request.user, query, timezone.now())
+        return Response(StatsSerializer(figures).data)

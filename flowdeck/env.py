@@ -145,3 +145,16 @@ def secret_key_from_file(path: Path) -> str:
 
         time.sleep(0.02)
     raise ImproperlyConfigured(f"{path} is empty; delete it to have a new secret key generated")
+
+
+def env_networks(name: str, *, environ: dict[str, str] | None = None) -> list[str]:
+    """A comma-separated list of IP networks (CIDR, or a bare address); junk raises."""
+    import ipaddress
+
+    items = env_list(name, [], environ=environ)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP network") from None
+    return items

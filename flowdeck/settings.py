@@ -13,6 +13,7 @@ from flowdeck.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_url,
     secret_key_from_file,
@@ -288,3 +289,9 @@ FLOWDECK_LIVE_FEED = "layer" if REDIS_URL else "poll"
 FLOWDECK_LIVE_POLL_S = env_float("FLOWDECK_LIVE_POLL_S", 0.05, min_value=0.01, max_value=5)
 # PostgreSQL only: how long a reader looks back for event ids that commit after higher ones.
 FLOWDECK_LIVE_SETTLE_S = env_float("FLOWDECK_LIVE_SETTLE_S", 5, min_value=0, max_value=300)
+
+# --- Metrics (/metrics, engine/metrics.py) ----------------------------------------------------
+# Who may scrape: a bearer token, and/or the scraper's address in these networks (both when both
+# are set); with neither, staff sessions only.
+FLOWDECK_METRICS_TOKEN = env_str("FLOWDECK_METRICS_TOKEN", "")
+FLOWDECK_METRICS_ALLOW = env_networks("FLOWDECK_METRICS_ALLOW")

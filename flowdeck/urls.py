@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from engine.metrics import metrics_view
 from flowdeck import api, health, views
 
 api_patterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
     path("", views.app_shell, name="app"),
     # Client-side routes of the single-page app; React Router takes it from there.

@@ -1,0 +1,325 @@
+"""Prometheus ``/metrics``, computed from the database at scrape time.
+
+Why not counters in process memory: runs and steps change in many worker and web processes, on
+several machines; prometheus-client's multiprocess mode covers one machine only and needs a
+shared directory. The database already holds every fact, so a custom collector turns it into
+metrics, and every web process answers the same numbers.
+
+- Counters come from terminal rows: a run or step counts when its ``finished_at`` passes, and
+  stays counted because rows are never deleted (a deployment that prunes runs would see its
+  counters drop, which Prometheus reads as a reset). A step an operator retries after it
+  finished counts again when it finishes again, if a scrape saw it finished in between.
+- Histograms come from the same rows, with one ``Count(filter=...)`` per bucket.
+- Both are cumulative and counted incrementally: each process remembers its sums up to a mark
+  (``now - SETTLE``) and, at each scrape, adds only the rows whose time falls between the old
+  mark and the new one (an index range on ``finished_at``/``created_at``). The first scrape of a
+  process reads the whole history once; every later scrape reads a few seconds of it. Rows are
+  counted ``SETTLE`` seconds late so that transactions committing after their timestamp are not
+  missed; every process counts up to the same marks, so they agree (modulo those seconds).
+- Gauges (queue depth, waiting tasks, active runs, live workers) are states, read every scrape.
+"""
+
+import hmac
+import ipaddress
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.utils import floatToGoString
+
+from designer.models import Workflow
+from engine.models import HumanTask, Run, StepRun
+from engine.sql import Seconds
+from engine.states import RUN_TERMINAL, STEP_TERMINAL, RunStatus, StepStatus, TaskStatus
+
+SETTLE = timedelta(seconds=30)
+DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+STEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600)
+RUN_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400)
+
+
+def _bucket_counts(name: str, buckets: tuple[float, ...]) -> dict[str, Count]:
+    """One cumulative Count per bucket (``le``), plus the count of rows that have a value."""
+    counts = {
+        f"{name}_le_{i}": Count("pk", filter=Q(**{f"{name}__lte": b}))
+        for i, b in enumerate(buckets)
+    }
+    counts[f"{name}_n"] = Count(name)
+    return counts
+
+
+class _Histogram:
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.buckets = buckets
+        self.counts = [0] * len(buckets)
+        self.total = 0
+        self.sum = 0.0
+
+    def add(self, row: dict[str, Any], name: str) -> None:
+        for i in range(len(self.buckets)):
+            self.counts[i] += row[f"{name}_le_{i}"]
+        self.total += row[f"{name}_n"]
+        self.sum += row[f"{name}_sum"] or 0.0
+
+    def family(self, metric: str, doc: str) -> HistogramMetricFamily:
+        pairs = [(floatToGoString(b), c) for b, c in zip(self.buckets, self.counts, strict=True)]
+        pairs.append(("+Inf", self.total))
+        family = HistogramMetricFamily(metric, doc, labels=[])
+        family.add_metric([], pairs, sum_value=self.sum)
+        return family
+
+
+class Totals:
+    """The cumulative part of the metrics, up to ``mark``, in this process."""
+
+    def __init__(self) -> None:
+        self.mark: datetime | None = None
+        self.runs_started: dict[str, int] = defaultdict(int)
+        self.runs_finished: dict[tuple[str, str], int] = defaultdict(int)
+        self.steps_finished: dict[tuple[str, str], int] = defaultdict(int)
+        self.step_attempts: dict[str, int] = defaultdict(int)
+        self.run_duration = _Histogram(RUN_BUCKETS)
+        self.step_duration = _Histogram(STEP_BUCKETS)
+        self.step_delay = _Histogram(DELAY_BUCKETS)
+
+    @staticmethod
+    def _between(queryset: QuerySet, field: str, low: datetime | None, high: datetime) -> QuerySet:
+        queryset = queryset.filter(**{f"{field}__lt": high})
+        return queryset if low is None else queryset.filter(**{f"{field}__gte": low})
+
+    def advance(self, now: datetime) -> None:
+        """Add the rows whose time is in [mark, now - SETTLE)."""
+        high = now - SETTLE
+        low = self.mark
+        if low is not None and high <= low:
+            return
+        started = self._between(Run.objects.all(), "created_at", low, high)
+        for row in started.values("workflow_id").annotate(n=Count("pk")).order_by():
+            self.runs_started[str(row["workflow_id"])] += row["n"]
+
+        # No status filter in SQL: with one, SQLite chose the status index over the time range
+        # and read every ended run each scrape. Rows are grouped by status; non-terminal ones
+        # (a finished_at left on a reopened row) are skipped here.
+        runs = self._between(Run.objects.all(), "finished_at", low, high)
+        rows = (
+            runs.annotate(d=Seconds("started_at", "finished_at"))
+            .values("workflow_id", "status")
+            .annotate(n=Count("pk"), d_sum=Sum("d"), **_bucket_counts("d", RUN_BUCKETS))
+            .order_by()
+        )
+        for row in rows:
+            if row["status"] not in RUN_TERMINAL:
+                continue
+            self.runs_finished[(str(row["workflow_id"]), row["status"])] += row["n"]
+            self.run_duration.add(row, "d")
+
+        steps = self._between(StepRun.objects.all(), "finished_at", low, high)
+        rows = (
+            steps.annotate(
+                d=Seconds("started_at", "finished_at"), q=Seconds("queued_at", "started_at")
+            )
+            .values("run__workflow_id", "status")
+            .annotate(
+                n=Count("pk"),
+                attempts=Sum("attempt"),
+                d_sum=Sum("d"),
+                q_sum=Sum("q"),
+                **_bucket_counts("d", STEP_BUCKETS),
+                **_bucket_counts("q", DELAY_BUCKETS),
+            )
+            .order_by()
+        )
+        for row in rows:
+            if row["status"] not in STEP_TERMINAL:
+                continue
+            workflow = str(row["run__workflow_id"])
+            self.steps_finished[(workflow, row["status"])] += row["n"]
+            self.step_attempts[workflow] += row["attempts"] or 0
+            self.step_duration.add(row, "d")
+            self.step_delay.add(row, "q")
+        self.mark = high
+
+
+class FlowdeckCollector:
+    """Reads the database at each scrape (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.totals = Totals()
+        # Two scrapes at once in one process (threads) must not add the same rows twice.
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.totals = Totals()
+
+    def collect(self, now: datetime | None = None) -> Iterator[Metric]:
+        now = now or timezone.now()
+        with self.lock:
+            self.totals.advance(now)
+            yield from self._cumulative(self.totals)
+        yield from self._gauges(now)
+
+    @staticmethod
+    def _cumulative(totals: Totals) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "flowdeck_runs_started", "Runs created, by workflow id", labels=["workflow"]
+        )
+        for workflow, n in sorted(totals.runs_started.items()):
+            family.add_metric([workflow], n)
+        yield family
+        family = CounterMetricFamily(
+            "flowdeck_runs_finished",
+            "Runs ended, by workflow id and outcome (succeeded, failed, cancelled)",
+            labels=["workflow", "outcome"],
+        )
+        for (workflow, outcome), n in sorted(totals.runs_finished.items()):
+            family.add_metric([workflow, outcome], n)
+        yield family
+        family = CounterMetricFamily(
+            "flowdeck_steps_finished",
+            "Steps ended, by workflow id and outcome (succeeded, failed, skipped, cancelled)",
+            labels=["workflow", "outcome"],
+        )
+        for (workflow, outcome), n in sorted(totals.steps_finished.items()):
+            family.add_metric([workflow, outcome], n)
+        yield family
+        family = CounterMetricFamily(
+            "flowdeck_step_attempts",
+            "Attempts of the steps that ended, by workflow id",
+            labels=["workflow"],
+        )
+        for workflow, n in sorted(totals.step_attempts.items()):
+            family.add_metric([workflow], n)
+        yield family
+        yield totals.step_delay.family(
+            "flowdeck_step_schedule_delay_seconds",
+            "From queued to running, of the last attempt of each ended step",
+        )
+        yield totals.step_duration.family(
+            "flowdeck_step_run_seconds", "From running to ended, of the last attempt of each step"
+        )
+        yield totals.run_duration.family(
+            "flowdeck_run_duration_seconds", "From started to ended, of each run"
+        )
+
+    @staticmethod
+    def _gauges(now: datetime) -> Iterator[Metric]:
+        queued = StepRun.objects.filter(status=StepStatus.QUEUED).aggregate(
+            n=Count("pk"), oldest=Min("queued_at")
+        )
+        yield GaugeMetricFamily("flowdeck_queue_depth", "Steps queued now", value=queued["n"])
+        age = (now - queued["oldest"]).total_seconds() if queued["oldest"] else 0.0
+        yield GaugeMetricFamily(
+            "flowdeck_queue_oldest_age_seconds", "Age of the oldest queued step (0: none)", age
+        )
+        tasks = HumanTask.objects.filter(status=TaskStatus.OPEN).aggregate(
+            waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
+        )
+        yield GaugeMetricFamily(
+            "flowdeck_human_tasks_waiting", "Open approvals and forms", value=tasks["waiting"]
+        )
+        yield GaugeMetricFamily(
+            "flowdeck_human_tasks_overdue", "Open and past due", value=tasks["overdue"]
+        )
+        active = dict(
+            Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING])
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        family = GaugeMetricFamily("flowdeck_runs_active", "Runs not ended", labels=["status"])
+        for status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING):
+            family.add_metric([status.value], active.get(status.value, 0))
+        yield family
+        from flowdeck.health import workers_health
+
+        try:
+            from django_q.brokers import get_broker
+
+            workers = workers_health(get_broker())
+        except Exception:  # noqa: BLE001  (a broken broker is a zero here; /healthz says why)
+            workers = {"clusters": 0, "workers": 0}
+        yield GaugeMetricFamily(
+            "flowdeck_workers_live", "Worker processes of live clusters", workers["workers"]
+        )
+        yield GaugeMetricFamily(
+            "flowdeck_clusters_live", "Live worker clusters", workers["clusters"]
+        )
+        family = GaugeMetricFamily(
+            "flowdeck_workflow_info",
+            "Names of workflow ids (join on workflow)",
+            labels=["workflow", "name"],
+        )
+        for pk, name in Workflow.objects.values_list("pk", "name").order_by("pk"):
+            family.add_metric([str(pk), name], 1)
+        yield family
+
+
+collector = FlowdeckCollector()
+registry = CollectorRegistry(auto_describe=False)
+registry.register(collector)
+
+
+# --- Access --------------------------------------------------------------------------------------
+
+
+def access_denied(request: HttpRequest) -> HttpResponse | None:
+    """None when the request may scrape; else 401 (no credentials at all) or 403.
+
+    A staff session always may. Otherwise each configured rule must hold: the bearer token
+    (``FLOWDECK_METRICS_TOKEN``) and the peer address in ``FLOWDECK_METRICS_ALLOW``. The
+    address is REMOTE_ADDR, the direct peer: a proxy in front needs its own address allowed.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return None
+    token = settings.FLOWDECK_METRICS_TOKEN
+    networks = settings.FLOWDECK_METRICS_ALLOW
+    header = request.headers.get("Authorization", "")
+    if token or networks:
+        ok = True
+        if token:
+            scheme, _, given = header.partition(" ")
+            # compare_digest: the time taken does not tell how much of the token was right.
+            ok = scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+        if networks and ok:
+            ok = _address_in(request.META.get("REMOTE_ADDR", ""), networks)
+        if ok:
+            return None
+    if not header and not (user is not None and user.is_authenticated):
+        response = HttpResponse("authentication required\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+
+
+def _address_in(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    denied = access_denied(request)
+    if denied is not None:
+        return denied
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
