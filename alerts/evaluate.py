@@ -27,7 +27,8 @@ import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertRule, Delivery
@@ -47,9 +48,11 @@ def evaluate_if_due(now: datetime) -> int:
     """The sweeper's hook: evaluate at most every FLOWDECK_ALERTS_INTERVAL_S in this process.
     Errors are logged, never raised: alerts must not stop the sweep that recovers runs."""
     global _next_evaluation
-    if _next_evaluation is not None and now < _next_evaluation:
+    interval = timedelta(seconds=settings.FLOWDECK_ALERTS_INTERVAL_S)
+    # Not yet due; a clock that went back (more than an interval) does not stall the alerts.
+    if _next_evaluation is not None and _next_evaluation - interval <= now < _next_evaluation:
         return 0
-    _next_evaluation = now + timedelta(seconds=settings.FLOWDECK_ALERTS_INTERVAL_S)
+    _next_evaluation = now + interval
     try:
         return evaluate(now) + retry_webhooks(now)
     except Exception:
@@ -62,6 +65,10 @@ def evaluate(now: datetime) -> int:
     sent = 0
     for rule in AlertRule.objects.filter(enabled=True).order_by("id"):
         sent += evaluate_rule(rule, now)
+    # A disabled rule watches nothing: its live incidents end.
+    Alert.objects.filter(rule__enabled=False, cleared_at__isnull=True).update(
+        cleared_at=now, resolved_at=Coalesce("resolved_at", Value(now)), last_seen_at=now
+    )
     return sent
 
 

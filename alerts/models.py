@@ -4,6 +4,10 @@ A rule watches runs, steps or human tasks of one workflow (or of every workflow:
 and delivers by email and/or a signed webhook. An ``Alert`` is one incident: one per rule and
 ``key`` (the run, the workflow, the step, the task) while its condition lasts, so one incident
 sends one alert, re-sent at most once per cool-down. Evaluation and delivery: alerts/evaluate.py.
+
+An app of its own rather than part of engine/: alerts read runs, steps and tasks but never
+change them (the dead-letter retry calls the engine's own transition), and the engine knows of
+them through one line, the sweeper's hook.
 """
 
 from typing import Any

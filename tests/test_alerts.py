@@ -218,12 +218,19 @@ def test_an_acknowledged_incident_sends_no_reminders_and_does_not_reopen(alice, 
     assert Alert.objects.count() == 1 and len(mail.outbox) == 1
 
 
-def test_a_disabled_rule_sends_nothing(alice, clock, evaluate):
+def test_a_disabled_rule_sends_nothing_and_ends_its_incidents(alice, clock, evaluate):
     wf = workflow(alice, failing_graph())
-    rule(wf, AlertKind.RUN_FAILED, enabled=False)
+    watching = rule(wf, AlertKind.RUN_FAILED)
+    quiet = rule(wf, AlertKind.RUN_FAILED, enabled=False)
     start(wf)
     drive()
+    assert evaluate() == 1
+    assert Alert.objects.get().rule == watching
+    assert quiet.alerts.count() == 0
+    AlertRule.objects.filter(pk=watching.pk).update(enabled=False)
     assert evaluate() == 0
+    alert = Alert.objects.get()
+    assert alert.cleared_at is not None and alert.resolved_at is not None
 
 
 def test_the_sweeper_evaluates_alerts_at_most_every_interval(alice, clock, settings):
