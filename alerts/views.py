@@ -9,7 +9,6 @@ it) needs the runner role, like the other operator actions.
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -18,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alerts.actions import do_resolve_alert, do_retry_dead_letter
 from alerts.models import Alert, AlertRule
 from alerts.serializers import (
     AlertRuleSerializer,
@@ -29,7 +29,6 @@ from alerts.serializers import (
 from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
-from engine import transitions
 from engine.models import Run, StepRun
 from engine.states import STEP_ACTIVE, RunStatus, StepStatus
 from engine.views import RunCursor, bad_request, check_role, conflict
@@ -183,10 +182,7 @@ class ResolveAlertView(APIView):
                 raise NotFound("no such alert")
         else:
             check_role(request.user, alert.workflow, Role.RUNNER)
-        # Compare-and-set: of two operators (or an operator and a sweeper clearing it), one wins.
-        if not Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
-            resolved_at=timezone.now(), resolved_by=request.user
-        ):
+        if not do_resolve_alert(alert.pk, actor=request.user):
             raise conflict("the alert is already resolved", "alert_resolved")
         alert = Alert.objects.select_related("rule", "resolved_by").get(pk=alert.pk)
         return Response(AlertSerializer(alert).data)
@@ -252,37 +248,7 @@ class DeadLetterRetryView(APIView):
         body.is_valid(raise_exception=True)
         reason = body.validated_data["reason"]
         results = [
-            _retry_run(request.user, run_id, reason)
+            do_retry_dead_letter(run_id, actor=request.user, reason=reason)
             for run_id in dict.fromkeys(body.validated_data["runs"])
         ]
         return Response({"results": results}, status=status.HTTP_200_OK)
-
-
-def _retry_run(user: Any, run_id: int, reason: str) -> dict[str, Any]:
-    def result(state: str, message: str, steps: list[str] | None = None) -> dict[str, Any]:
-        return {"run": run_id, "status": state, "steps": steps or [], "message": message}
-
-    run = Run.objects.select_related("workflow").filter(pk=run_id).first()
-    role = role_of(user, run.workflow) if run is not None else None
-    if run is None or role is None:
-        return result("not_found", "no such run")
-    if ROLE_RANK[role] < ROLE_RANK[Role.RUNNER]:
-        return result("forbidden", f"this needs the runner role on the workflow; you are {role}")
-    if run.status != RunStatus.FAILED:
-        return result("conflict", f"the run is {run.status}, not failed")
-    nodes = list(
-        StepRun.objects.filter(run=run, status=StepStatus.FAILED)
-        .order_by("id")
-        .values_list("node_id", flat=True)
-    )
-    retried = []
-    for node in nodes:
-        try:
-            transitions.do_retry_step(run.pk, node, actor=user, reason=reason)
-            retried.append(node)
-        except (transitions.Conflict, LookupError):
-            # Another operator (or this loop's earlier retry) moved it: not an error.
-            continue
-    if not retried:
-        return result("conflict", "no failed step could be retried")
-    return result("retried", f"retried {len(retried)} step(s)", retried)
