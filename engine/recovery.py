@@ -15,6 +15,7 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from alerts.evaluate import evaluate_if_due as evaluate_alerts_if_due
 from engine import transitions
 from engine.models import Run, StepRun
 from engine.states import RUN_TERMINAL, StepStatus
@@ -97,6 +98,8 @@ def sweep_once(now: datetime | None = None) -> dict[str, int]:
         "expired": fail_expired_attempts(now),
         "requeued": requeue_stale(now),
         "orphans": cancel_orphans(now),
+        # Alert rules (alerts/evaluate.py): throttled per process, never raises.
+        "alerts": evaluate_alerts_if_due(now),
     }
 
 

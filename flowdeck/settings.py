@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "flowdeck.apps.FlowdeckConfig",
     "designer",
     "engine",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("FLOWDECK_LOG_LEVEL", "INFO").upper()},
+    # httpx logs every request's full URL at INFO; a webhook URL may carry a token in its query.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- Engine -----------------------------------------------------------------------------------
@@ -295,3 +298,18 @@ FLOWDECK_LIVE_SETTLE_S = env_float("FLOWDECK_LIVE_SETTLE_S", 5, min_value=0, max
 # are set); with neither, staff sessions only.
 FLOWDECK_METRICS_TOKEN = env_str("FLOWDECK_METRICS_TOKEN", "")
 FLOWDECK_METRICS_ALLOW = env_networks("FLOWDECK_METRICS_ALLOW")
+
+# --- Alerts (alerts/) ------------------------------------------------------------------------
+# How often one process's sweeper evaluates the alert rules (at most; the sweep runs every second).
+FLOWDECK_ALERTS_INTERVAL_S = env_float("FLOWDECK_ALERTS_INTERVAL_S", 5, min_value=0, max_value=3600)
+# A webhook POST gives up after this many seconds, and is tried this many times per alert, the
+# n-th retry after backoff * 2^(n-1) seconds.
+FLOWDECK_ALERT_WEBHOOK_TIMEOUT_S = env_float(
+    "FLOWDECK_ALERT_WEBHOOK_TIMEOUT_S", 5, min_value=0.1, max_value=60
+)
+FLOWDECK_ALERT_WEBHOOK_ATTEMPTS = env_int(
+    "FLOWDECK_ALERT_WEBHOOK_ATTEMPTS", 5, min_value=1, max_value=20
+)
+FLOWDECK_ALERT_WEBHOOK_BACKOFF_S = env_float(
+    "FLOWDECK_ALERT_WEBHOOK_BACKOFF_S", 10, min_value=0, max_value=3600
+)
