@@ -1,0 +1,50 @@
+"""The dashboard in Chromium over daphne: the figures of /api/stats/ for the user's runs, a
+chart drawn by Recharts, and a new run counted without a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_inbox import logged_in
+from tests.engine_kit import build, drive, start, workflow
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_dashboard_counts_runs_live_and_charts_them(browser, web_server, alice, charlie):
+    failing = workflow(
+        alice,
+        build(
+            {"start": ("trigger.manual",), "stop": ("flow.fail", {"message": "no"})},
+            ["start>stop"],
+        ),
+        name="Failing",
+    )
+    fine = workflow(alice, build({"start": ("trigger.manual",)}, []), name="Fine")
+    start(failing, actor=alice)
+    start(fine, actor=alice)
+    drive()
+    start(workflow(charlie, build({"start": ("trigger.manual",)}, []), name="Not hers"))
+    context, page = logged_in(browser, web_server, "alice", "/dashboard")
+    try:
+        started = page.get_by_role("group", name="Runs started").locator(".value")
+        expect(started).to_have_text("2")  # charlie's run is not hers to see
+        expect(page.get_by_role("group", name="Failed", exact=True).locator(".value")).to_have_text(
+            "1"
+        )
+        expect(page.get_by_role("group", name="Failure rate")).to_contain_text("50.0 %")
+        failing_table = page.get_by_role("table", name="Failing workflows")
+        expect(failing_table).to_contain_text("Failing")
+        chart = page.get_by_role("figure", name="Runs per interval")
+        expect(chart.locator(".recharts-bar-rectangle").first).to_be_visible()
+        expect(page.get_by_role("status", name="Live updates")).to_have_text("live")
+
+        start(fine, actor=alice)  # counted without a reload
+        expect(started).to_have_text("3")
+
+        page.get_by_role("search", name="Dashboard filters").get_by_label("Workflow").select_option(
+            label="Failing"
+        )
+        expect(started).to_have_text("1")
+        expect(page.get_by_role("group", name="Failure rate")).to_contain_text("100.0 %")
+    finally:
+        context.close()
