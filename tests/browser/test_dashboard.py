@@ -1,6 +1,8 @@
 """The dashboard in Chromium over daphne: the figures of /api/stats/ for the user's runs, a
 chart drawn by Recharts, and a new run counted without a reload."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -46,5 +48,43 @@ def test_the_dashboard_counts_runs_live_and_charts_them(browser, web_server, ali
         )
         expect(started).to_have_text("1")
         expect(page.get_by_role("group", name="Failure rate")).to_contain_text("100.0 %")
+    finally:
+        context.close()
+
+
+def test_alerts_show_on_the_dashboard_and_dead_letters_are_retried(browser, web_server, alice):
+    from django.utils import timezone
+
+    from alerts.evaluate import evaluate
+    from alerts.models import AlertRule
+
+    failing = workflow(
+        alice,
+        build(
+            {"start": ("trigger.manual",), "stop": ("flow.fail", {"message": "no"})},
+            ["start>stop"],
+        ),
+        name="Failing",
+    )
+    AlertRule.objects.create(name="Failures", kind="run_failed", workflow=failing, owner=alice)
+    run = start(failing, actor=alice)
+    drive()
+    evaluate(timezone.now())
+    context, page = logged_in(browser, web_server, "alice", "/dashboard")
+    try:
+        alerts = page.get_by_role("table", name="Open alerts")
+        expect(alerts).to_contain_text("Failures")
+        alerts.get_by_role("button", name=re.compile("Resolve alert")).click()
+        expect(page.get_by_role("status", name="Alerts notice")).to_contain_text("Resolved")
+        expect(alerts).to_contain_text("No open alerts.")
+
+        dead = page.get_by_role("table", name="Failed for good")
+        expect(dead.locator(f'tr[data-id="{run.pk}"]')).to_contain_text("stop")
+        page.get_by_label(f"Select dead letter {run.pk}").check()
+        page.get_by_role("button", name="Retry selected dead letters").click()
+        expect(page.get_by_role("status", name="Alerts notice")).to_have_text("Retried 1 of 1 runs")
+        expect(dead.locator(f'tr[data-id="{run.pk}"]')).to_have_count(0)
+        run.refresh_from_db()
+        assert run.status == "running"
     finally:
         context.close()

@@ -11,6 +11,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 
 import { ApiError, api } from "../api";
 import { useLiveEvents } from "../live";
+import { AlertsPanel } from "./AlertsPanel";
 
 export type Stats = {
   window: { since: string; until: string; hours: number };
@@ -70,6 +71,8 @@ export function DashboardPage() {
   const [workflows, setWorkflows] = useState<{ id: number; name: string }[]>([]);
   const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Bumped at each read of the figures: the alerts panel reads again with them.
+  const [version, setVersion] = useState(0);
   const asked = useRef("");
 
   const read = useCallback(async () => {
@@ -82,6 +85,7 @@ export function DashboardPage() {
       if (asked.current === query) {
         setStats(figures);
         setError(null);
+        setVersion((v) => v + 1);
       }
     } catch (e) {
       setError(e instanceof ApiError && e.errors.length ? e.errors[0].message : (e as Error).message);
@@ -171,6 +175,7 @@ export function DashboardPage() {
               </BarChart>
             </ResponsiveContainer>
           </figure>
+          <AlertsPanel version={version} workflow={workflow} />
           <div className="tables">
             <table aria-label="Busiest steps">
               <caption>Busiest steps (attempts)</caption>

@@ -118,15 +118,21 @@ export function RunsListPage() {
 
   // Status changes of every visible run: a known run changes in place; anything else (a new
   // run) reads the first page again.
+  const shownRef = useRef<RunRow[] | null>(null);
+  shownRef.current = rows;
   const live = useLiveEvents<LiveEvent>("/ws/runs/", null, (events) => {
-    let unknown = false;
+    // Decided here, not inside a state updater (React may run that later).
+    const known = new Set((shownRef.current ?? []).map((r) => r.id));
+    const unknown = events.some((e) => !known.has(e.run));
     setRows((shown) => {
       if (!shown) return shown;
       const byId = new Map(shown.map((r) => [r.id, r]));
       for (const event of events) {
         const row = byId.get(event.run);
-        if (!row) unknown = true;
-        else if (event.new_status) byId.set(event.run, { ...row, status: event.new_status, finished_at: ENDED.has(event.new_status) ? event.created_at : row.finished_at });
+        if (row && event.new_status) {
+          const ended = ENDED.has(event.new_status);
+          byId.set(event.run, { ...row, status: event.new_status, finished_at: ended ? event.created_at : row.finished_at });
+        }
       }
       return shown.map((r) => byId.get(r.id)!);
     });
