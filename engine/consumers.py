@@ -142,21 +142,30 @@ class RunEventsConsumer(EventStream):
         return RunEvent.objects.filter(run_id=self.run_id).select_related("actor")
 
 
-class RunsFeedConsumer(EventStream):
-    """``/ws/runs/[?after=<event id>]``: run status events (``run.*``) of every run the user
-    may see; live only without ``after``."""
+class FeedStream(EventStream):
+    """An ``EventStream`` over events of many runs, fed by one topic group (``live.TOPICS``):
+    from the client's ``after``, or live only (from the newest event at connect) without it."""
+
+    group: str
 
     async def start(self) -> int | None:
         after = self.after_param()
         if after == -1:
             return BAD_REQUEST
-        await self.join(live.RUNS_GROUP)
+        await self.join(self.group)
         self.cursor = live.Cursor(live.settle_seconds())
         # Accepted once subscribed: whatever commits after the handshake is sent.
         self.cursor.start(await newest_event_id() if after is None else after)
         await self.accept()
         await self.read_and_send()
         return None
+
+
+class RunsFeedConsumer(FeedStream):
+    """``/ws/runs/[?after=<event id>]``: run status events (``run.*``) of every run the user
+    may see; live only without ``after``."""
+
+    group = live.RUNS_GROUP
 
     def events(self) -> QuerySet[RunEvent]:
         # Who may see what is asked at every read: a grant given or taken away applies at once.
@@ -166,22 +175,13 @@ class RunsFeedConsumer(EventStream):
         return events
 
 
-class InboxConsumer(EventStream):
+class InboxConsumer(FeedStream):
     """``/ws/inbox/[?after=<event id>]``: the ``task.*`` events of the tasks that are the
     user's business (assigned to them by name, group or delegation, or decided or delegated by
     them): new tasks, reminders, escalations, decisions and resolutions; live only without
     ``after``. A client reads its inbox from the approvals API and takes these as the news."""
 
-    async def start(self) -> int | None:
-        after = self.after_param()
-        if after == -1:
-            return BAD_REQUEST
-        await self.join(live.INBOX_GROUP)
-        self.cursor = live.Cursor(live.settle_seconds())
-        self.cursor.start(await newest_event_id() if after is None else after)
-        await self.accept()
-        await self.read_and_send()
-        return None
+    group = live.INBOX_GROUP
 
     def events(self) -> QuerySet[RunEvent]:
         return RunEvent.objects.filter(type__startswith="task.").select_related("actor")

@@ -165,6 +165,17 @@ class WorkflowRunsView(generics.GenericAPIView):
         )
 
 
+def choices(params: Any, name: str, allowed: list[str]) -> list[str]:
+    """The comma-separated values of query parameter ``name``; 400 naming it for any other."""
+    wanted = params[name].split(",")
+    unknown = [value for value in wanted if value not in allowed]
+    if unknown:
+        raise bad_request(
+            [{"field": name, "code": "invalid", "message": f"unknown {name} {unknown[0]!r}"}]
+        )
+    return wanted
+
+
 def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
     params = request.query_params
     if "workflow" in params:
@@ -175,19 +186,7 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
                 [{"field": "workflow", "code": "invalid", "message": "workflow is an id"}]
             ) from None
     if "status" in params:
-        wanted = params["status"].split(",")
-        unknown = [s for s in wanted if s not in RunStatus.values]
-        if unknown:
-            raise bad_request(
-                [
-                    {
-                        "field": "status",
-                        "code": "invalid",
-                        "message": f"unknown status {unknown[0]!r}",
-                    }
-                ]
-            )
-        runs = runs.filter(status__in=wanted)
+        runs = runs.filter(status__in=choices(params, "status", RunStatus.values))
     if "since" in params:
         since = parse_datetime(params["since"])
         if since is None:
@@ -203,19 +202,7 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
             )
         runs = runs.filter(created_at__lt=until)
     if "trigger" in params:
-        wanted = params["trigger"].split(",")
-        unknown = [t for t in wanted if t not in Trigger.values]
-        if unknown:
-            raise bad_request(
-                [
-                    {
-                        "field": "trigger",
-                        "code": "invalid",
-                        "message": f"unknown trigger {unknown[0]!r}",
-                    }
-                ]
-            )
-        runs = runs.filter(trigger__in=wanted)
+        runs = runs.filter(trigger__in=choices(params, "trigger", Trigger.values))
     if "actor" in params:
         runs = runs.filter(actor__username=params["actor"])
     if "parent" in params:

@@ -1,4 +1,4 @@
-import { Suspense, lazy } from "react";
+import { type ReactNode, Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 
 import { useInbox, useInboxFeed } from "./inbox";
@@ -24,6 +24,11 @@ function logOut() {
   // Django's LogoutView accepts POST only (with the CSRF token the template rendered).
   const form = document.getElementById("logout-form");
   if (form instanceof HTMLFormElement) form.submit();
+}
+
+/** A page loaded on demand, with a line saying so meanwhile. */
+function Loaded({ what, page }: { what: string; page: ReactNode }) {
+  return <Suspense fallback={<p role="status">Loading {what}…</p>}>{page}</Suspense>;
 }
 
 /** The count of open tasks beside the Inbox link (outside it: the link keeps its name). */
@@ -62,31 +67,10 @@ export function App({ username }: { username: string }) {
         <Routes>
           <Route path="/" element={<Navigate to="/designer" replace />} />
           <Route path="/designer" element={<WorkflowsPage />} />
-          <Route
-            path="/designer/*"
-            element={
-              <Suspense fallback={<p role="status">Loading the editor…</p>}>
-                <DesignerPage />
-              </Suspense>
-            }
-          />
+          <Route path="/designer/*" element={<Loaded what="the editor" page={<DesignerPage />} />} />
           <Route path="/runs/*" element={<RunsPage />} />
-          <Route
-            path="/inbox/*"
-            element={
-              <Suspense fallback={<p role="status">Loading the inbox…</p>}>
-                <InboxPage />
-              </Suspense>
-            }
-          />
-          <Route
-            path="/dashboard/*"
-            element={
-              <Suspense fallback={<p role="status">Loading the dashboard…</p>}>
-                <DashboardPage />
-              </Suspense>
-            }
-          />
+          <Route path="/inbox/*" element={<Loaded what="the inbox" page={<InboxPage />} />} />
+          <Route path="/dashboard/*" element={<Loaded what="the dashboard" page={<DashboardPage />} />} />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </main>
