@@ -88,3 +88,31 @@ def test_alerts_show_on_the_dashboard_and_dead_letters_are_retried(browser, web_
         assert run.status == "running"
     finally:
         context.close()
+
+
+def test_alert_rules_are_added_and_deleted_from_the_dashboard(browser, web_server, alice):
+    from alerts.models import AlertRule
+
+    wf = workflow(alice, build({"start": ("trigger.manual",)}, []), name="Payments")
+    context, page = logged_in(browser, web_server, "alice", "/dashboard")
+    try:
+        rules = page.get_by_role("region", name="Alert rules")
+        form = rules.get_by_role("form", name="New alert rule")
+        form.get_by_label("Rule name").fill("Too many failures")
+        form.get_by_label("When").select_option("failure_rate")
+        form.get_by_label("On workflow").select_option(label="Payments")
+        form.get_by_label("Emails").fill("ops@example.com")
+        form.get_by_role("button", name="Add rule").click()
+        expect(form.get_by_role("alert")).to_contain_text("rate_pct")  # the server's check
+
+        form.get_by_label("Failure rate over (%)").fill("20")
+        form.get_by_role("button", name="Add rule").click()
+        expect(rules.get_by_role("listitem")).to_contain_text("Too many failures")
+        rule = AlertRule.objects.get(name="Too many failures")
+        assert (rule.workflow_id, rule.rate_pct, rule.emails) == (wf.pk, 20.0, ["ops@example.com"])
+
+        rules.get_by_role("button", name="Delete rule Too many failures").click()
+        expect(rules.get_by_role("listitem")).to_have_text("No rules yet.")
+        assert not AlertRule.objects.exists()
+    finally:
+        context.close()

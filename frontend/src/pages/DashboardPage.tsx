@@ -11,6 +11,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 
 import { ApiError, api } from "../api";
 import { useLiveEvents } from "../live";
+import { AlertRules } from "./AlertRules";
 import { AlertsPanel } from "./AlertsPanel";
 
 export type Stats = {
@@ -243,6 +244,7 @@ export function DashboardPage() {
           </div>
         </>
       )}
+      <AlertRules workflows={workflows} />
     </section>
   );
 }

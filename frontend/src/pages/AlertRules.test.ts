@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+
+import { ruleBody } from "./AlertRules";
+
+const base = {
+  name: " Failures ",
+  kind: "run_failed",
+  workflow: "",
+  rate_pct: "",
+  window_s: "",
+  queued_s: "",
+  emails: "a@example.com, b@example.com;c@example.com ",
+  webhook_url: "",
+  cooldown_s: "",
+};
+
+describe("a new alert rule", () => {
+  it("sends emails as a list, a global rule as null, and no unused fields", () => {
+    expect(ruleBody(base)).toEqual({
+      name: "Failures",
+      kind: "run_failed",
+      workflow: null,
+      emails: ["a@example.com", "b@example.com", "c@example.com"],
+      webhook_url: "",
+    });
+  });
+
+  it("sends the numbers the kind uses, as numbers", () => {
+    const body = ruleBody({ ...base, kind: "failure_rate", workflow: "4", rate_pct: "25", window_s: "600", queued_s: "9", cooldown_s: "0" });
+    expect(body).toMatchObject({ workflow: 4, rate_pct: 25, window_s: 600, cooldown_s: 0 });
+    expect(body).not.toHaveProperty("queued_s");
+    expect(ruleBody({ ...base, kind: "step_queued_too_long", queued_s: "120" })).toMatchObject({ queued_s: 120 });
+  });
+});
