@@ -220,6 +220,19 @@ def test_the_list_filters_by_trigger_who_started_it_and_a_time_range(api, alice,
     assert api.get("/api/runs/", {"until": "soon"}).data["errors"][0]["field"] == "until"
 
 
+def test_pages_are_stable_while_runs_are_inserted_each_run_once(api, alice, wf):
+    first = [start(wf, {"amount": i}, actor=alice).pk for i in range(5)]
+    api.force_authenticate(alice)
+    page = api.get("/api/runs/", {"page_size": 2}).data
+    seen = [r["id"] for r in page["results"]]
+    while page["next"]:
+        start(wf, {"amount": 99}, actor=alice)  # newer runs arrive between pages
+        page = api.get(page["next"]).data
+        seen += [r["id"] for r in page["results"]]
+
+    assert seen == sorted(first, reverse=True)  # each once, in order, none of the newcomers
+
+
 def test_events_page_after_a_cursor(api, alice, wf):
     api.force_authenticate(alice)
     run_id = api.post(start_url(wf), {"input": {"amount": 1}}, format="json").data["id"]
