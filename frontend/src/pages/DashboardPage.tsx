@@ -11,6 +11,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 
 import { ApiError, api } from "../api";
 import { useLiveEvents } from "../live";
+import { useWorkflowNames } from "../workflowNames";
 import { AlertRules } from "./AlertRules";
 import { AlertsPanel } from "./AlertsPanel";
 
@@ -69,7 +70,7 @@ function Figure({ label, value, warn = false }: { label: string; value: string |
 export function DashboardPage() {
   const [range, setRange] = useState("24h");
   const [workflow, setWorkflow] = useState("");
-  const [workflows, setWorkflows] = useState<{ id: number; name: string }[]>([]);
+  const workflows = useWorkflowNames();
   const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Bumped at each read of the figures: the alerts panel reads again with them.
@@ -97,11 +98,6 @@ export function DashboardPage() {
     void read();
   }, [read]);
 
-  useEffect(() => {
-    api<{ results: { id: number; name: string }[] }>("/api/workflows/?page_size=200&ordering=name")
-      .then((page) => setWorkflows(page.results))
-      .catch(() => setWorkflows([]));
-  }, []);
 
   // Live: run status changes read the figures again, at most once a second.
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);

@@ -10,6 +10,7 @@ import "./runslist.css";
 
 import { ApiError, api } from "../api";
 import { type LiveEvent, useLiveEvents } from "../live";
+import { useWorkflowNames } from "../workflowNames";
 
 export type RunRow = {
   id: number;
@@ -75,7 +76,7 @@ export function RunsListPage() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [rows, setRows] = useState<RunRow[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
-  const [workflows, setWorkflows] = useState<{ id: number; name: string }[]>([]);
+  const workflows = useWorkflowNames();
   const [chosen, setChosen] = useState<Set<number>>(new Set());
   const [message, setMessage] = useState<string | null>(null);
   const query = useMemo(() => runsQuery(filters).toString(), [filters]);
@@ -110,11 +111,6 @@ export function RunsListPage() {
     void readFirst();
   }, [query, readFirst]);
 
-  useEffect(() => {
-    api<{ results: { id: number; name: string }[] }>("/api/workflows/?page_size=200&ordering=name")
-      .then((page) => setWorkflows(page.results))
-      .catch(() => setWorkflows([]));
-  }, []);
 
   // Status changes of every visible run: a known run changes in place; anything else (a new
   // run) reads the first page again.
