@@ -90,6 +90,10 @@ def describe(step_type: type[StepTypeSpec]) -> dict[str, Any]:
         # Config paths rendered once per item (flow.map's input), where `item` and `index`
         # are in scope; the designer completes them there.
         "item_fields": list(step_type.item_fields),
+        # Config paths naming a credential -> the credential kinds each accepts.
+        "credential_fields": {
+            path: list(kinds) for path, kinds in getattr(step_type, "credential_fields", {}).items()
+        },
     }
 
 

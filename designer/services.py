@@ -9,6 +9,7 @@ from django.contrib.auth.models import User as UserModel
 from django.db import IntegrityError, transaction
 
 from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
+from designer.signals import archived_changed, version_saved
 from designer.validation import MAX_GRAPH_BYTES, validate_graph
 
 
@@ -37,12 +38,18 @@ class StaleVersion(Exception):
         self.latest = latest
 
 
-def check_graph(graph: Any) -> None:
-    """Raise GraphTooLarge or GraphInvalid; return quietly for a valid graph."""
+def check_graph(graph: Any, actor: AbstractBaseUser | None = None) -> None:
+    """Raise GraphTooLarge or GraphInvalid; return quietly for a valid graph. With an
+    ``actor``, the credentials the graph names must be ones the actor may use."""
     size = len(json.dumps(graph, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_GRAPH_BYTES:
         raise GraphTooLarge(size)
     errors = validate_graph(graph)
+    if actor is not None and not errors:
+        # Database checks only once the document is sound (names, kinds, access).
+        from connectors.credentials import graph_credential_errors
+
+        errors = graph_credential_errors(graph, actor)
     if errors:
         raise GraphInvalid(errors)
 
@@ -52,13 +59,14 @@ def do_create_workflow(
     *, actor: AbstractBaseUser, name: str, description: str = "", graph: Any, note: str = ""
 ) -> Workflow:
     """A new workflow owned by the actor, with its graph as version 1."""
-    check_graph(graph)
+    check_graph(graph, actor)
     workflow = Workflow.objects.create(
         name=name, description=description, owner=actor, latest_version=1
     )
-    WorkflowVersion.objects.create(
+    version = WorkflowVersion.objects.create(
         workflow=workflow, number=1, graph=graph, author=actor, note=note
     )
+    version_saved.send(sender=Workflow, workflow=workflow, version=version, actor=actor)
     return workflow
 
 
@@ -76,7 +84,7 @@ def do_save_version(
     """Save ``graph`` as the next version. ``base_version`` is the version the edit started
     from; when another save came in between, StaleVersion is raised and nothing is written.
     None means "on top of whatever is newest" (imports)."""
-    check_graph(graph)
+    check_graph(graph, actor)
     # Lock the workflow row: two saves on one base serialize here, and the second sees the
     # first's number and fails as stale instead of overwriting it.
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
@@ -101,6 +109,7 @@ def do_save_version(
         locked.description = description
         fields.append("description")
     locked.save(update_fields=fields)
+    version_saved.send(sender=Workflow, workflow=locked, version=version, actor=actor)
     workflow.refresh_from_db()
     return version
 
@@ -133,6 +142,7 @@ def do_set_archived(*, actor: AbstractBaseUser, workflow: Workflow, archived: bo
     """Archive (hide from lists, refuse new runs) or restore a workflow; versions stay."""
     workflow.archived = archived
     workflow.save(update_fields=["archived", "updated_at"])
+    archived_changed.send(sender=Workflow, workflow=workflow, actor=actor)
     return workflow
 
 

@@ -248,7 +248,7 @@ class WorkflowViewSet(
         body.is_valid(raise_exception=True)
         graph = body.validated_data["graph"]
         try:
-            services.check_graph(graph)
+            services.check_graph(graph, request.user)
         except services.GraphTooLarge as exc:
             raise PayloadTooLarge(str(exc)) from None
         except services.GraphInvalid as exc:

@@ -9,11 +9,13 @@ import os
 import socket
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from connectors.credentials import scrub
 from engine import transitions
 from engine.expressions import ExpressionError, referenced_steps, render
 from engine.models import Run, StepRun
@@ -79,8 +81,10 @@ def execute_attempt(step_id: int, attempt: int, keep: transitions.Keep | None = 
 
 
 def outcome_of(step: StepRun, step_type: Any, owner: str) -> transitions.Outcome:
-    """Execute the step type for ``step``; every way it can end becomes an Outcome."""
+    """Execute the step type for ``step``; every way it can end becomes an Outcome. Secret
+    values the attempt opened (credentials) are scrubbed from what is recorded."""
     config = None
+    ctx: StepContext | None = None
     try:
         ctx, config = _context(step.run, step, step_type)
         if step_type.blocking:
@@ -89,17 +93,30 @@ def outcome_of(step: StepRun, step_type: Any, owner: str) -> transitions.Outcome
             result = step_type.run(ctx)
         if not isinstance(result, StepResult | Wait):
             raise TypeError(f"{step.type}.run returned {type(result).__name__}")
+        if isinstance(result, StepResult) and ctx.secrets:
+            result = replace(result, output=scrub(result.output, ctx.secrets))
         return transitions.Outcome(result=result, input=config)
     except StepError as exc:
-        return transitions.Outcome(error=exc.as_dict(), input=config)
+        return _failed(ctx, exc.as_dict(), config)
     except ExpressionError as exc:
         return transitions.Outcome(error=_expression_error(step, exc), input=config)
     except _Abandoned as exc:
         return transitions.Outcome(error=exc.error, input=config, abandoned=exc.error is None)
     except Exception as exc:  # a bug in a step type or a user function: retryable by policy
-        log.exception("step %s attempt %s raised", step, step.attempt)
         error = {"message": f"{type(exc).__name__}: {exc}", "code": "exception", "retryable": True}
-        return transitions.Outcome(error=error, input=config)
+        if ctx is not None and ctx.secrets:
+            # No traceback: its frames and messages may hold the secret; the scrubbed message
+            # is what is kept.
+            log.error("step %s attempt %s raised %s", step, step.attempt, scrub(error, ctx.secrets))
+        else:
+            log.exception("step %s attempt %s raised", step, step.attempt)
+        return _failed(ctx, error, config)
+
+
+def _failed(ctx: StepContext | None, error: dict[str, Any], config: Any) -> transitions.Outcome:
+    if ctx is not None and ctx.secrets:
+        error = scrub(error, ctx.secrets)
+    return transitions.Outcome(error=error, input=config)
 
 
 def _expression_error(step: StepRun, exc: ExpressionError) -> dict[str, Any]:
@@ -134,6 +151,7 @@ def _context(run: Run, step: StepRun, step_type: Any) -> tuple[StepContext, Any]
         config=config,
         scope=scope,
         workflow_owner_id=run.workflow.owner_id,
+        credential_user_id=version.author_id or run.workflow.owner_id,
     )
     return ctx, config
 

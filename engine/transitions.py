@@ -113,16 +113,18 @@ class Version:
     graph: Mapping[str, Any]
     plan_graph: PlanGraph
     nodes: Mapping[str, Mapping[str, Any]]
+    author_id: int | None = None
 
 
 @lru_cache(maxsize=512)
 def load_version(version_id: int) -> Version:
-    graph = WorkflowVersion.objects.values_list("graph", flat=True).get(pk=version_id)
+    graph, author_id = WorkflowVersion.objects.values_list("graph", "author_id").get(pk=version_id)
     return Version(
         id=version_id,
         graph=graph,
         plan_graph=PlanGraph.from_graph(graph),
         nodes={node["id"]: node for node in graph["nodes"]},
+        author_id=author_id,
     )
 
 

@@ -25,6 +25,15 @@ def check_deployment_mode(app_configs, **kwargs) -> list:
                 id="flowdeck.E003",
             )
         )
+    if machines > 1 and not settings.FLOWDECK_CREDENTIALS_KEY:
+        errors.append(
+            Error(
+                f"FLOWDECK_MACHINES={machines} but FLOWDECK_CREDENTIALS_KEY is not set: each "
+                "machine would generate its own key and could not open the others' credentials.",
+                hint="Set FLOWDECK_CREDENTIALS_KEY (or _FILE) to the same Fernet key everywhere.",
+                id="flowdeck.E004",
+            )
+        )
     if not settings.EMBEDDED and not settings.REDIS_URL:
         errors.append(
             Warning(

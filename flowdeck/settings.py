@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "designer",
     "engine",
     "alerts",
+    "connectors",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,7 @@ SPECTACULAR_SETTINGS = {
         "StepStatusEnum": "engine.states.StepStatus",
         "TaskStatusEnum": "engine.states.TaskStatus",
         "TaskKindEnum": "engine.models.TaskKind",
+        "CredentialKindEnum": "connectors.kinds.CredentialKind",
     },
 }
 
@@ -313,3 +315,8 @@ FLOWDECK_ALERT_WEBHOOK_ATTEMPTS = env_int(
 FLOWDECK_ALERT_WEBHOOK_BACKOFF_S = env_float(
     "FLOWDECK_ALERT_WEBHOOK_BACKOFF_S", 10, min_value=0, max_value=3600
 )
+
+# --- Connectors (connectors/) ------------------------------------------------------------------
+# Fernet keys sealing credentials at rest, comma-separated (the first seals, all open). Unset: a
+# key generated into the data dir on first use (one machine only; check flowdeck.E004).
+FLOWDECK_CREDENTIALS_KEY = env_str("FLOWDECK_CREDENTIALS_KEY", "")

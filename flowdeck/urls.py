@@ -13,6 +13,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("designer.urls")),
     path("", include("alerts.urls")),
+    path("", include("connectors.urls")),
     path("", include("engine.urls")),
 ]
 

@@ -27,9 +27,23 @@ def test_several_machines_without_redis_is_an_error():
     with override_settings(EMBEDDED=False, FLOWDECK_MACHINES=2, REDIS_URL=None):
         assert "flowdeck.E003" in ids(check_deployment_mode(None))
     with override_settings(
-        EMBEDDED=False, FLOWDECK_MACHINES=2, REDIS_URL="redis://127.0.0.1:6379/0"
+        EMBEDDED=False,
+        FLOWDECK_MACHINES=2,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        FLOWDECK_CREDENTIALS_KEY="a-shared-key",
     ):
         assert ids(check_deployment_mode(None)) == set()
+
+
+def test_several_machines_without_a_shared_credentials_key_is_an_error():
+    # Each machine would generate its own key and could not open the others' credentials.
+    with override_settings(
+        EMBEDDED=False,
+        FLOWDECK_MACHINES=2,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        FLOWDECK_CREDENTIALS_KEY="",
+    ):
+        assert ids(check_deployment_mode(None)) == {"flowdeck.E004"}
 
 
 def test_postgresql_without_redis_is_a_warning():

@@ -1,13 +1,16 @@
 """What every step type declares. A step type is one small class in one module of this folder
 (STYLE 8); ``engine/steps/__init__.py`` registers it into the designer's catalog."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from threading import Event
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.expressions import evaluate, render
+
+if TYPE_CHECKING:
+    from connectors.credentials import ResolvedCredential
 
 # Reused pieces of config schemas.
 TEMPLATE = {"type": "string", "maxLength": 100_000}
@@ -83,12 +86,28 @@ class StepContext:
     config: dict[str, Any]  # rendered, except the step type's item_fields
     scope: Mapping[str, Any]  # input, steps, run: what expressions may name
     workflow_owner_id: int | None = None
+    # Whose rights open credentials: the version's author, else the workflow's owner.
+    credential_user_id: int | None = None
     cancelled: Event = field(default_factory=Event)
+    # Secret values opened by this attempt; the engine scrubs them from what it records.
+    secrets: list[str] = field(default_factory=list)
 
     @property
     def idempotency_key(self) -> str:
         """run:node:attempt: pass it on (an HTTP header) so retries can be deduplicated."""
         return f"{self.run_id}:{self.node_id}:{self.attempt}"
+
+    def credential(self, name: str, kinds: Iterable[str]) -> "ResolvedCredential":
+        """Open the credential ``name`` (one of ``kinds``) for this attempt. Its secret values
+        are scrubbed from the attempt's output and error before they are stored."""
+        from connectors.credentials import CredentialUnavailable, resolve
+
+        try:
+            resolved = resolve(name, user_id=self.credential_user_id, kinds=kinds)
+        except CredentialUnavailable as exc:
+            raise StepError(str(exc), retryable=False, code="credential_unavailable") from None
+        self.secrets.extend(resolved.secret_values())
+        return resolved
 
     def evaluate(self, expression: str, field: str) -> Any:
         return evaluate(expression, self.scope, field)
@@ -113,6 +132,9 @@ class StepType:
     # How handles come from config: one per item of config[list], named by item[key], then the
     # names in ``then``.
     handles_from_config: ClassVar[dict[str, Any] | None] = None
+    # Config paths (dotted) naming a credential, with the credential kinds each accepts; saves
+    # check the names against what the author may use (connectors/credentials.py).
+    credential_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
     # Whether the engine can execute it; catalog-only types get their runtime in later issues.
     runnable: ClassVar[bool] = False
     # Blocking work (I/O, user code) runs in a thread the worker can abandon at the timeout.

@@ -1,5 +1,6 @@
 """Calling HTTP services: http.request."""
 
+from connectors.kinds import HTTP_KINDS
 from engine.steps.base import (
     ANY_VALUE,
     CREDENTIAL_NAME,
@@ -20,6 +21,7 @@ class HttpRequest(StepType):
     type_name = "http.request"
     title = "HTTP request"
     category = "http"
+    credential_fields = {"credential": HTTP_KINDS}
     description = (
         "Sends an HTTP request and outputs the response's status, headers and body. "
         "A status outside the expected ones fails the step."

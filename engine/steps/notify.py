@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from connectors.kinds import CredentialKind
 from engine.steps.base import CREDENTIAL_NAME, TEMPLATE, StepType, object_schema, templated
 
 ADDRESS: dict[str, Any] = {"type": "string", "format": "email", "minLength": 3, "maxLength": 254}
@@ -22,6 +23,7 @@ class Email(StepType):
     type_name = "notify.email"
     title = "Email"
     category = "notify"
+    credential_fields = {"credential": (CredentialKind.SMTP,)}
     description = "Sends an email through Django's email backend, or through an SMTP credential."
     config_schema = object_schema(
         {

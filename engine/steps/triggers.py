@@ -1,5 +1,6 @@
 """How runs start: by hand or API, on a schedule, on a webhook."""
 
+from connectors.kinds import CredentialKind
 from engine.steps.base import (
     CREDENTIAL_NAME,
     HEADER_NAME,
@@ -118,6 +119,7 @@ class WebhookTrigger(StepType):
     type_name = "trigger.webhook"
     title = "Webhook"
     category = "trigger"
+    credential_fields = {"signature.secret_credential": (CredentialKind.SECRET,)}
     description = (
         "Starts the workflow when a JSON body is POSTed to its secret URL; the body is the input. "
         "Requests may also be required to carry a signature."
