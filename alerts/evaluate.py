@@ -3,7 +3,15 @@
 ``evaluate_if_due(now)`` is the sweeper's hook (engine/recovery.sweep_once): at most every
 ``FLOWDECK_ALERTS_INTERVAL_S`` per process it asks each enabled rule which incidents hold now
 (database aggregates), opens the new ones, re-sends the persisting ones once per cool-down,
-clears the ones that went away, and retries webhooks that are due.
+clears the ones that went away, and hands due deliveries to the queue.
+
+Deliveries run as django-q2 tasks (``deliver``), never in the sweeper's thread: a dead webhook
+endpoint holds one worker for its timeout, not the sweep that recovers runs. Each channel
+pending delivery carries a lease (``email_next_at``, ``webhook_next_at``): set when the send is
+requested, pushed forward when a sweeper re-enqueues it, cleared when the send is recorded. A
+delivery whose task was lost (a broker that forgot it, a worker killed mid-send) is therefore
+enqueued again once its lease runs out: at least once, with ``X-Flowdeck-Delivery`` for the
+receiver to drop a duplicate.
 
 Several sweepers (one per worker process, on any number of machines) may evaluate at once; they
 agree through the database, never through memory:
@@ -11,7 +19,7 @@ agree through the database, never through memory:
   sweeper whose insert wins sends; the others see an IntegrityError and send nothing;
 - a re-send is a compare-and-set of ``last_sent_at`` (older than the cool-down), so exactly one
   sweeper's UPDATE matches the row;
-- a webhook retry is a compare-and-set of ``webhook_next_at`` and ``webhook_attempts``.
+- a (re-)delivery is a compare-and-set of the channel's lease (and ``webhook_attempts``).
 Deliveries leave after commit (STYLE 5), so a rolled-back evaluation tells nobody.
 """
 
@@ -54,7 +62,7 @@ def evaluate_if_due(now: datetime) -> int:
         return 0
     _next_evaluation = now + interval
     try:
-        return evaluate(now) + retry_webhooks(now)
+        return evaluate(now) + redeliver(now)
     except Exception:
         log.exception("alert evaluation failed; the next sweep tries again")
         return 0
@@ -103,7 +111,7 @@ def _hold(rule: AlertRule, key: str, workflow_id: int | None, summary: str, now:
                     last_seen_at=now,
                     last_sent_at=now,
                     sends=1,
-                    **_pending(rule),
+                    **_pending(rule, now),
                 )
                 _deliver_on_commit(alert.pk)
         except IntegrityError:
@@ -121,7 +129,7 @@ def _hold(rule: AlertRule, key: str, workflow_id: int | None, summary: str, now:
         claimed = (
             Alert.objects.filter(pk=live.pk, resolved_at__isnull=True, last_sent_at__lte=cutoff)
             .filter(last_sent_at=live.last_sent_at)
-            .update(last_sent_at=now, sends=F("sends") + 1, **_pending(rule))
+            .update(last_sent_at=now, sends=F("sends") + 1, **_pending(rule, now))
         )
         if not claimed:
             return 0
@@ -129,13 +137,20 @@ def _hold(rule: AlertRule, key: str, workflow_id: int | None, summary: str, now:
     return 1
 
 
-def _pending(rule: AlertRule) -> dict[str, Any]:
+def delivery_lease() -> timedelta:
+    """How long a requested delivery may take before a sweeper enqueues it again."""
+    return timedelta(seconds=settings.FLOWDECK_ALERT_WEBHOOK_TIMEOUT_S + 30)
+
+
+def _pending(rule: AlertRule, now: datetime) -> dict[str, Any]:
+    lease = now + delivery_lease()
     return {
         "email_status": Delivery.PENDING if rule.emails else Delivery.NONE,
         "email_error": "",
+        "email_next_at": lease if rule.emails else None,
         "webhook_status": Delivery.PENDING if rule.webhook_url else Delivery.NONE,
         "webhook_attempts": 0,
-        "webhook_next_at": None,
+        "webhook_next_at": lease if rule.webhook_url else None,
         "webhook_error": "",
         "webhook_response": None,
     }
@@ -252,7 +267,14 @@ FINDERS = {
 def _deliver_on_commit(alert_id: int) -> None:
     # After commit: the incident row exists for everyone before anybody hears of it, and a
     # rolled-back evaluation sends nothing.
-    transaction.on_commit(lambda: deliver(alert_id))
+    transaction.on_commit(lambda: enqueue_delivery(alert_id))
+
+
+def enqueue_delivery(alert_id: int) -> None:
+    from django_q.tasks import async_task
+
+    # save=False: the alert row records the outcome; the broker keeps nothing.
+    async_task("alerts.evaluate.deliver", alert_id, save=False)
 
 
 def payload(alert: Alert) -> dict[str, Any]:
@@ -274,9 +296,12 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def deliver(alert_id: int, now: datetime | None = None) -> None:
-    """Send one alert through the rule's channels: the email once, the webhook's first try."""
+    """The queue's task: send what is pending of one alert (the email, the next webhook try).
+    A task for an alert that is gone or sent already does nothing."""
     now = now or timezone.now()
-    alert = Alert.objects.select_related("rule").get(pk=alert_id)
+    alert = Alert.objects.select_related("rule").filter(pk=alert_id).first()
+    if alert is None:
+        return
     if alert.email_status == Delivery.PENDING:
         _send_email(alert)
     if alert.webhook_status == Delivery.PENDING:
@@ -299,7 +324,7 @@ def _send_email(alert: Alert) -> None:
         log.exception("alert %s: the email could not be sent", alert.pk)
         status, error = Delivery.FAILED, str(exc)[:500]
     Alert.objects.filter(pk=alert.pk, email_status=Delivery.PENDING).update(
-        email_status=status, email_error=error
+        email_status=status, email_error=error, email_next_at=None
     )
 
 
@@ -349,18 +374,32 @@ def _post_webhook(alert: Alert, attempts_before: int, now: datetime) -> None:
     )
 
 
-def retry_webhooks(now: datetime) -> int:
-    """Webhook retries whose backoff is over. Each is claimed by a compare-and-set, so one
-    sweeper posts it."""
+def redeliver(now: datetime) -> int:
+    """Deliveries that are due: webhook retries whose backoff is over, and emails or webhook
+    tries whose lease ran out (their task was lost). Each is claimed by a compare-and-set that
+    pushes its lease forward, so one sweeper enqueues it."""
     count = 0
-    due = Alert.objects.filter(webhook_status=Delivery.RETRYING, webhook_next_at__lte=now)
-    for pk, attempts in due.values_list("pk", "webhook_attempts")[:100]:
-        # 0 rows: another sweeper claimed this retry first; not an error.
-        if Alert.objects.filter(
-            pk=pk, webhook_status=Delivery.RETRYING, webhook_attempts=attempts
-        ).update(webhook_next_at=None, webhook_status=Delivery.PENDING):
-            alert = Alert.objects.select_related("rule").get(pk=pk)
-            _post_webhook(alert, attempts, now)
+    lease = now + delivery_lease()
+    due = Alert.objects.filter(
+        Q(webhook_status__in=[Delivery.PENDING, Delivery.RETRYING], webhook_next_at__lte=now)
+        | Q(email_status=Delivery.PENDING, email_next_at__lte=now)
+    )
+    for alert in due.only("pk", "webhook_status", "webhook_attempts", "email_status")[:100]:
+        claimed = 0
+        if alert.webhook_status in (Delivery.PENDING, Delivery.RETRYING):
+            # 0 rows: another sweeper claimed this try first, or it was recorded meanwhile.
+            claimed += Alert.objects.filter(
+                pk=alert.pk,
+                webhook_status=alert.webhook_status,
+                webhook_attempts=alert.webhook_attempts,
+                webhook_next_at__lte=now,
+            ).update(webhook_status=Delivery.PENDING, webhook_next_at=lease)
+        if alert.email_status == Delivery.PENDING:
+            claimed += Alert.objects.filter(
+                pk=alert.pk, email_status=Delivery.PENDING, email_next_at__lte=now
+            ).update(email_next_at=lease)
+        if claimed:
+            enqueue_delivery(alert.pk)
             count += 1
     return count
 

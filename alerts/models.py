@@ -91,10 +91,13 @@ class Alert(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True)
     email_status = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.NONE)
     email_error = models.CharField(max_length=500, blank=True, default="")
+    # While the email is pending: when a sweeper may enqueue it again (its task was lost).
+    email_next_at = models.DateTimeField(null=True, blank=True)
     webhook_status = models.CharField(
         max_length=10, choices=Delivery.choices, default=Delivery.NONE
     )
     webhook_attempts = models.PositiveIntegerField(default=0)  # of the latest send
+    # Retrying: when the next try is due. Pending: the lease of the try handed to the queue.
     webhook_next_at = models.DateTimeField(null=True, blank=True)
     webhook_error = models.CharField(max_length=500, blank=True, default="")
     webhook_response = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -112,10 +115,16 @@ class Alert(models.Model):
         ]
         indexes = [
             models.Index(fields=["resolved_at", "-id"], name="alert_resolved_id"),
+            # The sweeper's question: which deliveries are due (few rows: only live ones).
             models.Index(
                 fields=["webhook_next_at"],
-                name="alert_webhook_retry",
-                condition=Q(webhook_status="retrying"),
+                name="alert_webhook_due",
+                condition=Q(webhook_next_at__isnull=False),
+            ),
+            models.Index(
+                fields=["email_next_at"],
+                name="alert_email_due",
+                condition=Q(email_next_at__isnull=False),
             ),
         ]
 

@@ -25,11 +25,28 @@ from tests.engine_kit import approval_graph, build, drive, fn, noop, start, task
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+class Broker:
+    """Instead of django-q2: the engine's tasks are dropped (the tests drive runs themselves);
+    alert deliveries run at once, unless ``lose`` is set (a task the broker forgot)."""
+
+    def __init__(self) -> None:
+        self.lose = False
+        self.deliveries: list[int] = []
+
+    def async_task(self, name: str, *args, **kwargs) -> None:
+        if name != "alerts.evaluate.deliver":
+            return
+        self.deliveries.append(args[0])
+        if not self.lose:
+            alerting.deliver(*args)
+
+
 @pytest.fixture(autouse=True)
-def _no_broker(monkeypatch):
-    """Nothing goes to the broker: the tests drive runs themselves."""
-    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
+def broker(monkeypatch) -> Broker:
+    fake = Broker()
+    monkeypatch.setattr("django_q.tasks.async_task", fake.async_task)
     alerting.reset_throttle()
+    return fake
 
 
 @pytest.fixture
@@ -377,9 +394,9 @@ def test_a_webhook_is_signed_and_retried_with_backoff_until_it_succeeds(
     assert alert.email_status == Delivery.NONE and not mail.outbox
 
     clock.shift(9)
-    assert alerting.retry_webhooks(timezone.now()) == 0
+    assert alerting.redeliver(timezone.now()) == 0
     clock.shift(1)
-    assert alerting.retry_webhooks(timezone.now()) == 1
+    assert alerting.redeliver(timezone.now()) == 1
     alert.refresh_from_db()
     assert (alert.webhook_status, alert.webhook_attempts, alert.webhook_response) == (
         Delivery.RETRYING,
@@ -389,14 +406,14 @@ def test_a_webhook_is_signed_and_retried_with_backoff_until_it_succeeds(
     assert alert.webhook_next_at == timezone.now() + timedelta(seconds=20)  # doubled
 
     clock.shift(20)
-    assert alerting.retry_webhooks(timezone.now()) == 1
+    assert alerting.redeliver(timezone.now()) == 1
     alert.refresh_from_db()
     assert (alert.webhook_status, alert.webhook_attempts, alert.webhook_response) == (
         Delivery.SENT,
         3,
         200,
     )
-    assert alerting.retry_webhooks(timezone.now() + timedelta(days=1)) == 0
+    assert alerting.redeliver(timezone.now() + timedelta(days=1)) == 0
 
     assert len(server.requests) == 3
     headers, body = server.requests[-1]
@@ -417,9 +434,9 @@ def test_a_webhook_gives_up_after_its_attempts(alice, clock, evaluate, hook, set
     drive()
     assert evaluate() == 1
     clock.shift(1)
-    assert alerting.retry_webhooks(timezone.now()) == 1
+    assert alerting.redeliver(timezone.now()) == 1
     clock.shift(100)
-    assert alerting.retry_webhooks(timezone.now()) == 0
+    assert alerting.redeliver(timezone.now()) == 0
     alert = Alert.objects.get()
     assert (alert.webhook_status, alert.webhook_attempts) == (Delivery.FAILED, 2)
     assert alert.email_status == Delivery.SENT and len(mail.outbox) == 1
@@ -435,3 +452,40 @@ def test_an_unreachable_webhook_is_recorded_as_retrying(alice, clock, evaluate):
     alert = Alert.objects.get()
     assert alert.webhook_status == Delivery.RETRYING
     assert "ConnectError" in alert.webhook_error
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_once_its_lease_runs_out(
+    alice, clock, evaluate, hook, broker
+):
+    server = hook([200])
+    wf = workflow(alice, failing_graph())
+    rule(wf, AlertKind.RUN_FAILED, emails=["ops@example.com"], webhook_url=server.url)
+    start(wf)
+    drive()
+    broker.lose = True  # the broker forgets the task, or its worker is killed mid-send
+    assert evaluate() == 1
+    alert = Alert.objects.get()
+    assert (alert.email_status, alert.webhook_status) == (Delivery.PENDING, Delivery.PENDING)
+    assert not server.requests and not mail.outbox
+
+    broker.lose = False
+    clock.shift(alerting.delivery_lease().total_seconds() - 1)
+    assert alerting.redeliver(timezone.now()) == 0  # its lease still holds
+    clock.shift(1)
+    assert alerting.redeliver(timezone.now()) == 1
+    assert alerting.redeliver(timezone.now()) == 0  # sent: nothing more is due
+    alert.refresh_from_db()
+    assert (alert.email_status, alert.webhook_status) == (Delivery.SENT, Delivery.SENT)
+    assert len(server.requests) == 1 and len(mail.outbox) == 1
+    assert broker.deliveries == [alert.pk, alert.pk]
+
+
+def test_deliveries_go_through_the_queue_not_the_sweep(alice, clock, evaluate, broker):
+    wf = workflow(alice, failing_graph())
+    rule(wf, AlertKind.RUN_FAILED, emails=["ops@example.com"])
+    start(wf)
+    drive()
+    broker.lose = True
+    assert evaluate() == 1
+    # Evaluating only enqueued the delivery: the sweep never waits for a mail server.
+    assert broker.deliveries == [Alert.objects.get().pk] and not mail.outbox
