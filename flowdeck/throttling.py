@@ -9,6 +9,7 @@ error shape (flowdeck/errors.py). Rates come from settings at each request, so t
 change them (tests/conftest.py turns them off for every other test).
 """
 
+import logging
 import math
 import time
 import zlib
@@ -25,6 +26,8 @@ from rest_framework.throttling import BaseThrottle
 from flowdeck.env import parse_rate
 
 CACHE_ALIAS = "throttle"
+
+log = logging.getLogger(__name__)
 
 cached_rate = lru_cache(maxsize=32)(parse_rate)
 
@@ -76,9 +79,15 @@ class WindowRateThrottle(BaseThrottle):
         limit, period = rate
         now = time.time()
         window, ends = _window(ident, period, now)
-        count = _count(
-            caches[CACHE_ALIAS], self.key(ident, period), window, math.ceil(ends - now) + 1
-        )
+        try:
+            count = _count(
+                caches[CACHE_ALIAS], self.key(ident, period), window, math.ceil(ends - now) + 1
+            )
+        except Exception as exc:  # whatever the cache backend raises
+            # A limiter that cannot count lets the request through: the cache being down must
+            # not take the whole API down with it.
+            log.warning("the API rate limit was not checked: the throttle cache failed: %s", exc)
+            return True
         self.retry_after = ends - now
         return count <= limit
 

@@ -88,6 +88,18 @@ def test_off_lifts_the_limit(alice, user_rate):
     assert {as_user(alice).get("/api/me/").status_code for _ in range(5)} == {200}
 
 
+def test_when_the_throttle_cache_is_down_requests_go_through(alice, user_rate, settings, caplog):
+    user_rate("1/day", alice)
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+    throttle_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache"}
+    settings.CACHES = {**settings.CACHES, "throttle": {**throttle_cache, "LOCATION": nothing_there}}
+
+    codes = [as_user(alice).get("/api/me/").status_code for _ in range(2)]
+
+    assert codes == [200, 200]
+    assert "the API rate limit was not checked" in caplog.text
+
+
 class OpenView(APIView):
     """An endpoint open without a login, as the webhook one is."""
 
