@@ -158,3 +158,39 @@ def env_networks(name: str, *, environ: dict[str, str] | None = None) -> list[st
         except ValueError:
             raise ImproperlyConfigured(f"{name}: {item!r} is not an IP network") from None
     return items
+
+
+# A rate's period, in seconds, by the names it may be written with.
+RATE_PERIODS = {
+    **dict.fromkeys(("s", "sec", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+}
+RATE_OFF = frozenset({"off", "none", "unlimited"})
+
+
+def parse_rate(text: str) -> tuple[int, int] | None:
+    """``"1200/min"`` -> (1200, 60) requests per seconds; ``"off"`` -> None (no limit).
+    Raises ValueError on anything else: ``"0/min"``, ``"10/week"``, ``"1.5/s"``, ``"10"``."""
+    value = text.strip().lower()
+    if value in RATE_OFF:
+        return None
+    count, sep, period = value.partition("/")
+    count, period = count.strip(), period.strip()
+    if not sep or not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ValueError(f"{text!r} is not a rate")
+    return int(count), RATE_PERIODS[period]
+
+
+def env_rate(name: str, default: str, *, environ: dict[str, str] | None = None) -> str | None:
+    """A request rate such as ``1200/min``, or None for ``off``."""
+    value = _raw(name, environ) or default
+    try:
+        rate = parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write <requests>/<period> with a period of s, min, "
+            "hour or day (e.g. 1200/min), or off"
+        ) from None
+    return None if rate is None else value.strip().lower()

@@ -14,6 +14,7 @@ from flowdeck.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     env_str,
     env_url,
     secret_key_from_file,
@@ -190,6 +191,27 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "flowdeck.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# API rate limits (flowdeck/throttling.py): per user, and per client address for the calls
+# open without a login; 429 with Retry-After beyond. "off" lifts one.
+FLOWDECK_API_RATE_USER = env_rate("FLOWDECK_API_RATE_USER", "1200/min")
+FLOWDECK_API_RATE_ANON = env_rate("FLOWDECK_API_RATE_ANON", "120/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "flowdeck.throttling.UserRateThrottle",
+    "flowdeck.throttling.AnonRateThrottle",
+]
+# Proxies in front that append the client's address to X-Forwarded-For. 0: the peer's address
+# counts, so a client cannot pick a fresh count by sending the header itself.
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("FLOWDECK_TRUSTED_PROXIES", 0, min_value=0, max_value=10)
+# The counts live in a cache of their own, shared by every process (Redis in scale-out, files on
+# one machine): a flood of clients then culls its own entries, never django-q2's statistics.
+if REDIS_URL:
+    CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "flowdeck-throttle"}
+else:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "throttle"),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Flowdeck API",
     "VERSION": "1",

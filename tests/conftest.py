@@ -42,6 +42,18 @@ def api() -> APIClient:
     return APIClient()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_api_throttling():
+    """API rate limits count in a cache that outlives each test (and each run within the same
+    minute): no test may be throttled by what others did. tests/test_api_throttle.py sets the
+    rates it tests with the ``settings`` fixture; tests/worker_settings.py does the same as this
+    for the servers that tests start."""
+    from django.test import override_settings
+
+    with override_settings(FLOWDECK_API_RATE_USER=None, FLOWDECK_API_RATE_ANON=None):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_version_cache():
     """Versions are immutable, so the engine caches them by id; but a test's rollback lets the

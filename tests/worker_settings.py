@@ -1,8 +1,17 @@
 """Settings for worker processes that the tests start: the same as the test process's, but on
 the test database that pytest-django created (test.sqlite3, or test_<name> on PostgreSQL)."""
 
+import os
+
 from flowdeck.settings import *  # noqa: F403
 from flowdeck.settings import DATABASES
 
 _db = DATABASES["default"]
 _db["NAME"] = _db.get("TEST", {}).get("NAME") or f"test_{_db['NAME']}"
+
+# API rate limits count in a cache that outlives each test (and each run): the servers the tests
+# start never throttle, unless a test of the throttle sets the rate for them.
+if not os.environ.get("FLOWDECK_API_RATE_USER"):
+    FLOWDECK_API_RATE_USER = None
+if not os.environ.get("FLOWDECK_API_RATE_ANON"):
+    FLOWDECK_API_RATE_ANON = None
