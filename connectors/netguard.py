@@ -15,8 +15,10 @@ How it holds:
 is refused, e.g. an internal service at 10.1.2.3/32.
 """
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -197,8 +199,9 @@ class GuardedTransport(httpx.HTTPTransport):
         http1: bool = True,
     ) -> None:
         limits = limits or httpx.Limits(max_connections=10, max_keepalive_connections=5)
-        super().__init__(verify=verify, trust_env=False, limits=limits, http1=http1)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+        ssl_context = _default_ssl_context() if verify is True else verify
+        ssl_context = httpx.create_ssl_context(verify=ssl_context, trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False, limits=limits, http1=http1)
         # httpx builds its pool without a way to pass a network backend: replace it (same
         # settings; httpx is pinned, and tests/test_netguard.py proves the check runs).
         self._pool = httpcore.ConnectionPool(
@@ -209,6 +212,13 @@ class GuardedTransport(httpx.HTTPTransport):
             http1=http1,
             network_backend=GuardedBackend(allow),
         )
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle costs tens of milliseconds of CPU; one context serves every
+    client (an SSLContext may be shared between connections and threads)."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
 _BYPASSES = ("transport", "mounts", "proxy", "trust_env", "app")

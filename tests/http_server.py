@@ -4,6 +4,7 @@ records every request, counts the connections it accepts, and answers from a scr
 
 import json
 import socket
+import ssl
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, a keep-alive client would wait for
+    # the delayed ACK (~40 ms) on every request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -126,8 +130,9 @@ class LocalServer:
     Replies for a path are used in order; the last one repeats. Unscripted paths answer 200
     with ``{"ok": true}``."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.lock = threading.Lock()
         self.requests: list[Seen] = []
         self.connections = 0
@@ -136,6 +141,8 @@ class LocalServer:
         self._script: dict[str, deque[Reply]] = {}
         self._server = _Server((host, 0), _Handler)
         self._server.owner = self
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -152,7 +159,7 @@ class LocalServer:
         return queue.popleft() if len(queue) > 1 else queue[0]
 
     def url(self, path: str = "/", host: str | None = None) -> str:
-        return f"http://{host or self.host}:{self.port}{path}"
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
 
     def start(self) -> "LocalServer":
         self._thread.start()

@@ -3,6 +3,8 @@ that a refused one is refused before any connection, on the address that was che
 
 import ipaddress
 import socket
+import ssl
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -214,6 +216,75 @@ def test_the_connection_goes_to_the_address_that_was_checked(server, monkeypatch
     with guarded_client(allow=LOCAL) as client, pytest.raises(AddressRefused):
         client.get(server.url("/", host="rebind.test"))
     assert spy.addresses == ["127.0.0.1"]
+
+
+def self_signed(tmp_path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for ``name`` only (no IP in it), and a client
+    context trusting just that certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+def test_tls_checks_the_certificate_against_the_host_name_not_the_address(tmp_path, monkeypatch):
+    # given an https service whose certificate names secure.test and no address
+    server_tls, client_tls = self_signed(tmp_path, "secure.test")
+    names = []
+    server_tls.sni_callback = lambda sock, name, ctx: names.append(name)
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "secure.test":
+            host = "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with LocalServer(tls=server_tls) as server:
+        server.reply("/", Reply(200, {"tls": True}))
+
+        # when it is called by name through the guard, which connects to 127.0.0.1
+        with guarded_client(allow=LOCAL, verify=client_tls) as client:
+            response = client.get(server.url("/", host="secure.test"))
+
+        # then SNI, the certificate check and Host all used the name
+        assert response.json() == {"tls": True}
+        assert names == ["secure.test"]
+        assert server.requests[0].headers["host"] == f"secure.test:{server.port}"
+
+        # (by its address, the same certificate does not verify: the name is what counted)
+        unverified = pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED")
+        with guarded_client(allow=LOCAL, verify=client_tls) as client, unverified:
+            client.get(server.url("/"))
 
 
 def test_of_several_addresses_only_the_permitted_ones_are_tried(server, monkeypatch):
