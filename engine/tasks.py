@@ -152,6 +152,7 @@ def _context(run: Run, step: StepRun, step_type: Any) -> tuple[StepContext, Any]
         scope=scope,
         workflow_owner_id=run.workflow.owner_id,
         credential_user_id=version.author_id or run.workflow.owner_id,
+        deadline_at=step.deadline_at,
     )
     return ctx, config
 

@@ -76,6 +76,7 @@ Actor = AbstractBaseUser | None
 Keep = list[tuple[int, int]]
 
 DEFAULT_RETRY = {"max_attempts": 1, "backoff_s": 1, "backoff_factor": 2, "max_backoff_s": 300}
+MAX_RETRY_AFTER_S = 3600.0
 
 
 class Conflict(Exception):
@@ -227,6 +228,15 @@ def retry_delay(policy: Mapping[str, Any], attempt: int, rng: random.Random | No
     if policy.get("jitter", True):
         return (rng or random).uniform(0, base)
     return float(base)
+
+
+def retry_after(error: Mapping[str, Any]) -> float:
+    """How long the failed call's service asked us to wait (``retry_after_s``, from an HTTP
+    Retry-After), capped: a far-off date must not park a step for days."""
+    value = error.get("retry_after_s")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0.0
+    return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
 
 
 # --- Starting runs ------------------------------------------------------------------------------
@@ -948,7 +958,8 @@ def _fail(
     if input is not None:
         common["input"] = input
     if error.get("retryable", True) and step.attempt < policy["max_attempts"]:
-        wake_at = timezone.now() + timedelta(seconds=retry_delay(policy, step.attempt))
+        delay = max(retry_delay(policy, step.attempt), retry_after(error))
+        wake_at = timezone.now() + timedelta(seconds=delay)
         if _move(step, StepStatus.RETRYING, wake_at=wake_at, **common):
             events.record_step_retrying(step, old, error)
             _sync_activity(run, _statuses(run), None)

@@ -342,3 +342,8 @@ FLOWDECK_ALERT_WEBHOOK_BACKOFF_S = env_float(
 # Fernet keys sealing credentials at rest, comma-separated (the first seals, all open). Unset: a
 # key generated into the data dir on first use (one machine only; check flowdeck.E004).
 FLOWDECK_CREDENTIALS_KEY = env_str("FLOWDECK_CREDENTIALS_KEY", "")
+# Outbound HTTP (http.request; connectors/netguard.py): private, loopback, link-local and other
+# non-public addresses are refused unless inside one of these networks (CIDR, comma-separated).
+FLOWDECK_HTTP_ALLOW_NETWORKS = env_networks("FLOWDECK_HTTP_ALLOW_NETWORKS")
+# An http.request gives up after this long (and never after its node's timeout_s).
+FLOWDECK_HTTP_TIMEOUT_S = env_float("FLOWDECK_HTTP_TIMEOUT_S", 30, min_value=0.1, max_value=3600)

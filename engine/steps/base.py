@@ -21,14 +21,30 @@ class StepError(Exception):
     """A step failed. ``retryable`` decides, with the node's retry policy, whether it runs again
     (STYLE 7): a 503 is worth retrying, a bad URL is not."""
 
-    def __init__(self, message: str, *, retryable: bool = True, code: str = "step_error") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        code: str = "step_error",
+        retry_after_s: float | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.code = code
+        # The service asked us to wait this long (HTTP Retry-After): the next attempt is not
+        # sooner, whatever the backoff says.
+        self.retry_after_s = retry_after_s
+        self.details = dict(details or {})  # small JSON facts, e.g. an HTTP status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"message": self.message, "code": self.code, "retryable": self.retryable}
+        error = {**self.details, "message": self.message, "code": self.code}
+        error["retryable"] = self.retryable
+        if self.retry_after_s is not None:
+            error["retry_after_s"] = self.retry_after_s
+        return error
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,8 @@ class StepContext:
     # Whose rights open credentials: the version's author, else the workflow's owner.
     credential_user_id: int | None = None
     cancelled: Event = field(default_factory=Event)
+    # When the node's timeout_s ends this attempt (None: no timeout): I/O should give up by then.
+    deadline_at: datetime | None = None
     # Secret values opened by this attempt; the engine scrubs them from what it records.
     secrets: list[str] = field(default_factory=list)
 
