@@ -1,6 +1,7 @@
 """The Credentials page and the designer's credential field, in Chromium: a secret typed once
 is never shown again (neither in the page nor in anything the API sent it), a change without it
-keeps it, sharing gives bob a role, and a step names the credential from a select."""
+keeps it, sharing gives bob a role, a step names the credential from a select, and deleting
+asks first."""
 
 import re
 
@@ -26,7 +27,7 @@ def test_a_credential_is_created_edited_shared_and_picked_in_the_designer(
     page, browser, live_server, alice, bob
 ):
     from connectors.credentials import resolve
-    from connectors.models import CredentialGrant
+    from connectors.models import Credential, CredentialGrant
     from designer.services import do_create_workflow
     from tests.graphs import simple_graph
 
@@ -150,6 +151,17 @@ def test_a_credential_is_created_edited_shared_and_picked_in_the_designer(
     wf.refresh_from_db()
     fetch = next(n for n in wf.versions.order_by("-number")[0].graph["nodes"] if n["id"] == "fetch")
     assert fetch["config"]["credential"] == "payments-api"
+
+    # Deleting asks first.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Credentials").click()
+    page.get_by_role("button", name="Delete payments-api").click()
+    confirm = page.get_by_role("alertdialog", name="Delete payments-api")
+    confirm.get_by_role("button", name="Keep it").click()
+    expect(confirm).to_have_count(0)
+    page.get_by_role("button", name="Delete payments-api").click()
+    confirm.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_label("Notice")).to_have_text("Deleted payments-api")
+    assert not Credential.objects.exists()
 
     # Nothing the API sent the page held the token.
     assert any("payments-api" in body for body in bodies)
