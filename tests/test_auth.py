@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 
 pytestmark = pytest.mark.django_db
 
-APP_ROUTES = ["/", "/designer", "/runs", "/inbox", "/dashboard", "/runs/42"]
+APP_ROUTES = ["/", "/designer", "/runs", "/inbox", "/dashboard", "/credentials", "/runs/42"]
 
 
 @pytest.mark.parametrize("path", APP_ROUTES)

@@ -2,6 +2,7 @@ import { type ReactNode, Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 
 import { useInbox, useInboxFeed } from "./inbox";
+import { CredentialsPage } from "./pages/CredentialsPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
@@ -18,6 +19,7 @@ export const SECTIONS = [
   { path: "/runs", label: "Runs" },
   { path: "/inbox", label: "Inbox" },
   { path: "/dashboard", label: "Dashboard" },
+  { path: "/credentials", label: "Credentials" },
 ] as const;
 
 function logOut() {
@@ -71,6 +73,7 @@ export function App({ username }: { username: string }) {
           <Route path="/runs/*" element={<RunsPage />} />
           <Route path="/inbox/*" element={<Loaded what="the inbox" page={<InboxPage />} />} />
           <Route path="/dashboard/*" element={<Loaded what="the dashboard" page={<DashboardPage />} />} />
+          <Route path="/credentials" element={<CredentialsPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </main>

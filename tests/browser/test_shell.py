@@ -21,7 +21,7 @@ def test_a_user_logs_in_and_sees_the_app_shell_with_its_navigation(page, live_se
 
     expect(page).to_have_url(re.compile(r"/designer$"))
     nav = page.get_by_role("navigation", name="Main")
-    for section in ["Designer", "Runs", "Inbox", "Dashboard"]:
+    for section in ["Designer", "Runs", "Inbox", "Dashboard", "Credentials"]:
         expect(nav.get_by_role("link", name=section)).to_be_visible()
     expect(page.get_by_label("Signed in as")).to_have_text("alice")
     # The designer opens on the workflows list; a new workflow opens the React Flow canvas.

@@ -9,6 +9,8 @@ import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
 import { useMemo, useRef, useState } from "react";
 
+import { CREDENTIAL_WIDGET, credentialUiSchema } from "../credentials";
+import { CredentialWidget } from "./CredentialWidget";
 import { WIDGETS, expressionForm } from "./expressionForm";
 import { formSchemaOf, mergeUiSchemas } from "./formSchema";
 import { type NodeDoc, type Problem, type StepTypeInfo, countReferences } from "./graph";
@@ -16,6 +18,7 @@ import { JsonValueField } from "./JsonValueField";
 import { useEditor } from "./store";
 
 const FIELDS = { jsonValue: JsonValueField };
+const ALL_WIDGETS = { ...WIDGETS, [CREDENTIAL_WIDGET]: CredentialWidget };
 
 /** The problems on `config.*` fields as rjsf's extraErrors, so each shows under its field. */
 export function configErrors(problems: Problem[]): ErrorSchema {
@@ -107,7 +110,9 @@ export function ConfigPanel({
     if (!info) return null;
     const simple = formSchemaOf(info.config_schema);
     const { schema, uiSchema } = expressionForm({ ...info, config_schema: simple.schema }, node.config);
-    const ui = { ...mergeUiSchemas(uiSchema, simple.uiSchema), "ui:submitButtonOptions": { norender: true } };
+    // Credential fields last: a select of credentials, whatever the other passes made of them.
+    const merged = mergeUiSchemas(mergeUiSchemas(uiSchema, simple.uiSchema), credentialUiSchema(info.credential_fields));
+    const ui = { ...merged, "ui:submitButtonOptions": { norender: true } };
     return { schema: schema as RJSFSchema, uiSchema: ui as UiSchema };
   }, [info, node.config]);
   const extraErrors = useMemo(() => configErrors(problems), [problems]);
@@ -207,7 +212,7 @@ export function ConfigPanel({
           extraErrors={extraErrors}
           showErrorList={false}
           uiSchema={form.uiSchema}
-          widgets={WIDGETS}
+          widgets={ALL_WIDGETS}
           formContext={formContext}
           onChange={(event) => {
             const config = (event.formData ?? {}) as Record<string, unknown>;

@@ -54,6 +54,8 @@ export type StepTypeInfo = {
   expression_fields: string[];
   /** Config paths rendered once per item (flow.map's input): `item` and `index` are in scope. */
   item_fields?: string[];
+  /** Config paths (dotted) naming a credential, with the credential kinds each accepts. */
+  credential_fields?: Record<string, string[]>;
 };
 
 export type Catalog = Record<string, StepTypeInfo>;

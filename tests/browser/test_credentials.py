@@ -1,0 +1,169 @@
+"""The Credentials page and the designer's credential field, in Chromium: a secret typed once
+is never shown again (neither in the page nor in anything the API sent it), a change without it
+keeps it, sharing gives bob a role, a step names the credential from a select, and deleting
+asks first."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_shell import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TOKEN = "tok-7c1e9b44d0a2f635"
+
+
+def secrets_in_page(page) -> bool:
+    """Whether the token is in the page's markup or in any field's current value."""
+    values = page.evaluate(
+        "() => [...document.querySelectorAll('input, textarea, select')].map((e) => e.value)"
+    )
+    return TOKEN in page.content() or any(TOKEN in v for v in values)
+
+
+def test_a_credential_is_created_edited_shared_and_picked_in_the_designer(
+    page, browser, live_server, alice, bob
+):
+    from connectors.credentials import resolve
+    from connectors.models import Credential, CredentialGrant
+    from designer.services import do_create_workflow
+    from tests.graphs import simple_graph
+
+    graph = simple_graph()
+    for i, node in enumerate(graph["nodes"]):
+        node["position"] = {"x": 260 * i, "y": 0}
+    wf = do_create_workflow(actor=alice, name="Payments", graph=graph)
+    bodies: list[str] = []
+
+    def keep_body(response) -> None:
+        # Read at once: a body is gone once the page navigates away.
+        if "/api/" in response.url and response.status != 204:
+            bodies.append(response.text())
+
+    page.on("response", keep_body)
+    log_in(page, live_server, "alice", "alice-pass-123")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Credentials").click()
+    expect(page.get_by_role("heading", level=1, name="Credentials")).to_be_visible()
+    expect(page.get_by_text("No credentials yet.")).to_be_visible()
+
+    # Create one; the server's field errors show under their fields.
+    page.get_by_role("button", name="New credential").click()
+    form = page.get_by_role("form", name="New credential")
+    form.get_by_label("Name").fill("payments api")
+    form.get_by_label("Kind").select_option("http_bearer")
+    token = form.get_by_label("Token", exact=True)
+    expect(token).to_have_attribute("type", "password")
+    form.get_by_role("button", name="Create credential").click()
+    expect(form.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_role("alert")).to_contain_text("does not match")
+
+    form.get_by_label("Name").fill("payments-api")
+    form.get_by_role("button", name="Create credential").click()
+    expect(token).to_have_accessible_description(re.compile("token is required"))
+
+    token.fill(TOKEN)
+    assert secrets_in_page(page)  # the check sees a typed secret...
+    form.get_by_role("button", name="Create credential").click()
+    expect(page.get_by_label("Notice")).to_have_text("Created payments-api")
+    table = page.get_by_role("table", name="Credentials")
+    row = table.get_by_role("row", name=re.compile("payments-api"))
+    expect(row).to_contain_text("HTTP bearer token")
+    expect(row.get_by_label("Your role on payments-api")).to_have_text("owner")
+    expect(row.get_by_label("Secrets of payments-api")).to_have_text("token: set")
+    assert not secrets_in_page(page)  # ...and none is left once saved
+
+    # Edit the description; the empty token field keeps the stored token.
+    row.get_by_role("button", name="Edit payments-api").click()
+    edit = page.get_by_role("form", name="Edit payments-api")
+    kept = edit.get_by_label("Token", exact=True)
+    expect(kept).to_have_value("")
+    expect(kept).to_have_accessible_description("set — leave empty to keep")
+    edit.get_by_label("Description").fill("The payments service")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_label("Notice")).to_have_text("Saved payments-api")
+    expect(row).to_contain_text("The payments service")
+    assert resolve("payments-api", user_id=alice.pk, kinds=["http_bearer"]).secret == {
+        "token": TOKEN
+    }
+
+    # Share it with bob as runner, and with finance as viewer, then take the group's back.
+    row.get_by_role("button", name="Share payments-api").click()
+    sharing = page.get_by_role("region", name="Sharing of payments-api")
+    share = sharing.get_by_role("form", name="Share payments-api")
+    share.get_by_label("User name").fill("bob")
+    share.get_by_label("Role").select_option("runner")
+    share.get_by_role("button", name="Share").click()
+    roles = sharing.get_by_role("list", name="Roles")
+    expect(roles).to_contain_text("user bob: runner")
+    share.get_by_label("Share with").select_option("group")
+    share.get_by_label("Group name").fill("nobody-here")
+    share.get_by_role("button", name="Share").click()
+    expect(share.get_by_label("Group name")).to_have_accessible_description(
+        re.compile("does not exist")
+    )
+    share.get_by_label("Group name").fill("finance")
+    share.get_by_label("Role").select_option("viewer")
+    share.get_by_role("button", name="Share").click()
+    expect(roles).to_contain_text("group finance: viewer")
+    roles.get_by_role("button", name="Revoke the role of group finance").click()
+    expect(roles).not_to_contain_text("group finance")
+    assert list(CredentialGrant.objects.values_list("user__username", "role")) == [
+        ("bob", "runner")
+    ]
+
+    # bob sees it with his role, and no controls he may not use.
+    bob_context = browser.new_context()
+    try:
+        bob_page = bob_context.new_page()
+        log_in(bob_page, live_server, "bob", "bob-pass-123")
+        bob_page.goto(f"{live_server.url}/credentials")
+        bob_row = bob_page.get_by_role("table", name="Credentials").get_by_role(
+            "row", name=re.compile("payments-api")
+        )
+        expect(bob_row.get_by_label("Your role on payments-api")).to_have_text("runner")
+        expect(bob_row.get_by_role("button")).to_have_count(0)
+    finally:
+        bob_context.close()
+
+    # The designer's link to create one opens the form for the field's kind.
+    page.goto(f"{live_server.url}/credentials?new=smtp")
+    form = page.get_by_role("form", name="New credential")
+    expect(form.get_by_label("Kind")).to_have_value("smtp")
+    expect(form.get_by_label("Host")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/credentials$"))  # a reload does not open it again
+
+    # In the designer, the http.request step picks it from a select.
+    page.goto(f"{live_server.url}/designer/{wf.pk}")
+    page.locator('.react-flow__node[data-id="fetch"]').click()
+    panel = page.get_by_role("complementary", name="Configure fetch")
+    credential = panel.get_by_label("Credential", exact=True)
+    expect(credential.locator("option")).to_have_text(
+        ["No credential", "payments-api (http_bearer)"]
+    )
+    expect(panel.get_by_role("link", name=re.compile("Create a credential"))).to_have_attribute(
+        "href", "/credentials?new=http_bearer"
+    )
+    credential.select_option("payments-api")
+    page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Notice")).to_have_text("Saved version 2")
+    wf.refresh_from_db()
+    fetch = next(n for n in wf.versions.order_by("-number")[0].graph["nodes"] if n["id"] == "fetch")
+    assert fetch["config"]["credential"] == "payments-api"
+
+    # Deleting asks first.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Credentials").click()
+    page.get_by_role("button", name="Delete payments-api").click()
+    confirm = page.get_by_role("alertdialog", name="Delete payments-api")
+    confirm.get_by_role("button", name="Keep it").click()
+    expect(confirm).to_have_count(0)
+    page.get_by_role("button", name="Delete payments-api").click()
+    confirm.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_label("Notice")).to_have_text("Deleted payments-api")
+    assert not Credential.objects.exists()
+
+    # Nothing the API sent the page held the token.
+    assert any("payments-api" in body for body in bodies)
+    assert not any(TOKEN in body for body in bodies)
+    assert not secrets_in_page(page)
