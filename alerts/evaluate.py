@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertRule, Delivery
+from connectors.netguard import AddressRefused, guarded_client
 from engine.models import HumanTask, Run, RunEvent, StepRun
 from engine.states import RunStatus, StepStatus, TaskStatus
 
@@ -342,16 +343,18 @@ def _post_webhook(alert: Alert, attempts_before: int, now: datetime) -> None:
         headers[SIGNATURE_HEADER] = sign(rule.webhook_secret, body)
     attempt = attempts_before + 1
     code: int | None = None
+    refused = False
     try:
-        response = httpx.post(
-            rule.webhook_url,
-            content=body,
-            headers=headers,
-            timeout=settings.FLOWDECK_ALERT_WEBHOOK_TIMEOUT_S,
-            follow_redirects=False,
-        )
+        # Through the outbound-address guard: an editor's URL must not reach the machine, its
+        # private network or a cloud's metadata service (FLOWDECK_HTTP_ALLOW_NETWORKS allows).
+        with guarded_client(
+            timeout=settings.FLOWDECK_ALERT_WEBHOOK_TIMEOUT_S, follow_redirects=False
+        ) as client:
+            response = client.post(rule.webhook_url, content=body, headers=headers)
         code = response.status_code
         error = "" if 200 <= code < 300 else f"HTTP {code}"
+    except AddressRefused as exc:
+        error, refused = str(exc)[:500], True  # permanent: retrying cannot change the answer
     except httpx.HTTPError as exc:
         # The exception text names the host at most; the secret is in a header we never log.
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -359,7 +362,7 @@ def _post_webhook(alert: Alert, attempts_before: int, now: datetime) -> None:
     host = urlsplit(rule.webhook_url).hostname
     if not error:
         fields: dict[str, Any] = {"webhook_status": Delivery.SENT, "webhook_next_at": None}
-    elif attempt >= settings.FLOWDECK_ALERT_WEBHOOK_ATTEMPTS:
+    elif refused or attempt >= settings.FLOWDECK_ALERT_WEBHOOK_ATTEMPTS:
         log.warning("alert %s: webhook to %s failed for good (%s)", alert.pk, host, error)
         fields = {"webhook_status": Delivery.FAILED, "webhook_next_at": None}
     else:

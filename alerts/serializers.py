@@ -1,9 +1,11 @@
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from alerts.models import Alert, AlertKind, AlertRule
+from connectors.netguard import refused_literal
 from designer.models import Workflow
 from engine.serializers import RunSerializer
 
@@ -64,6 +66,11 @@ class AlertRuleSerializer(serializers.ModelSerializer):
     def validate_webhook_url(self, value: str) -> str:
         if value:
             URLValidator(schemes=["http", "https"], message="a webhook URL is http(s)")(value)
+            # An address given literally is judged now; a host name when each alert is sent
+            # (what it resolves to may change).
+            refused = refused_literal(urlsplit(value).hostname or "")
+            if refused:
+                raise serializers.ValidationError(refused, code="address_refused")
         return value
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -135,6 +135,19 @@ def refusal(ip: IPAddress, allow: Sequence[IPNetwork]) -> str | None:
     return address_class
 
 
+def refused_literal(host: str) -> str | None:
+    """For a host given as an IP literal that may not be called: why (for a form's error).
+    None for an allowed address or a host name (names are judged when connecting)."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    address_class = refusal(ip, allowed_networks())
+    if address_class is None:
+        return None
+    return str(AddressRefused(host, address_class, host))
+
+
 def check_host(host: str, port: int, allow: Sequence[IPNetwork] | None = None) -> list[str]:
     """Resolve ``host`` and return the addresses that may be called, in the resolver's order.
     Raises AddressRefused when none may, httpcore.ConnectError when the name does not resolve."""

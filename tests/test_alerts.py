@@ -49,6 +49,12 @@ def broker(monkeypatch) -> Broker:
     return fake
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers(settings):
+    """The test receivers listen on 127.0.0.1, which the outbound guard refuses by default."""
+    settings.FLOWDECK_HTTP_ALLOW_NETWORKS = ["127.0.0.1/32"]
+
+
 @pytest.fixture
 def clock():
     with time_machine.travel(T0, tick=False) as traveller:
@@ -489,3 +495,27 @@ def test_deliveries_go_through_the_queue_not_the_sweep(alice, clock, evaluate, b
     assert evaluate() == 1
     # Evaluating only enqueued the delivery: the sweep never waits for a mail server.
     assert broker.deliveries == [Alert.objects.get().pk] and not mail.outbox
+
+
+def test_a_webhook_to_a_refused_address_fails_at_once_and_sends_nothing(
+    alice, clock, evaluate, hook, settings
+):
+    settings.FLOWDECK_HTTP_ALLOW_NETWORKS = []
+    server = hook([200])
+    wf = workflow(alice, failing_graph())
+    # A host name resolving to loopback: refused when sending, before any connection.
+    rule(
+        wf,
+        AlertKind.RUN_FAILED,
+        emails=[],
+        webhook_url=server.url.replace("127.0.0.1", "localhost"),
+    )
+    start(wf)
+    drive()
+    assert evaluate() == 1
+    alert = Alert.objects.get()
+    assert (alert.webhook_status, alert.webhook_attempts) == (Delivery.FAILED, 1)
+    assert "loopback" in alert.webhook_error
+    assert server.requests == []
+    clock.shift(3600)
+    assert alerting.redeliver(timezone.now()) == 0  # refused for good: no retries

@@ -123,6 +123,9 @@ def test_others_cannot_read_change_or_delete_a_rule(api, alice, charlie, wf):
     [
         ({"webhook_url": "ftp://example.com/x"}, "webhook_url"),
         ({"webhook_url": "not a url"}, "webhook_url"),
+        ({"webhook_url": "http://169.254.169.254/latest/meta-data"}, "webhook_url"),
+        ({"webhook_url": "http://10.0.0.1/hook"}, "webhook_url"),
+        ({"webhook_url": "http://[::1]:8000/hook"}, "webhook_url"),
         ({"kind": "failure_rate", "rate_pct": 150}, "rate_pct"),
         ({"kind": "failure_rate", "rate_pct": -1}, "rate_pct"),
         ({"kind": "failure_rate"}, "rate_pct"),

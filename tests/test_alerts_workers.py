@@ -22,7 +22,11 @@ def two_sweepers(django_db_setup, tmp_path_factory):
     try:
         for index in range(2):
             started.append(
-                Workers(logs / f"worker-{index}.log", FLOWDECK_ALERTS_INTERVAL_S="0.2").start()
+                Workers(
+                    logs / f"worker-{index}.log",
+                    FLOWDECK_ALERTS_INTERVAL_S="0.2",
+                    FLOWDECK_HTTP_ALLOW_NETWORKS="127.0.0.1/32",
+                ).start()
             )
         yield started
     finally:
