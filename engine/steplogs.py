@@ -65,12 +65,12 @@ class LogBuffer:
         self._dropped = 0
         self._closed = False
 
-    def add(self, message: Any, level: str, secrets: Iterable[str]) -> None:
+    def add(self, message: Any, level: str, secrets: list[str]) -> None:
         if level not in LEVELS:
             raise ValueError(f"ctx.log: level must be one of {', '.join(LEVELS)}, not {level!r}")
         text = message if isinstance(message, str) else str(message)
         # Scrubbed before it is cut: a secret cut in half would no longer match.
-        text = _cut(_scrub(text, secrets))
+        text = _cut(_scrub(text, secrets) if secrets else text)
         # UTC with a Z, as the API writes every other time.
         now = timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
         line = {"t": now, "level": level, "message": text}
