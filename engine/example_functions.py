@@ -27,9 +27,13 @@ def echo(ctx: StepContext, **values: Any) -> dict[str, Any]:
 
 @step("examples.flaky")
 def flaky(ctx: StepContext, fail_times: int = 1, retryable: bool = True) -> dict[str, Any]:
-    """Fails its first ``fail_times`` attempts, then succeeds: shows retries."""
+    """Fails its first ``fail_times`` attempts, then succeeds: shows retries, and a step's log
+    (``ctx.log``; the run view's inspector shows it per attempt)."""
+    ctx.log(f"attempt {ctx.attempt}; the first {fail_times} fail", level="debug")
     if ctx.attempt <= fail_times:
+        ctx.log(f"failing attempt {ctx.attempt} on purpose", level="warning")
         raise StepError(f"attempt {ctx.attempt} failed on purpose", retryable=retryable)
+    ctx.log(f"attempt {ctx.attempt} succeeded")
     return {"attempt": ctx.attempt}
 
 

@@ -145,6 +145,27 @@ class StepRun(models.Model):
         return f"{self.run_id}:{self.node_id}:{self.attempt}"
 
 
+class StepLog(models.Model):
+    """The lines one attempt of a step wrote through ``ctx.log`` (engine/steplogs.py), stored
+    with the attempt's outcome in its transaction; a step keeps its last few attempts'."""
+
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="logs")
+    attempt = models.PositiveIntegerField()
+    lines = models.JSONField(default=list)  # [{"t", "level", "message"}]
+    dropped = models.PositiveIntegerField(default=0)  # lines over the caps, not kept
+    dropped_at = models.PositiveIntegerField(null=True, blank=True)  # where they were in lines
+
+    class Meta:
+        ordering = ["step", "attempt"]
+        constraints = [
+            # An attempt's outcome is recorded once (compare-and-set), so its log too.
+            models.UniqueConstraint(fields=["step", "attempt"], name="steplog_unique_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"log of {self.step_id} attempt {self.attempt}"
+
+
 class RunEvent(models.Model):
     """One row of a run's append-only history; the id is the cursor (CONTRACT §6)."""
 

@@ -10,10 +10,12 @@ from engine.models import (
     HumanTask,
     Run,
     RunEvent,
+    StepLog,
     StepRun,
     TaskDecision,
     TaskDelegation,
 )
+from engine.steplogs import LEVELS
 
 
 class StartRunSerializer(serializers.Serializer):
@@ -49,6 +51,34 @@ class StepSerializer(serializers.ModelSerializer):
             "finished_at",
             "wake_at",
         ]
+
+
+class LogLineSerializer(serializers.Serializer):
+    t = serializers.DateTimeField(help_text="When the step wrote the line.")
+    level = serializers.ChoiceField(choices=LEVELS)
+    message = serializers.CharField(help_text="Secrets masked; cut at 2,000 characters.")
+
+
+class AttemptLogSerializer(serializers.ModelSerializer):
+    lines = LogLineSerializer(many=True)
+    dropped = serializers.IntegerField(
+        help_text="Lines over the caps (the first 100 and the last 100 are kept), not stored."
+    )
+    dropped_at = serializers.IntegerField(
+        allow_null=True, help_text="The index in lines where the dropped ones were."
+    )
+
+    class Meta:
+        model = StepLog
+        fields = ["attempt", "lines", "dropped", "dropped_at"]
+
+
+class StepLogsSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    attempt = serializers.IntegerField(help_text="The step's current attempt.")
+    attempts = AttemptLogSerializer(
+        many=True, help_text="The attempts that logged, oldest first (the last 5 kept)."
+    )
 
 
 class RunSerializer(serializers.ModelSerializer):

@@ -81,12 +81,26 @@ def execute_attempt(step_id: int, attempt: int, keep: transitions.Keep | None = 
 
 
 def outcome_of(step: StepRun, step_type: Any, owner: str) -> transitions.Outcome:
-    """Execute the step type for ``step``; every way it can end becomes an Outcome. Secret
-    values the attempt opened (credentials) are scrubbed from what is recorded."""
-    config = None
-    ctx: StepContext | None = None
+    """Execute the step type for ``step``; every way it can end becomes an Outcome, with what
+    the attempt logged through ``ctx.log``. Secret values the attempt opened (credentials) are
+    scrubbed from what is recorded."""
     try:
         ctx, config = _context(step.run, step, step_type)
+    except StepError as exc:
+        return transitions.Outcome(error=exc.as_dict())
+    except ExpressionError as exc:
+        return transitions.Outcome(error=_expression_error(step, exc))
+    except Exception as exc:  # a bug: retryable by policy
+        return _crashed(step, None, exc, None)
+    outcome = _execute(step, step_type, owner, ctx, config)
+    # Taken now: what an abandoned thread logs after this is not recorded.
+    return replace(outcome, log=ctx.logs.snapshot(ctx.secrets))
+
+
+def _execute(
+    step: StepRun, step_type: Any, owner: str, ctx: StepContext, config: Any
+) -> transitions.Outcome:
+    try:
         if step_type.blocking:
             result = _run_watched(step, step_type, ctx, owner)
         else:
@@ -103,14 +117,20 @@ def outcome_of(step: StepRun, step_type: Any, owner: str) -> transitions.Outcome
     except _Abandoned as exc:
         return transitions.Outcome(error=exc.error, input=config, abandoned=exc.error is None)
     except Exception as exc:  # a bug in a step type or a user function: retryable by policy
-        error = {"message": f"{type(exc).__name__}: {exc}", "code": "exception", "retryable": True}
-        if ctx is not None and ctx.secrets:
-            # No traceback: its frames and messages may hold the secret; the scrubbed message
-            # is what is kept.
-            log.error("step %s attempt %s raised %s", step, step.attempt, scrub(error, ctx.secrets))
-        else:
-            log.exception("step %s attempt %s raised", step, step.attempt)
-        return _failed(ctx, error, config)
+        return _crashed(step, ctx, exc, config)
+
+
+def _crashed(
+    step: StepRun, ctx: StepContext | None, exc: Exception, config: Any
+) -> transitions.Outcome:
+    error = {"message": f"{type(exc).__name__}: {exc}", "code": "exception", "retryable": True}
+    if ctx is not None and ctx.secrets:
+        # No traceback: its frames and messages may hold the secret; the scrubbed message
+        # is what is kept.
+        log.error("step %s attempt %s raised %s", step, step.attempt, scrub(error, ctx.secrets))
+    else:
+        log.exception("step %s attempt %s raised", step, step.attempt)
+    return _failed(ctx, error, config)
 
 
 def _failed(ctx: StepContext | None, error: dict[str, Any], config: Any) -> transitions.Outcome:
@@ -189,6 +209,7 @@ def _run_watched(step: StepRun, step_type: Any, ctx: StepContext, owner: str) ->
         if not thread.is_alive():
             break
         if deadline is not None and time.time() >= deadline:
+            ctx.logs.close()  # before the thread is told: what it logs from now on is late
             ctx.cancelled.set()
             timeout = transitions.load_version(step.run.version_id).nodes[step.node_id]["timeout_s"]
             raise _Abandoned(
@@ -200,6 +221,7 @@ def _run_watched(step: StepRun, step_type: Any, ctx: StepContext, owner: str) ->
             )
         if not transitions.do_heartbeat(step.pk, step.attempt, owner):
             # Cancelled, or the sweeper declared it lost: stop waiting, record nothing.
+            ctx.logs.close()
             ctx.cancelled.set()
             raise _Abandoned(None)
     if "error" in box:

@@ -39,6 +39,7 @@ from engine.models import (
     Decision,
     HumanTask,
     Run,
+    StepLog,
     StepRun,
     TaskDecision,
     TaskDelegation,
@@ -58,6 +59,7 @@ from engine.states import (
     check_step_move,
     check_task_move,
 )
+from engine.steplogs import KEEP_ATTEMPTS, AttemptLog
 from engine.steps.base import (
     ChildOutcome,
     ChildRun,
@@ -673,12 +675,13 @@ def do_claim_attempt(step_id: int, attempt: int, owner: str) -> StepRun | None:
 class Outcome:
     """How an attempt ended: a result (or a wait), or an error; ``input`` is its rendered
     config. ``abandoned``: the worker stopped waiting because the attempt is no longer its own
-    (cancelled or taken over); nothing is recorded."""
+    (cancelled or taken over); nothing is recorded. ``log``: what it wrote through ctx.log."""
 
     result: StepResult | Wait | None = None
     error: dict[str, Any] | None = None
     input: Any = None
     abandoned: bool = False
+    log: AttemptLog | None = None
 
 
 def do_record(step: StepRun, outcome: Outcome, *, keep: Keep | None = None) -> bool:
@@ -687,12 +690,50 @@ def do_record(step: StepRun, outcome: Outcome, *, keep: Keep | None = None) -> b
         return False
     if outcome.error is not None:
         return do_fail_attempt(
-            step.pk, step.attempt, outcome.error, input=outcome.input, keep=keep, claimed=step
+            step.pk,
+            step.attempt,
+            outcome.error,
+            input=outcome.input,
+            keep=keep,
+            claimed=step,
+            log=outcome.log,
         )
     assert outcome.result is not None
     return do_complete_attempt(
-        step.pk, step.attempt, outcome.result, input=outcome.input, keep=keep, claimed=step
+        step.pk,
+        step.attempt,
+        outcome.result,
+        input=outcome.input,
+        keep=keep,
+        claimed=step,
+        log=outcome.log,
     )
+
+
+def _keep_log(step: StepRun, attempt: int, log: AttemptLog | None) -> None:
+    """Store what the attempt logged, in the transaction recording its outcome; only once the
+    outcome was recorded (the step left ``running``), so a refused late result logs nothing."""
+    if log is None or step.status == StepStatus.RUNNING:
+        return
+    _log_row(step, attempt, log).save()
+    _forget_old_logs([(step.pk, attempt)])
+
+
+def _log_row(step: StepRun, attempt: int, log: AttemptLog) -> StepLog:
+    return StepLog(
+        step=step, attempt=attempt, lines=log.lines, dropped=log.dropped, dropped_at=log.dropped_at
+    )
+
+
+def _forget_old_logs(attempts: list[tuple[int, int]]) -> None:
+    """A step keeps the logs of its last KEEP_ATTEMPTS attempts (one DELETE, only for steps
+    past that many attempts)."""
+    old = Q()
+    for step_id, attempt in attempts:
+        if attempt > KEEP_ATTEMPTS:
+            old |= Q(step_id=step_id, attempt__lte=attempt - KEEP_ATTEMPTS)
+    if old:
+        StepLog.objects.filter(old).delete()
 
 
 @transaction.atomic
@@ -707,6 +748,7 @@ def do_execute_quick(
     run.workflow = step.run.workflow  # read with the step; saves a query
     step.run = run
     outcome = execute()
+    attempt = step.attempt
     if outcome.error is not None:
         _fail(run, step, outcome.error, input=outcome.input, keep=keep)
     elif isinstance(outcome.result, Wait):
@@ -714,6 +756,7 @@ def do_execute_quick(
     else:
         assert outcome.result is not None
         _complete(run, step, outcome.result, input=outcome.input, keep=keep)
+    _keep_log(step, attempt, outcome.log)
     return True
 
 
@@ -748,6 +791,7 @@ def do_execute_quick_batch(
             if outcome.error is None and isinstance(result, StepResult) and _output_fits(result):
                 succeeded.append((step, outcome))
             elif _claim(step, owner):
+                attempt = step.attempt
                 if outcome.error is not None:
                     _fail(run, step, outcome.error, input=outcome.input)
                 elif isinstance(result, Wait):
@@ -755,6 +799,7 @@ def do_execute_quick_batch(
                 else:
                     assert result is not None
                     _complete(run, step, result, input=outcome.input, keep=None)
+                _keep_log(step, attempt, outcome.log)
         if succeeded:
             _succeed_quickly(run, succeeded, owner)
         ran += len(ready)
@@ -790,6 +835,10 @@ def _succeed_quickly(run: Run, items: list[tuple[StepRun, Outcome]], owner: str)
         # Cannot happen under the run lock; roll back and let the sweeper re-enqueue them.
         raise RuntimeError(f"{len(steps) - updated} quick steps moved while their run was locked")
     events.record_steps_done_quickly(steps)
+    logged = [(step, o.log) for step, o in items if o.log is not None]
+    if logged:
+        StepLog.objects.bulk_create([_log_row(step, step.attempt, log) for step, log in logged])
+        _forget_old_logs([(step.pk, step.attempt) for step, _ in logged])
     _advance(run, None, None, changed=steps)
 
 
@@ -856,9 +905,11 @@ def do_complete_attempt(
     input: Any = None,
     keep: Keep | None = None,
     claimed: StepRun | None = None,
+    log: AttemptLog | None = None,
 ) -> bool:
-    """Record what a running attempt produced: succeeded (and plan what is next) or waiting.
-    False when the attempt is no longer current: its late result is refused (fencing)."""
+    """Record what a running attempt produced: succeeded (and plan what is next) or waiting,
+    with what it logged. False when the attempt is no longer current: its late result is
+    refused (fencing)."""
     locked = _locked_running(step_id, attempt, claimed)
     if locked is None:
         return False
@@ -867,6 +918,7 @@ def do_complete_attempt(
         _wait(run, step, outcome, input, keep)
     else:
         _complete(run, step, outcome, input=input, keep=keep)
+    _keep_log(step, attempt, log)
     return True
 
 
@@ -937,14 +989,17 @@ def do_fail_attempt(
     input: Any = None,
     keep: Keep | None = None,
     claimed: StepRun | None = None,
+    log: AttemptLog | None = None,
 ) -> bool:
     """A running attempt failed (an error, a timeout, a lost worker): retry it after a backoff
-    if the error is retryable and attempts remain, else fail the step and plan what is next."""
+    if the error is retryable and attempts remain, else fail the step and plan what is next.
+    What the attempt logged is stored with it."""
     locked = _locked_running(step_id, attempt, claimed)
     if locked is None:
         return False
     run, step = locked
     _fail(run, step, error, input=input, keep=keep)
+    _keep_log(step, attempt, log)
     return True
 
 

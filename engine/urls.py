@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/<str:pk>/cancel/", views.CancelRunView.as_view(), name="run-cancel"),
     path("runs/<str:pk>/steps/<str:node>/retry/", views.RetryStepView.as_view(), name="step-retry"),
     path("runs/<str:pk>/steps/<str:node>/skip/", views.SkipStepView.as_view(), name="step-skip"),
+    path("runs/<str:pk>/steps/<str:node>/logs/", views.StepLogsView.as_view(), name="step-logs"),
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("approvals/", views.ApprovalListView.as_view(), name="approval-list"),
     path("approvals/<str:pk>/", views.ApprovalDetailView.as_view(), name="approval-detail"),

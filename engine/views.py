@@ -30,6 +30,7 @@ from engine.models import (
     HumanTask,
     Run,
     RunEvent,
+    StepLog,
     StepRun,
     TaskDecision,
     TaskDelegation,
@@ -50,6 +51,7 @@ from engine.serializers import (
     SkipSerializer,
     StartRunSerializer,
     StatsSerializer,
+    StepLogsSerializer,
     StepSerializer,
     TaskSerializer,
     last_event_id,
@@ -282,6 +284,22 @@ class RunEventsView(APIView):
                 "events": EventSerializer(rows, many=True).data,
                 "next_after": rows[-1].id if more else None,
             }
+        )
+
+
+class StepLogsView(APIView):
+    @extend_schema(responses={200: StepLogsSerializer, **ERRORS})
+    def get(self, request: Request, pk: str, node: str) -> Response:
+        """What the step wrote through ctx.log, per attempt (the last 5 attempts that logged),
+        each line with its time and level. Stored when an attempt ends: a running attempt's
+        lines appear with its outcome."""
+        run = get_run(request, pk, Role.VIEWER)
+        step = StepRun.objects.filter(run=run, node_id=node).only("pk", "attempt").first()
+        if step is None:
+            raise NotFound(f"the run has no step {node!r}")
+        attempts = StepLog.objects.filter(step=step).order_by("attempt")
+        return Response(
+            StepLogsSerializer({"node": node, "attempt": step.attempt, "attempts": attempts}).data
         )
 
 

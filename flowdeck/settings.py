@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "engine.states.TaskStatus",
         "TaskKindEnum": "engine.models.TaskKind",
         "CredentialKindEnum": "connectors.kinds.CredentialKind",
+        "LogLevelEnum": "engine.steplogs.LEVELS",
     },
 }
 

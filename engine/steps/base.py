@@ -8,6 +8,7 @@ from threading import Event
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.expressions import evaluate, render
+from engine.steplogs import LogBuffer
 
 if TYPE_CHECKING:
     from connectors.credentials import ResolvedCredential
@@ -109,6 +110,13 @@ class StepContext:
     deadline_at: datetime | None = None
     # Secret values opened by this attempt; the engine scrubs them from what it records.
     secrets: list[str] = field(default_factory=list)
+    # Lines written through log(); stored with the attempt's outcome (engine/steplogs.py).
+    logs: LogBuffer = field(default_factory=LogBuffer)
+
+    def log(self, message: Any, level: str = "info") -> None:
+        """Write a line to this attempt's log (debug, info, warning or error), shown in the run
+        view. Secrets the attempt opened are masked; lines past the caps are counted, not kept."""
+        self.logs.add(message, level, self.secrets)
 
     @property
     def idempotency_key(self) -> str:

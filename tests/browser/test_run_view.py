@@ -193,3 +193,60 @@ def test_an_operator_skips_a_waiting_delay_shown_on_the_timeline(page, web_serve
     drive()
     expect(page.get_by_label("Run status")).to_have_text("succeeded")
     expect(node_of(page, "after")).to_have_attribute("data-status", "skipped")
+
+
+def test_the_inspector_shows_each_attempt_s_log_lines_as_the_step_moves(
+    page, web_server, alice, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from engine.functions import FUNCTIONS
+    from engine.steps.base import StepError
+
+    def chatty(ctx) -> int:
+        ctx.log("fetching 250 rows")
+        for n in range(1, 251):
+            ctx.log(f"row {n} read", level="debug")
+        ctx.log("row 250 looked odd", level="warning")
+        if ctx.attempt == 1:
+            ctx.log("the service is busy", level="error")
+            raise StepError("the service is busy")
+        ctx.log("all rows read")
+        return 250
+
+    monkeypatch.setitem(FUNCTIONS, "tests.chatty", chatty)
+    fetch = {"type": "code.function", "config": {"function": "tests.chatty"}}
+    graph = build(
+        {"start": ("trigger.manual",), "fetch": {**fetch, "retry": {"max_attempts": 2}}},
+        ["start>fetch"],
+    )
+    run = start(workflow(alice, graph, name="Chatty"), actor=alice)
+    log_in(page, web_server, f"/runs/{run.pk}")
+    expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
+    page.get_by_role("button", name="Inspect fetch").click()
+    logs = page.get_by_role("region", name="Step fetch details").get_by_role("region", name="Logs")
+    expect(logs).to_contain_text("No lines logged.")
+
+    execute(run, "start")
+    execute(run, "fetch")  # fails, to be retried
+    expect(node_of(page, "fetch")).to_have_attribute("data-status", "retrying")
+    first = logs.get_by_role("group", name="Logs of attempt 1")
+    lines = first.locator(".log-line")
+    expect(lines).to_have_count(200)  # the first 100 and the last 100
+    expect(lines.first).to_contain_text("info")
+    expect(lines.first).to_contain_text("fetching 250 rows")
+    expect(first.locator(".log-dropped")).to_have_text("53 lines dropped")
+    expect(lines.last).to_contain_text("error")
+    expect(lines.last).to_contain_text("the service is busy")
+
+    drive(timezone.now() + timedelta(hours=1))  # the backoff's timer, then attempt 2
+    expect(node_of(page, "fetch")).to_have_attribute("data-status", "succeeded")
+    second = logs.get_by_role("group", name="Logs of attempt 2")
+    expect(second.locator(".log-line").last).to_contain_text("all rows read")
+    expect(first).to_be_visible()  # attempt 1's lines stay
+
+    logs.get_by_label("Log level").select_option("warning")
+    expect(first.locator(".log-line")).to_have_count(2)
+    expect(second.locator(".log-line")).to_have_text(re.compile("row 250 looked odd"))

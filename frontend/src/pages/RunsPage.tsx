@@ -14,6 +14,7 @@ import {
   statusStyle,
   timeline,
 } from "../runview/model";
+import { StepLogs } from "../runview/StepLogs";
 import "./runview.css";
 import { RunsListPage } from "./RunsListPage";
 
@@ -335,8 +336,7 @@ function Inspector({
           })}
         </ol>
       )}
-      <h4>Logs</h4>
-      <p className="muted">Steps do not record logs through the API yet.</p>
+      <StepLogs runId={run.id} node={step.node} status={step.status} attempt={step.attempt} />
     </section>
   );
 }
