@@ -26,7 +26,8 @@ itself on its cron expression, read in an IANA time zone (ARCHITECTURE, triggers
 
 Lock order (see engine/transitions.py): the workflow row, then the schedule row, then whatever
 ``do_start_run`` locks. A save holds the workflow row when it re-plans, so a save and a firing
-serialize instead of deadlocking.
+serialize instead of deadlocking; a sweeper skips a workflow row locked by someone else and
+comes back to it at its next sweep.
 """
 
 import logging
@@ -382,11 +383,11 @@ def fire_due_schedules(now: datetime) -> int:
     Returns how many runs started. One schedule's failure is logged and does not stop the
     others (the next sweep tries it again)."""
     started = 0
-    due = WorkflowSchedule.objects.filter(next_fire_at__lte=now).values_list("pk", flat=True)
-    for pk in list(due[:BATCH]):
+    due = WorkflowSchedule.objects.filter(next_fire_at__lte=now).order_by("next_fire_at", "pk")
+    for pk in list(due.values_list("pk", flat=True)[:BATCH]):
         started += _guarded(do_fire_schedule, pk, now)
-    waiting = WorkflowSchedule.objects.exclude(pending_slots=[]).values_list("pk", flat=True)
-    for pk in list(waiting[:BATCH]):
+    waiting = WorkflowSchedule.objects.exclude(pending_slots=[]).order_by("pk")
+    for pk in list(waiting.values_list("pk", flat=True)[:BATCH]):
         started += _guarded(do_start_pending, pk, now)
     return started
 
@@ -400,12 +401,18 @@ def _guarded(action: Any, schedule_id: int, now: datetime) -> int:
 
 
 def _lock(schedule_id: int) -> tuple[Workflow, WorkflowSchedule] | None:
-    """The workflow and schedule rows, locked in that order; None if the schedule is gone."""
+    """The workflow and schedule rows, locked in that order; None if the schedule is gone or
+    its workflow is locked by someone else (another sweeper, a save): the next sweep comes back
+    to it, and meanwhile this sweeper goes on with other schedules instead of queueing behind
+    the lock, so several sweepers share a burst of due schedules (PostgreSQL; SQLite has one
+    writer at a time anyway and ignores these locks)."""
     rows = WorkflowSchedule.objects.filter(pk=schedule_id)
     workflow_id = rows.values_list("workflow_id", flat=True).first()
     if workflow_id is None:
         return None
-    workflow = Workflow.objects.select_for_update().get(pk=workflow_id)
+    workflow = Workflow.objects.select_for_update(skip_locked=True).filter(pk=workflow_id).first()
+    if workflow is None:
+        return None
     schedule = WorkflowSchedule.objects.select_for_update().filter(pk=schedule_id).first()
     if schedule is None:  # a save without the trigger deleted it meanwhile
         return None

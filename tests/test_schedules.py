@@ -524,3 +524,12 @@ def test_slot_keys_are_utc():
     paris_nine = datetime(2026, 7, 1, 9, tzinfo=PARIS)
     assert schedules.slot_key(paris_nine) == "2026-07-01T07:00:00Z"
     assert schedules.slot_key(datetime(2026, 7, 1, 7, tzinfo=UTC)) == "2026-07-01T07:00:00Z"
+
+
+def test_the_nightly_report_example_comes_with_its_schedule_off(alice, clock):
+    from tests.graphs import example_graph
+
+    wf = workflow(alice, example_graph("nightly_report"))
+
+    assert schedule_of(wf).state == "disabled"
+    assert fire(clock, T0 + timedelta(days=2)) == 0
