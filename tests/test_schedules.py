@@ -376,12 +376,9 @@ def test_pausing_drops_the_queued_slots(alice, bob, clock):
 # --- Several schedulers at once ------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_schedulers_racing_for_one_slot_start_one_run(alice):
-    with time_machine.travel(T0, tick=False):
-        wf = scheduled(alice, catch_up="all")
-    now = at(11, 0, 1)  # three slots due: 09:00, 10:00, 11:00
-    barrier = threading.Barrier(2)
+def race(now: datetime, schedulers: int = 2) -> list[int]:
+    """``fire_due_schedules(now)`` in several threads (own connections) released together."""
+    barrier = threading.Barrier(schedulers)
     started: list[int] = []
 
     def scheduler() -> None:
@@ -391,19 +388,43 @@ def test_two_schedulers_racing_for_one_slot_start_one_run(alice):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    threads = [threading.Thread(target=scheduler) for _ in range(schedulers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
+    return sorted(started)
 
-    assert sorted(started) == [0, 3]
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_racing_for_one_slot_start_one_run(alice):
+    with time_machine.travel(T0, tick=False):
+        wf = scheduled(alice, catch_up="all")
+
+    started = race(at(11, 0, 1))  # three slots due: 09:00, 10:00, 11:00
+
+    assert started == [0, 3]
     assert slots(wf) == [
         "2026-03-02T09:00:00Z",
         "2026-03-02T10:00:00Z",
         "2026-03-02T11:00:00Z",
     ]
     assert schedule_of(wf).next_fire_at == at(12)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_schedulers_racing_for_a_queued_slot_start_it_once(alice):
+    with time_machine.travel(T0, tick=False) as clock:
+        wf = scheduled(alice, overlap="queue")
+        fire(clock, at(9, 0, 1))
+        fire(clock, at(10, 0, 1))  # queued behind 09:00's run
+        drive()  # 09:00's run ends
+
+    started = race(at(10, 0, 2), schedulers=3)
+
+    assert started == [0, 0, 1]
+    assert slots(wf) == ["2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"]
+    assert schedule_of(wf).pending_slots == []
 
 
 # --- Planning from the newest version ------------------------------------------------------------
