@@ -20,6 +20,13 @@ class EngineConfig(AppConfig):
         load_function_modules()
         post_migrate.connect(_ensure_sweep_schedule, sender=self)
 
+        # Saving a version re-plans the workflow's schedule; archiving stops it.
+        from designer.signals import archived_changed, version_saved
+        from engine import schedules
+
+        version_saved.connect(schedules.on_version_saved, dispatch_uid="engine.schedules")
+        archived_changed.connect(schedules.on_archived_changed, dispatch_uid="engine.schedules")
+
 
 def _ensure_sweep_schedule(**kwargs) -> None:
     """The django-q2 schedule that sweeps every minute, a backstop for the workers' sweeper."""

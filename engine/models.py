@@ -365,3 +365,7 @@ class TaskDelegation(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.task_id} delegated"
+
+
+# Schedules live in their own module; imported here so that Django registers the model.
+from engine.schedule_models import WorkflowSchedule  # noqa: E402, F401

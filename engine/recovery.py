@@ -18,6 +18,7 @@ from django.utils import timezone
 from alerts.evaluate import evaluate_if_due as evaluate_alerts_if_due
 from engine import transitions
 from engine.models import Run, StepRun
+from engine.schedules import fire_due_schedules
 from engine.states import RUN_TERMINAL, StepStatus
 
 log = logging.getLogger("flowdeck.recovery")
@@ -98,6 +99,8 @@ def sweep_once(now: datetime | None = None) -> dict[str, int]:
         "expired": fail_expired_attempts(now),
         "requeued": requeue_stale(now),
         "orphans": cancel_orphans(now),
+        # trigger.schedule (engine/schedules.py): due slots and queued ones; never raises.
+        "schedules": fire_due_schedules(now),
         # Alert rules (alerts/evaluate.py): throttled per process, never raises.
         "alerts": evaluate_alerts_if_due(now),
     }

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from engine import views
+from engine import schedule_api, views
 
 urlpatterns = [
     path(
         "workflows/<str:workflow_id>/runs/", views.WorkflowRunsView.as_view(), name="workflow-runs"
     ),
+    path(
+        "workflows/<str:workflow_id>/schedule/",
+        schedule_api.WorkflowScheduleView.as_view(),
+        name="workflow-schedule",
+    ),
+    path("schedules/preview/", schedule_api.SchedulePreviewView.as_view(), name="schedule-preview"),
     path("runs/", views.RunListView.as_view(), name="run-list"),
     path("runs/<str:pk>/", views.RunDetailView.as_view(), name="run-detail"),
     path("runs/<str:pk>/events/", views.RunEventsView.as_view(), name="run-events"),

@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
         "TaskKindEnum": "engine.models.TaskKind",
         "CredentialKindEnum": "connectors.kinds.CredentialKind",
         "LogLevelEnum": "engine.steplogs.LEVELS",
+        "ScheduleStateEnum": "engine.schedule_models.ScheduleState",
     },
 }
 
@@ -307,6 +308,9 @@ FLOWDECK_MAX_CHILD_DEPTH = env_int("FLOWDECK_MAX_CHILD_DEPTH", 10, min_value=1, 
 FLOWDECK_INLINE_BUDGET_S = env_float("FLOWDECK_INLINE_BUDGET_S", 5, min_value=0, max_value=60)
 # Modules whose @step functions code.function steps may call.
 FLOWDECK_FUNCTION_MODULES = env_list("FLOWDECK_FUNCTION_MODULES", ["engine.example_functions"])
+# A schedule's slot that fires this late still counts as on time; older ones were missed while
+# nothing fired, and the trigger's catch_up policy decides about them (engine/schedules.py).
+FLOWDECK_SCHEDULE_GRACE_S = env_float("FLOWDECK_SCHEDULE_GRACE_S", 60, min_value=0, max_value=86400)
 
 # --- Live updates (engine/live.py) -----------------------------------------------------------
 # How committed events reach the websockets: "layer" publishes after commit through the channel

@@ -31,7 +31,9 @@ class ManualTrigger(StepType):
 
 
 class ScheduleTrigger(StepType):
-    """Starts a run each time a cron expression fires in a time zone, with a fixed input."""
+    """Starts a run each time a cron expression fires in a time zone, with a fixed input.
+
+    The firing is engine/schedules.py's (the sweeper); the node itself passes the input on."""
 
     type_name = "trigger.schedule"
     title = "Schedule"
@@ -111,6 +113,11 @@ class ScheduleTrigger(StepType):
         },
         required=["cron"],
     )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        # The schedule's fixed input, checked against input_schema when the slot fired.
+        return StepResult(output=ctx.scope["input"])
 
 
 class WebhookTrigger(StepType):

@@ -15,6 +15,7 @@ import { WIDGETS, expressionForm } from "./expressionForm";
 import { formSchemaOf, mergeUiSchemas } from "./formSchema";
 import { type NodeDoc, type Problem, type StepTypeInfo, countReferences } from "./graph";
 import { JsonValueField } from "./JsonValueField";
+import { SchedulePreview } from "./SchedulePreview";
 import { useEditor } from "./store";
 
 const FIELDS = { jsonValue: JsonValueField };
@@ -222,6 +223,7 @@ export function ConfigPanel({
         />
         </div>
       )}
+      {node.type === "trigger.schedule" && <SchedulePreview config={node.config} />}
     </aside>
   );
 }
