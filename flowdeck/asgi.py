@@ -12,10 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from flowdeck.routing import websocket_urlpatterns  # noqa: E402
 from flowdeck.wsauth import websocket_stack  # noqa: E402
+from webhooks.asgi import HookBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Webhook bodies are capped as they arrive (webhooks/asgi.py), before Django spools them.
+        "http": HookBodyLimit(django_asgi_app),
         # Origin check, session, token (flowdeck/wsauth.py), then the consumers.
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }

@@ -158,3 +158,41 @@ def env_networks(name: str, *, environ: dict[str, str] | None = None) -> list[st
         except ValueError:
             raise ImproperlyConfigured(f"{name}: {item!r} is not an IP network") from None
     return items
+
+
+RATE_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def env_rate(
+    name: str, default: str, *, environ: dict[str, str] | None = None
+) -> tuple[int, int] | None:
+    """A rate ``<count>/<unit>`` (``60/min``, ``5/s``, ``1000/hour``, ``10000/day``) as
+    (count, seconds), or None for ``off``."""
+    value = _raw(name, environ) or default
+    if value.lower() == "off":
+        return None
+    count, sep, unit = value.partition("/")
+    seconds = RATE_UNITS.get(unit.strip().lower())
+    if (
+        not sep
+        or seconds is None
+        or not (count.strip().isascii() and count.strip().isdigit())
+        or int(count) < 1
+    ):
+        units = ", ".join(sorted(set(RATE_UNITS), key=RATE_UNITS.get))
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: <count>/<unit> with a count >= 1 and a unit among "
+            f"{units}, or off"
+        )
+    return int(count), seconds

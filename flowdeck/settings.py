@@ -14,6 +14,7 @@ from flowdeck.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     env_str,
     env_url,
     secret_key_from_file,
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "engine",
     "alerts",
     "connectors",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -320,3 +322,11 @@ FLOWDECK_ALERT_WEBHOOK_BACKOFF_S = env_float(
 # Fernet keys sealing credentials at rest, comma-separated (the first seals, all open). Unset: a
 # key generated into the data dir on first use (one machine only; check flowdeck.E004).
 FLOWDECK_CREDENTIALS_KEY = env_str("FLOWDECK_CREDENTIALS_KEY", "")
+
+# --- Webhooks (webhooks/) ----------------------------------------------------------------------
+# Requests each webhook token may make, "<count>/<s|min|hour|day>" or "off"; more get 429.
+FLOWDECK_WEBHOOK_RATE = env_rate("FLOWDECK_WEBHOOK_RATE", "60/min")
+# The longest a webhook request's ?wait= may keep its response open for the run to end.
+FLOWDECK_WEBHOOK_MAX_WAIT_S = env_float(
+    "FLOWDECK_WEBHOOK_MAX_WAIT_S", 30, min_value=0, max_value=300
+)
