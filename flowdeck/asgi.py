@@ -12,12 +12,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from flowdeck.routing import websocket_urlpatterns  # noqa: E402
 from flowdeck.wsauth import websocket_stack  # noqa: E402
-from webhooks.asgi import HookBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Webhook bodies are capped as they arrive (webhooks/asgi.py), before Django spools them.
-        "http": HookBodyLimit(django_asgi_app),
+        "http": django_asgi_app,
         # Origin check, session, token (flowdeck/wsauth.py), then the consumers.
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }

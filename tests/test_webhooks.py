@@ -5,14 +5,18 @@ input_schema; Idempotency-Key, ?wait=, and the API for the people who look after
 Senders are Django's test client (a raw HTTP client: no login, CSRF enforced) or, for chunked
 bodies, httpx against a real daphne."""
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,7 +32,6 @@ from flowdeck.env import env_rate
 from tests.engine_kit import build, drive, steps, workflow
 from tests.helpers import free_port, wait_until
 from tests.workers import WebServer
-from webhooks.asgi import HARD_LIMIT
 from webhooks.models import WebhookEndpoint
 from webhooks.services import hash_token, token_of
 
@@ -652,57 +655,6 @@ def test_an_unknown_workflow_is_404(db, alice, api):
     assert api.get("/api/workflows/nope/webhook/").status_code == 404
 
 
-# --- The hard cap before Django reads a body ---------------------------------------------------
-
-
-def asgi_post(headers: list, chunks: int | None) -> tuple[list, int]:
-    """POST to /api/hooks/x/ through the whole ASGI application with a body of ``chunks``
-    1 MiB chunks (None: endless). Returns (messages sent back, chunks read)."""
-    from flowdeck.asgi import application
-
-    read = 0
-    sent = []
-
-    async def receive():
-        nonlocal read
-        read += 1
-        more = chunks is None or read < chunks
-        return {"type": "http.request", "body": b"x" * 1_048_576, "more_body": more}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/hooks/x/",
-        "raw_path": b"/api/hooks/x/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    asyncio.run(application(scope, receive, send))
-    return sent, read
-
-
-def test_an_endless_chunked_body_is_cut_off_at_the_hard_cap_with_413():
-    sent, read = asgi_post([], chunks=None)
-    assert sent[0]["status"] == 413
-    assert json.loads(sent[1]["body"])["errors"][0]["code"] == "too_large"
-    # Stopped at the first chunk past 10 MiB.
-    assert read == HARD_LIMIT // 1_048_576 + 1
-
-
-def test_a_content_length_over_the_hard_cap_is_413_before_any_byte_is_read():
-    sent, read = asgi_post([(b"content-length", str(HARD_LIMIT + 1).encode())], chunks=11)
-    assert (sent[0]["status"], read) == (413, 0)
-
-
 # --- Through real workers and a real web server (daphne) ---------------------------------------
 
 
@@ -816,3 +768,45 @@ def test_over_daphne_a_waiting_request_does_not_hold_up_the_others(workers, daph
     assert still_waiting, "the quick requests were answered only after the waiting one"
     assert waited["response"].status_code == 202
     assert waited["response"].json()["status"] == "waiting"
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_block(language: str, containing: str) -> str:
+    """The code block of the README's Webhooks section in ``language`` holding ``containing``."""
+    text = README.read_text()
+    section = text[text.index("## Webhooks") :]
+    section = section[: section.index("\n## ", 1)]
+    for block in re.findall(rf"```{language}\n(.*?)```", section, re.S):
+        if containing in block:
+            return block
+    raise AssertionError(f"no {language} block with {containing!r} in the README's Webhooks")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_readme_signing_recipes_in_shell_and_python_start_runs(daphne, alice, secret):
+    wf = workflow(alice, hook_graph(signed_config()))
+    env = {**os.environ, "URL": daphne.url + url_of(wf), "SECRET": SECRET}
+
+    shell = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + readme_block("sh", "openssl dgst")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    python = subprocess.run(
+        [sys.executable, "-c", readme_block("python", "hmac.new")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert shell.returncode == 0, shell.stderr
+    assert python.returncode == 0, python.stderr
+    assert json.loads(shell.stdout)["duplicate"] is False, shell.stdout
+    assert json.loads(python.stdout)["duplicate"] is False, python.stdout
+    inputs = {run.idempotency_key: run.input for run in Run.objects.all()}
+    assert inputs == {"hook:order-42": {"amount": 42}, "hook:order-43": {"amount": 43}}

@@ -2,6 +2,8 @@
 copy button and a curl example (with the signing recipe when requests are signed), rotation
 behind a confirmation, and the URL appearing once a new workflow with the step is saved."""
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -108,6 +110,10 @@ def test_a_new_workflow_gets_its_webhook_url_when_saved(page, live_server, alice
     expect(panel).to_contain_text("Save the workflow to get the URL")
     toolbar.get_by_role("button", name="Save").click()
     expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    # The saved workflow opens at its own address (which reloads it); select the step again.
+    expect(page).to_have_url(re.compile(r"/designer/\d+$"))
+    page.reload()
+    page.locator('.react-flow__node[data-id="webhook"]').click()
 
     from designer.models import Workflow
 
