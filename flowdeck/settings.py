@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "engine",
     "alerts",
     "connectors",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -352,3 +353,11 @@ FLOWDECK_CREDENTIALS_KEY = env_str("FLOWDECK_CREDENTIALS_KEY", "")
 FLOWDECK_HTTP_ALLOW_NETWORKS = env_networks("FLOWDECK_HTTP_ALLOW_NETWORKS")
 # An http.request gives up after this long (and never after its node's timeout_s).
 FLOWDECK_HTTP_TIMEOUT_S = env_float("FLOWDECK_HTTP_TIMEOUT_S", 30, min_value=0.1, max_value=3600)
+
+# --- Webhooks (webhooks/) ----------------------------------------------------------------------
+# Requests each webhook token may make, "<count>/<s|min|hour|day>" or "off"; more get 429.
+FLOWDECK_WEBHOOK_RATE = env_rate("FLOWDECK_WEBHOOK_RATE", "60/min")
+# The longest a webhook request's ?wait= may keep its response open for the run to end.
+FLOWDECK_WEBHOOK_MAX_WAIT_S = env_float(
+    "FLOWDECK_WEBHOOK_MAX_WAIT_S", 30, min_value=0, max_value=300
+)

@@ -59,6 +59,20 @@ def _count(cache: BaseCache, key: str, window: int, ttl: int) -> int:
     return count
 
 
+def over_rate(key: str, ident: str, rate: tuple[int, int], now: float) -> float | None:
+    """Count one request of ``ident`` (under the cache key ``key``) against ``rate`` (requests,
+    seconds): the seconds until its window ends when it is over the rate, else None. A cache
+    that fails lets the request through: the limiter must not take the service down with it."""
+    limit, period = rate
+    window, ends = _window(ident, period, now)
+    try:
+        count = _count(caches[CACHE_ALIAS], key, window, math.ceil(ends - now) + 1)
+    except Exception as exc:  # whatever the cache backend raises
+        log.warning("a rate limit was not checked: the throttle cache failed: %s", exc)
+        return None
+    return None if count <= limit else ends - now
+
+
 class WindowRateThrottle(BaseThrottle):
     """At most N requests per period and client, the rate read from ``settings.<setting>``
     (None: no limit)."""
@@ -77,19 +91,9 @@ class WindowRateThrottle(BaseThrottle):
         if rate is None or ident is None:
             return True
         limit, period = rate
-        now = time.time()
-        window, ends = _window(ident, period, now)
-        try:
-            count = _count(
-                caches[CACHE_ALIAS], self.key(ident, period), window, math.ceil(ends - now) + 1
-            )
-        except Exception as exc:  # whatever the cache backend raises
-            # A limiter that cannot count lets the request through: the cache being down must
-            # not take the whole API down with it.
-            log.warning("the API rate limit was not checked: the throttle cache failed: %s", exc)
-            return True
-        self.retry_after = ends - now
-        return count <= limit
+        wait = over_rate(self.key(ident, period), ident, rate, time.time())
+        self.retry_after = wait
+        return wait is None
 
     def key(self, ident: str, period: int) -> str:
         return f"throttle:{self.scope}:{period}:{ident}"

@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("designer.urls")),
     path("", include("alerts.urls")),
     path("", include("connectors.urls")),
+    path("", include("webhooks.urls")),
     path("", include("engine.urls")),
 ]
 

@@ -132,6 +132,7 @@ class WebhookTrigger(StepType):
         "Requests may also be required to carry a signature."
     )
     is_trigger = True
+    runnable = True
     config_schema = object_schema(
         {
             "signature": {
@@ -190,3 +191,8 @@ class WebhookTrigger(StepType):
             },
         },
     )
+
+    def run(self, ctx: StepContext) -> StepResult:
+        # The request's body, checked against input_schema before the run started
+        # (webhooks/receive.py); the request itself (headers, token) never reaches the run.
+        return StepResult(output=ctx.scope["input"])

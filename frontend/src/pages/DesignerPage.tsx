@@ -37,6 +37,7 @@ import { useEditor } from "../editor/store";
 import { mergeProblems, useServerProblems } from "../editor/useServerProblems";
 import { VersionsPanel } from "../editor/VersionsPanel";
 import { WorkflowPanel } from "../editor/WorkflowPanel";
+import { WebhookPanel } from "../steps/trigger.webhook/WebhookPanel";
 
 
 type WorkflowDetail = {
@@ -807,6 +808,7 @@ function Canvas() {
             </ul>
           )}
           <ConfigPanel node={selectedNode} info={catalog[selectedNode.type]} problems={nodeProblems} />
+          {selectedNode.type === "trigger.webhook" && <WebhookPanel workflowId={meta.id} version={meta.version} />}
           <ConnectionsPanel key={selectedNode.id} node={selectedNode} />
         </div>
       ) : editing ? (
