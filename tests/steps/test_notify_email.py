@@ -2,14 +2,9 @@
 locmem backend, ``mail.outbox``) or through an SMTP credential's server (here a real aiosmtpd
 server on 127.0.0.1, with a login)."""
 
-import email
 import json
-import threading
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 from django.core import mail
 
 from connectors.credentials import do_create_credential
@@ -18,6 +13,7 @@ from engine.steps.base import StepContext
 from engine.steps.notify import Email, text_of_html
 from tests.engine_kit import build, drive, event_types, start, steps, workflow
 from tests.helpers import free_port, wait_until
+from tests.smtp_server import smtp_server
 
 PASSWORD = "smtp-pw-7c41e9d2b0"
 
@@ -197,62 +193,9 @@ def test_a_bad_address_once_rendered_fails_the_step_for_good_naming_the_field(
 # --- Through an SMTP credential: a real server on 127.0.0.1 -------------------------------------
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives. ``nobody@`` addresses are refused
-    (550), ``busy@`` ones deferred (451); a ``Subject: flaky`` message is deferred at its
-    first DATA."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], Message]] = []
-        self.logins: list[str] = []
-        self.deferred: list[Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("nobody@"):
-            return "550 5.1.1 no such user here"
-        if address.startswith("busy@"):
-            return "451 4.3.0 mailbox busy, try later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content)
-        with self.lock:
-            if message["Subject"] == "flaky" and not self.deferred:
-                self.deferred.append(message)
-                return "451 4.3.2 try again later"
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data):
-        login, password = (
-            value.decode() if isinstance(value, bytes) else value
-            for value in (auth_data.login, auth_data.password)
-        )
-        if (login, password) != ("mailer", PASSWORD):
-            return AuthResult(success=False, handled=False)  # the server answers 535
-        self.logins.append(login)
-        return AuthResult(success=True)
-
-
-def smtp_server(port: int) -> tuple[Controller, Mailbox]:
-    mailbox = Mailbox()
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=mailbox.authenticate,
-        auth_required=True,
-        auth_require_tls=False,  # AUTH over plain text: a test server without a certificate
-    )
-    controller.start()
-    return controller, mailbox
-
-
 @pytest.fixture
 def smtp():
-    controller, mailbox = smtp_server(free_port())
+    controller, mailbox = smtp_server(free_port(), login=("mailer", PASSWORD))
     mailbox.port = controller.port
     yield mailbox
     controller.stop()
@@ -494,7 +437,7 @@ def test_through_workers_a_refused_connection_is_retried_until_the_server_answer
     failed = run.events.filter(type="step.retrying", node_id="mail").first().data["error"]
     assert failed["code"] == "smtp_unreachable" and failed["retryable"] is True
     assert failed["message"].startswith(f"cannot reach the SMTP server 127.0.0.1:{port}: ")
-    controller, mailbox = smtp_server(port)
+    controller, mailbox = smtp_server(port, login=("mailer", PASSWORD))
     try:
         done = wait_until(lambda: finished(run), timeout=60, what="the run to finish")
     finally:
