@@ -35,7 +35,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         max_length=200, required=False, allow_blank=True, write_only=True
     )
     has_webhook_secret = serializers.SerializerMethodField()
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = AlertRule
@@ -94,7 +94,9 @@ class AlertSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="open or resolved")
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     kind = serializers.CharField(source="rule.kind", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     deliveries = serializers.JSONField(read_only=True)
 
     class Meta:

@@ -33,6 +33,7 @@ from engine.models import Run, StepRun
 from engine.states import STEP_ACTIVE, RunStatus, StepStatus
 from engine.views import RunCursor, bad_request, check_role, conflict
 from flowdeck.pagination import PageNumberPagination
+from flowdeck.params import object_id
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
 ALERT_STATUS_FILTERS = ("open", "resolved", "all")
@@ -99,7 +100,7 @@ class AlertRuleDetailView(generics.RetrieveUpdateDestroyAPIView):
     def get_object(self) -> AlertRule:
         try:
             rule = AlertRule.objects.select_related("workflow", "owner").get(
-                pk=int(self.kwargs["pk"])
+                pk=object_id(self.kwargs["pk"])
             )
         except (AlertRule.DoesNotExist, ValueError):
             raise NotFound("no such alert rule") from None
@@ -159,7 +160,7 @@ class AlertListView(generics.ListAPIView):
         for name in ("rule", "workflow"):
             if name in params:
                 try:
-                    alerts = alerts.filter(**{f"{name}_id": int(params[name])})
+                    alerts = alerts.filter(**{f"{name}_id": object_id(params[name])})
                 except ValueError:
                     raise bad_request(
                         [{"field": name, "code": "invalid", "message": f"{name} is an id"}]
@@ -174,7 +175,7 @@ class ResolveAlertView(APIView):
         no more reminders; while its condition lasts it opens no new incident. 409 if it is
         already resolved."""
         try:
-            alert = Alert.objects.select_related("workflow").get(pk=int(pk))
+            alert = Alert.objects.select_related("workflow").get(pk=object_id(pk))
         except (Alert.DoesNotExist, ValueError):
             raise NotFound("no such alert") from None
         if alert.workflow is None:
@@ -226,7 +227,7 @@ class DeadLetterListView(generics.ListAPIView):
             runs = runs.filter(workflow_id__in=visible)
         if "workflow" in params:
             try:
-                runs = runs.filter(workflow_id=int(params["workflow"]))
+                runs = runs.filter(workflow_id=object_id(params["workflow"]))
             except ValueError:
                 raise bad_request(
                     [{"field": "workflow", "code": "invalid", "message": "workflow is an id"}]

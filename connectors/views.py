@@ -28,6 +28,7 @@ from connectors.serializers import (
 from designer.models import ROLE_RANK, Role
 from designer.serializers import ErrorsSerializer
 from flowdeck.errors import ApiError
+from flowdeck.params import bool_param, choice_param, id_or_none, object_id
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
 
@@ -54,7 +55,7 @@ def _roles(user, credentials: list[Credential]) -> dict[int, str]:
 def get_credential(request: Request, pk: str, needed: Role) -> Credential:
     """The credential of the URL: 404 for who has no role on it, 403 for a weaker role."""
     try:
-        credential = Credential.objects.select_related("owner").get(pk=int(pk))
+        credential = Credential.objects.select_related("owner").get(pk=object_id(pk))
     except (Credential.DoesNotExist, ValueError):
         raise NotFound("no such credential") from None
     role = service.role_on(request.user, credential)
@@ -87,9 +88,10 @@ class CredentialListView(APIView):
         responses=CredentialSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        needed = Role.RUNNER if request.query_params.get("usable") == "true" else Role.VIEWER
+        params = request.query_params
+        needed = Role.RUNNER if bool_param(params, "usable") else Role.VIEWER
         found: QuerySet[Credential] = service.credentials_with(request.user, needed)
-        kind = request.query_params.get("kind")
+        kind = choice_param(params, "kind", CredentialKind.values)
         if kind:
             found = found.filter(kind=kind)
         return _respond(request, list(found.select_related("owner")[:1000]), many=True)
@@ -174,7 +176,8 @@ class CredentialGrantDetailView(APIView):
     def delete(self, request: Request, pk: str, grant_id: str) -> Response:
         """Take a role back (owner)."""
         credential = get_credential(request, pk, Role.OWNER)
-        grant = CredentialGrant.objects.filter(credential=credential, pk=grant_id).first()
+        grants = CredentialGrant.objects.filter(credential=credential)
+        grant = grants.filter(pk=id_or_none(grant_id)).first()
         if grant is None:
             raise NotFound("no such grant")
         service.do_revoke_credential(actor=request.user, grant=grant)

@@ -13,8 +13,11 @@ from engine.states import RunStatus
 GRAPH_FIELD_HELP = "The workflow graph (CONTRACT §1)."
 
 
+@extend_schema_field({"$ref": "#/components/schemas/Graph"})
 class GraphField(serializers.JSONField):
-    pass
+    """Documented as the graph's JSON Schema (the structure designer/validation.py checks
+    first; flowdeck/openapi.py adds it); the field itself takes any JSON so that the validator
+    reports every problem."""
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -34,7 +37,7 @@ class StaleSerializer(ErrorsSerializer):
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = WorkflowVersion
@@ -146,7 +149,10 @@ class WorkflowPatchSerializer(serializers.Serializer):
 
 
 class ValidateSerializer(serializers.Serializer):
-    graph = GraphField(help_text=GRAPH_FIELD_HELP)
+    # Any JSON: validating is the point, and every problem comes back as an error (200).
+    graph = serializers.JSONField(
+        help_text="A workflow graph to check (CONTRACT §1); any JSON is answered with its errors."
+    )
 
 
 class ValidationResultSerializer(serializers.Serializer):

@@ -38,6 +38,7 @@ from designer.serializers import (
 from designer.validation import MAX_GRAPH_BYTES
 from engine.models import Run
 from flowdeck.errors import ApiError, PayloadTooLarge, api_error
+from flowdeck.params import id_or_none, object_id
 
 # Room for name, description and note beside a graph at its limit.
 MAX_BODY_BYTES = MAX_GRAPH_BYTES + 64 * 1024
@@ -158,7 +159,7 @@ class WorkflowViewSet(
     def get_workflow(self, needed: Role) -> Workflow:
         """The workflow of the URL: 404 for who may not see it, 403 for a weaker role."""
         try:
-            workflow = Workflow.objects.select_related("owner").get(pk=int(self.kwargs["pk"]))
+            workflow = Workflow.objects.select_related("owner").get(pk=object_id(self.kwargs["pk"]))
         except (Workflow.DoesNotExist, ValueError):
             raise NotFound("no such workflow") from None
         role = role_of(self.request.user, workflow)
@@ -269,7 +270,9 @@ class WorkflowViewSet(
     def version(self, request: Request, pk: str, number: str) -> Response:
         """One version with its graph."""
         workflow = self.get_workflow(Role.VIEWER)
-        version = workflow.versions.select_related("author").filter(number=int(number)).first()
+        version = (
+            workflow.versions.select_related("author").filter(number=id_or_none(number)).first()
+        )
         if version is None:
             raise NotFound(f"workflow {workflow.pk} has no version {number}")
         return Response(VersionSerializer(version).data)
@@ -281,7 +284,8 @@ class WorkflowViewSet(
         ],
         responses={
             (200, "application/json"): ExportDocumentSerializer,
-            (200, "application/yaml"): OpenApiTypes.STR,
+            # The same document, written in YAML.
+            (200, "application/yaml"): ExportDocumentSerializer,
             404: ErrorsSerializer,
         },
     )
@@ -295,9 +299,7 @@ class WorkflowViewSet(
                 400, [api_error("invalid_choice", "format: json or yaml", field="format")]
             )
         number = request.query_params.get("version", str(workflow.latest_version))
-        version = None
-        if number.isdigit():
-            version = workflow.versions.filter(number=int(number)).first()
+        version = workflow.versions.filter(number=id_or_none(number)).first()
         if version is None:
             raise NotFound(f"workflow {workflow.pk} has no version {number}")
         text = transfer.dump(transfer.export_document(workflow, version), fmt)
@@ -361,7 +363,8 @@ class WorkflowViewSet(
         request=GrantSerializer,
         responses={201: GrantSerializer, 403: ErrorsSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"])
+    # Not paginated: a workflow has a handful of grants, and the answer is the whole list.
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def grants(self, request: Request, pk: str) -> Response:
         """Who has which role (any role may look); the owner gives roles."""
         if request.method == "GET":
@@ -379,7 +382,7 @@ class WorkflowViewSet(
     def revoke(self, request: Request, pk: str, grant_id: str) -> Response:
         """Take a role back (owner)."""
         workflow = self.get_workflow(Role.OWNER)
-        grant = WorkflowGrant.objects.filter(workflow=workflow, pk=int(grant_id)).first()
+        grant = WorkflowGrant.objects.filter(workflow=workflow, pk=id_or_none(grant_id)).first()
         if grant is None:
             raise NotFound("no such grant")
         services.do_revoke(actor=request.user, grant=grant)

@@ -19,6 +19,7 @@ from engine import schedules
 from engine.schedule_models import CatchUp, Overlap, ScheduleState, WorkflowSchedule
 from engine.views import check_role
 from flowdeck.errors import ApiError, api_error
+from flowdeck.params import object_id
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
 
@@ -43,7 +44,9 @@ class ScheduleSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(choices=ScheduleState.choices, read_only=True)
     catch_up = serializers.ChoiceField(choices=CatchUp.choices, read_only=True)
     overlap = serializers.ChoiceField(choices=Overlap.choices, read_only=True)
-    paused_by = serializers.CharField(source="paused_by.username", read_only=True, default=None)
+    paused_by = serializers.CharField(
+        source="paused_by.username", read_only=True, default=None, allow_null=True
+    )
     next_fire_times = serializers.SerializerMethodField(
         help_text="the next five times it fires, ISO 8601 with its zone's offset; empty when "
         "it fires nothing (paused, disabled, archived)"
@@ -105,7 +108,7 @@ class PreviewSerializer(serializers.Serializer):
 
 def _schedule_of(request: Request, workflow_id: str, needed: Role) -> WorkflowSchedule:
     try:
-        workflow = Workflow.objects.get(pk=int(workflow_id))
+        workflow = Workflow.objects.get(pk=object_id(workflow_id))
     except (Workflow.DoesNotExist, ValueError):
         raise NotFound("no such workflow") from None
     check_role(request.user, workflow, needed)

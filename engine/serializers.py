@@ -84,7 +84,7 @@ class StepLogsSerializer(serializers.Serializer):
 class RunSerializer(serializers.ModelSerializer):
     workflow_name = serializers.CharField(source="workflow.name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Run
@@ -138,7 +138,7 @@ def last_event_id(run_id: int) -> int | None:
 
 class EventSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="node_id")
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = RunEvent
@@ -194,7 +194,7 @@ class SkipSerializer(serializers.Serializer):
 
 
 class TaskDecisionSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TaskDecision
@@ -202,8 +202,8 @@ class TaskDecisionSerializer(serializers.ModelSerializer):
 
 
 class TaskDelegationSerializer(serializers.ModelSerializer):
-    from_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    to_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    from_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    to_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TaskDelegation
@@ -232,7 +232,7 @@ class TaskSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="step.node_id", read_only=True)
     workflow = serializers.IntegerField(source="run.workflow_id", read_only=True)
     workflow_name = serializers.CharField(source="run.workflow.name", read_only=True)
-    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     assignees = serializers.SerializerMethodField()
     policy = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()

@@ -32,6 +32,7 @@ from designer.permissions import visible_workflows
 from engine.models import HumanTask, Run, StepRun
 from engine.sql import Seconds, bucket
 from engine.states import RunStatus, StepStatus, TaskStatus
+from flowdeck.params import id_or_none
 
 WINDOWS = {"24h": 24, "7d": 7 * 24, "30d": 30 * 24}
 MAX_WINDOW_H = 90 * 24
@@ -58,7 +59,8 @@ def parse_query(user: AbstractBaseUser, params: Any) -> StatsQuery:
     window = (params.get("window") or "24h").strip()
     if window in WINDOWS:
         hours = WINDOWS[window]
-    elif window[:-1].isdigit() and window[-1:] in ("h", "d"):
+    elif window[:-1].isascii() and window[:-1].isdecimal() and window[-1:] in ("h", "d"):
+        # isdecimal and ASCII: "²h" passes isdigit() but int() refuses it.
         hours = int(window[:-1]) * (24 if window.endswith("d") else 1)
     else:
         raise StatsError("window", "use 24h, 7d, 30d, <n>h or <n>d")
@@ -72,10 +74,10 @@ def parse_query(user: AbstractBaseUser, params: Any) -> StatsQuery:
     if hours / INTERVALS[interval] > 24 * 31:
         raise StatsError("interval", "too many buckets for this window; use 1d")
     workflow = None
-    raw = params.get("workflow")
-    if raw:
+    if "workflow" in params:
         # Not visible and not existing look the same: no leak of other people's workflows.
-        workflow = visible_workflows(user).filter(pk=raw if str(raw).isdigit() else None).first()
+        pk = id_or_none(params["workflow"])
+        workflow = visible_workflows(user).filter(pk=pk).first() if pk is not None else None
         if workflow is None:
             raise StatsError("workflow", "no such workflow")
     return StatsQuery(hours=hours, interval=interval, workflow=workflow)

@@ -58,7 +58,8 @@ from engine.serializers import (
 )
 from engine.states import RunStatus, TaskStatus
 from flowdeck.errors import ApiError, api_error
-from flowdeck.pagination import PageNumberPagination
+from flowdeck.pagination import PageNumberPagination, StrictPageSize
+from flowdeck.params import bool_param, int_param, object_id
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
 EVENTS_PAGE = 500
@@ -87,18 +88,16 @@ def bad_request(errors: list[dict[str, Any]]) -> ApiError:
     )
 
 
-class RunCursor(CursorPagination):
+class RunCursor(StrictPageSize, CursorPagination):
     """Keyset pages, newest first: no COUNT(*), steady at any depth of a big table."""
 
     ordering = "-id"
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 def get_run(request: Request, pk: Any, needed: Role) -> Run:
     try:
-        run = Run.objects.select_related("workflow", "version", "actor").get(pk=int(pk))
+        run = Run.objects.select_related("workflow", "version", "actor").get(pk=object_id(pk))
     except (Run.DoesNotExist, ValueError):
         raise NotFound("no such run") from None
     check_role(request.user, run.workflow, needed)
@@ -113,7 +112,7 @@ class WorkflowRunsView(generics.GenericAPIView):
 
     def get_workflow(self, needed: Role) -> Workflow:
         try:
-            workflow = Workflow.objects.get(pk=int(self.kwargs["workflow_id"]))
+            workflow = Workflow.objects.get(pk=object_id(self.kwargs["workflow_id"]))
         except (Workflow.DoesNotExist, ValueError):
             raise NotFound("no such workflow") from None
         check_role(self.request.user, workflow, needed)
@@ -182,7 +181,7 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
     params = request.query_params
     if "workflow" in params:
         try:
-            runs = runs.filter(workflow_id=int(params["workflow"]))
+            runs = runs.filter(workflow_id=object_id(params["workflow"]))
         except ValueError:
             raise bad_request(
                 [{"field": "workflow", "code": "invalid", "message": "workflow is an id"}]
@@ -207,9 +206,10 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
         runs = runs.filter(trigger__in=choices(params, "trigger", Trigger.values))
     if "actor" in params:
         runs = runs.filter(actor__username=params["actor"])
-    if "parent" in params:
-        runs = runs.filter(parent_run_id=params["parent"])
-    elif params.get("top_level") == "true":
+    parent = int_param(params, "parent", minimum=1)
+    if parent is not None:
+        runs = runs.filter(parent_run_id=parent)
+    elif bool_param(params, "top_level"):
         runs = runs.filter(parent_run__isnull=True)
     return runs
 
@@ -267,7 +267,7 @@ class RunEventsView(APIView):
         """The run's event log after the cursor, oldest first, up to 500 per page."""
         run = get_run(request, pk, Role.VIEWER)
         try:
-            after = int(request.query_params.get("after", 0))
+            after = object_id(request.query_params.get("after", "0"))
         except ValueError:
             raise bad_request(
                 [{"field": "after", "code": "invalid", "message": "after is an event id"}]
@@ -487,7 +487,7 @@ class ApprovalListView(generics.ListAPIView):
             tasks = tasks.filter(kind=params["kind"])
         if "run" in params:
             try:
-                tasks = tasks.filter(run_id=int(params["run"]))
+                tasks = tasks.filter(run_id=object_id(params["run"]))
             except ValueError:
                 raise bad_request(
                     [{"field": "run", "code": "invalid", "message": "run is a run id"}]

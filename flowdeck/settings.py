@@ -223,6 +223,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The errors every operation can answer (401, 429, ...), written once (flowdeck/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "flowdeck.openapi.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "engine.states.RunStatus",
         "StepStatusEnum": "engine.states.StepStatus",

@@ -29,3 +29,7 @@ urlpatterns = [
     # Client-side routes of the single-page app; React Router takes it from there.
     re_path(r"^(?P<route>designer|runs|inbox|dashboard|credentials)(?:/.*)?$", views.app_shell),
 ]
+
+# JSON errors under /api/ (flowdeck/views.py); Django's pages elsewhere.
+handler404 = views.not_found
+handler500 = views.server_error

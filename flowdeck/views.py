@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.csrf import ensure_csrf_cookie
+
+from flowdeck.errors import api_error
 
 
 @login_required
@@ -9,3 +12,25 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 def app_shell(request: HttpRequest, route: str = "") -> HttpResponse:
     """The single-page app; every client-side route is served the same page."""
     return render(request, "app.html")
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL that matches no route: under /api/ (say /api/workflows/abc/, where an id is
+    digits) the API's JSON error, as every other API answer; elsewhere Django's page."""
+    if _is_api(request):
+        error = api_error("not_found", f"no API endpoint at {request.path}")
+        return JsonResponse({"errors": [error]}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unhandled exception (a bug, logged by Django with its traceback): API clients still
+    get the error shape, without the details."""
+    if _is_api(request):
+        error = api_error("server_error", "the server failed; the error is logged")
+        return JsonResponse({"errors": [error]}, status=500)
+    return defaults.server_error(request)

@@ -33,6 +33,7 @@ from engine.models import Run
 from engine.states import RUN_TERMINAL
 from engine.views import check_role
 from flowdeck.errors import ApiError, api_error
+from flowdeck.params import object_id
 from webhooks import services
 from webhooks.models import WebhookEndpoint
 from webhooks.receive import Accepted, HookRefused, receive
@@ -160,7 +161,7 @@ hook.initkwargs = {}  # type: ignore[attr-defined]
 def _workflow(request: Request, workflow_id: str) -> Workflow:
     """404 for who may not see it, 403 under editor: the URL is a credential."""
     try:
-        workflow = Workflow.objects.get(pk=int(workflow_id))
+        workflow = Workflow.objects.get(pk=object_id(workflow_id))
     except (Workflow.DoesNotExist, ValueError):
         raise ApiError(404, [api_error("not_found", "no such workflow")]) from None
     check_role(request.user, workflow, Role.EDITOR)
