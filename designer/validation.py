@@ -64,7 +64,10 @@ CODES = {
     "not_upstream": "steps.<id> naming a node that does not run before this one",
     "unknown_step_field": "steps.<id>.<field> with a field other than output, status, error",
     "unknown_input_field": "input.<name> not declared in input_schema",
-    "forbidden_attribute": "an attribute starting with _ (the sandbox refuses them)",
+    "forbidden_attribute": "an attribute starting with _, or mro, gi_frame, func_globals, ... "
+    "(the sandbox refuses them)",
+    "expression_limit": "constants that make something past the sandbox's limits "
+    "(10**10000000, 'a' * 10**10)",
     "invalid_input_schema": "input_schema is not a valid JSON Schema",
 }
 
@@ -585,9 +588,17 @@ class _Checker:
             )
             return
         for name in sorted(set(analysis.private_names)):
+            why = "names starting with _" if name.startswith("_") else "internals like this"
             yield error(
                 "forbidden_attribute",
-                f"{name!r} in {text!r}: names starting with _ are not allowed",
+                f"{name!r} in {text!r}: {why} are not allowed",
+                node=node,
+                field=field,
+            )
+        for limit in analysis.limits:
+            yield error(
+                "expression_limit",
+                f"{text!r} goes past a limit of expressions: {limit}",
                 node=node,
                 field=field,
             )

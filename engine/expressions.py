@@ -12,19 +12,50 @@ from typing import Any
 from jinja2 import TemplateError, Undefined
 from jinja2.sandbox import SecurityError
 
-from designer.expressions import ENV, analyse_expression, analyse_template, is_template
+from designer.expressions import (
+    ENV,
+    MAX_SIZE,
+    ExpressionLimitError,
+    analyse_expression,
+    analyse_template,
+    is_template,
+    weight,
+)
 
 # A string that is exactly one {{ ... }} renders to the value itself, not its text.
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>[\s\S]*?)\}\}\s*$")
 
 
 class ExpressionError(Exception):
-    """An expression failed at run time; the message names the field and the expression."""
+    """An expression failed at run time; the message names the field and the expression.
+    ``code`` is ``expression_limit`` when it went past a limit of the sandbox (size, steps,
+    time, depth: designer/expressions.py), else ``expression_error``."""
 
-    def __init__(self, field: str, source: str, detail: str) -> None:
+    def __init__(self, field: str, source: str, detail: str, code: str = "expression_error"):
         self.field = field
         self.source = source
-        super().__init__(f"{field}: {source!r}: {detail}")
+        self.code = code
+        super().__init__(f"{field}: {_shown(source)!r}: {detail}")
+
+
+def _shown(source: str) -> str:
+    # A 1 MB template in every error message (and event, and log line) helps nobody.
+    return source if len(source) <= 500 else source[:500] + "…"
+
+
+# What an evaluation can raise that is the expression's fault, not the engine's.
+_FAILURES = (TemplateError, SecurityError, ArithmeticError, LookupError, TypeError, ValueError)
+# How an evaluation that went past a limit ends: the sandbox's limits, and Python's stack
+# (a macro calling itself, a deeply nested value) and memory.
+_LIMITS = (ExpressionLimitError, RecursionError, MemoryError)
+
+
+def _error(field: str, source: str, exc: BaseException) -> ExpressionError:
+    if isinstance(exc, _LIMITS):
+        detail = {RecursionError: "nested or recursive too deeply", MemoryError: "out of memory"}
+        text = detail.get(type(exc)) or str(exc)
+        return ExpressionError(field, source, f"past a limit: {text}", code="expression_limit")
+    return ExpressionError(field, source, str(exc) or type(exc).__name__)
 
 
 @lru_cache(maxsize=8192)
@@ -49,9 +80,14 @@ def _one_expression(text: str) -> str | None:
 def evaluate(source: str, scope: Mapping[str, Any], field: str) -> Any:
     """The value of a bare expression (``logic.condition``'s ``input.amount > 1000``)."""
     try:
-        return _defined(_compiled_expression(source)(**scope))
-    except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError) as exc:
-        raise ExpressionError(field, source, str(exc) or type(exc).__name__) from exc
+        value = _compiled_expression(source)(**scope)
+        if isinstance(value, list | dict) and weight(value) > MAX_SIZE:
+            # Weighed before it is walked, or written out as JSON: a value shared many times
+            # (nested repetitions) costs its weight there, not its few distinct parts.
+            raise ExpressionLimitError(f"a value bigger than {MAX_SIZE:,} items and characters")
+        return _defined(value)
+    except (*_FAILURES, *_LIMITS) as exc:
+        raise _error(field, source, exc) from exc
 
 
 def _defined(value: Any) -> Any:
@@ -84,8 +120,8 @@ def render(value: Any, scope: Mapping[str, Any], field: str = "config") -> Any:
             return evaluate(inner, scope, field)
         try:
             return _compiled_template(value).render(**scope)
-        except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError) as exc:
-            raise ExpressionError(field, value, str(exc) or type(exc).__name__) from exc
+        except (*_FAILURES, *_LIMITS) as exc:
+            raise _error(field, value, exc) from exc
     if isinstance(value, dict):
         return {key: render(item, scope, f"{field}.{key}") for key, item in value.items()}
     if isinstance(value, list):

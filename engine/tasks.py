@@ -142,7 +142,7 @@ def _failed(ctx: StepContext | None, error: dict[str, Any], config: Any) -> tran
 def _expression_error(step: StepRun, exc: ExpressionError) -> dict[str, Any]:
     return {
         "message": f"node {step.node_id}: {exc}",
-        "code": "expression_error",
+        "code": exc.code,  # expression_error, or expression_limit past a sandbox limit
         "retryable": False,
         "field": exc.field,
     }
