@@ -1,0 +1,118 @@
+"""What the API fuzzing found (tests/test_api_fuzz.py), each pinned down as a sentence: bad
+input is a 400 naming its parameter, an id nothing can have is a 404, never a 500."""
+
+import pytest
+import yaml
+
+from tests.engine_kit import build, noop, start, workflow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner_api(api, alice):
+    api.force_authenticate(alice)
+    return api
+
+
+def simple(alice):
+    return workflow(alice, build({"start": ("trigger.manual",), "a": noop()}, ["start>a"]))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/workflows/99999999999999999999999/",
+        "/api/runs/99999999999999999999999/",
+        "/api/credentials/99999999999999999999999/",
+        "/api/approvals/99999999999999999999999/",
+        "/api/alerts/rules/99999999999999999999999/",
+        "/api/workflows/99999999999999999999999/runs/",
+        "/api/workflows/99999999999999999999999/schedule/",
+        "/api/workflows/99999999999999999999999/webhook/",
+    ],
+)
+def test_an_id_past_64_bits_is_a_404_not_a_500(owner_api, path):
+    response = owner_api.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/workflows/?page_size=abc", "page_size"),
+        ("/api/workflows/?page_size=0", "page_size"),
+        ("/api/workflows/?page=", "page"),
+        ("/api/runs/?page_size=1.5", "page_size"),
+        ("/api/runs/?parent=abc", "parent"),
+        ("/api/runs/?top_level=maybe", "top_level"),
+        ("/api/runs/?workflow=99999999999999999999999", "workflow"),
+        ("/api/approvals/?run=-419786590759276249088", "run"),
+        ("/api/credentials/?usable=yes", "usable"),
+        ("/api/credentials/?kind=", "kind"),
+        ("/api/alerts/?workflow=1e3", "workflow"),
+        ("/api/stats/?workflow=", "workflow"),
+        ("/api/stats/?window=²h", "window"),
+    ],
+)
+def test_a_query_parameter_that_is_not_what_it_takes_is_a_400_naming_it(owner_api, path, field):
+    response = owner_api.get(path)
+
+    assert response.status_code == 400, response.content
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_a_page_size_past_the_largest_is_the_largest(owner_api, alice):
+    for index in range(3):
+        workflow(alice, build({"start": ("trigger.manual",)}, []), name=f"w{index}")
+
+    response = owner_api.get("/api/workflows/?page_size=100000")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 3
+
+
+def test_an_api_url_that_names_no_endpoint_is_a_json_404(owner_api):
+    response = owner_api.get("/api/workflows/not-a-number/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_a_page_url_that_names_nothing_is_still_a_page(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_event_log_refuses_a_negative_cursor(owner_api, alice):
+    run = start(simple(alice), actor=alice)
+
+    response = owner_api.get(f"/api/runs/{run.pk}/events/?after=-1")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "after"
+
+
+def test_the_yaml_export_is_the_same_document_as_the_json_one(owner_api, alice):
+    wf = simple(alice)
+
+    as_json = owner_api.get(f"/api/workflows/{wf.pk}/export/?format=json").json()
+    as_yaml = yaml.safe_load(owner_api.get(f"/api/workflows/{wf.pk}/export/?format=yaml").content)
+
+    assert as_yaml == as_json
+
+
+def test_the_schema_documents_the_errors_every_operation_can_answer(owner_api):
+    schema = yaml.safe_load(owner_api.get("/api/schema/").content)
+
+    runs = schema["paths"]["/api/runs/{id}/cancel/"]["post"]["responses"]
+    hook = schema["paths"]["/api/hooks/{token}/"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "415", "429"} <= set(runs)
+    assert "401" in hook  # its own: a bad signature
+    node_type = schema["components"]["schemas"]["Graph"]["properties"]["nodes"]["items"]
+    assert "http.request" in node_type["properties"]["type"]["enum"]
