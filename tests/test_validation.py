@@ -541,6 +541,29 @@ def test_a_dunder_attribute_of_any_value_is_a_forbidden_attribute(template):
     assert "forbidden_attribute" in codes(graph)
 
 
+@pytest.mark.parametrize("attribute", ["mro", "func_globals", "gi_frame"])
+def test_an_internal_attribute_without_an_underscore_is_a_forbidden_attribute(attribute):
+    graph = base_graph()
+    node(graph, "small")["config"]["value"] = f"{{{{ input.name.{attribute} }}}}"
+    assert_only(graph, "forbidden_attribute", node="small", field="config.value")
+
+
+@covers("expression_limit")
+@pytest.mark.parametrize(
+    "template", ["{{ 10**10000000 }}", "{{ 'a' * 10**10 }}", "{{ range(10**9)|list }}"]
+)
+def test_constants_past_a_limit_of_the_sandbox_are_an_expression_limit(template):
+    graph = base_graph()
+    node(graph, "small")["config"]["value"] = template
+    assert_only(graph, "expression_limit", node="small", field="config.value")
+
+
+def test_the_same_operators_on_run_data_are_left_to_the_run():
+    graph = base_graph()
+    node(graph, "small")["config"]["value"] = "{{ input.name * input.amount }}"
+    assert validate_graph(graph) == []
+
+
 @covers("invalid_input_schema")
 def test_an_input_schema_with_an_unknown_type_is_an_invalid_input_schema():
     graph = base_graph()
