@@ -27,6 +27,7 @@ from jinja2.sandbox import (
     safe_range,
 )
 from jinja2.utils import _PassArg, pass_context
+from markupsafe import EscapeFormatter, Markup
 
 # --- Limits -------------------------------------------------------------------------------------
 # Jinja's sandbox stops attribute walks (``__class__``, ``__globals__``, ``mro``, ``gi_frame``,
@@ -38,7 +39,7 @@ from jinja2.utils import _PassArg, pass_context
 # any one operation may make, and of a template's output: twice the largest webhook body
 # (10 MiB), so that a run's whole input still passes through an expression.
 MAX_SIZE = 20_000_000
-# Bits of an integer an operation may make (``9**9**9`` has 1.2 billion); Python prints at
+# Bits of an integer an operation may make (``9**(9**9)`` has 1.2 billion); Python prints at
 # most 4,300 digits (about 14,300 bits) of an integer anyway.
 MAX_INT_BITS = 14_000
 # A width or precision in a format (``'%999999999d'``, ``'{:>999999999}'``).
@@ -91,7 +92,7 @@ def weight(value: Any, limit: int = MAX_SIZE) -> int:
             return len(item)
         if kind is int:
             return item.bit_length() // 3 + 1
-        if kind is range:
+        if kind is range or isinstance(item, str | bytes):  # Markup is a str
             return len(item)
         if not isinstance(item, list | tuple | dict):
             return 1  # float, bool, None, anything else
@@ -128,7 +129,8 @@ def _sized(value: Any, what: str = "a value") -> Any:
             raise ExpressionLimitError(f"an integer of more than {MAX_INT_BITS:,} bits")
     elif kind is float or kind is bool or value is None:
         pass
-    elif isinstance(value, str | bytes | int | list | tuple | dict) and weight(value) > MAX_SIZE:
+    elif isinstance(value, str | bytes | list | tuple | dict) and weight(value) > MAX_SIZE:
+        # Subclasses (Markup from |e) and containers.
         raise ExpressionLimitError(f"{what} bigger than {MAX_SIZE:,} items and characters")
     return value
 
@@ -179,6 +181,10 @@ class _BoundedFormatter(SandboxedFormatter):
 
     def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
         return _sized(super().vformat(format_string, args, kwargs), "a formatted string")
+
+
+class _BoundedEscapeFormatter(_BoundedFormatter, EscapeFormatter):
+    pass
 
 
 def _check_binop(operator: str, left: Any, right: Any) -> None:
@@ -441,17 +447,21 @@ class _Environment(ImmutableSandboxedEnvironment):
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
-        if wrapped is None or not isinstance(value.__self__, str):
-            return wrapped
-        formatter = _BoundedFormatter(self)
+        if wrapped is None:
+            return None
         text, is_map = value.__self__, value.__name__ == "format_map"
+        formatter: SandboxedFormatter
+        if isinstance(text, Markup):  # from |e or |safe: the arguments are escaped
+            formatter = _BoundedEscapeFormatter(self, escape=text.escape)
+        else:
+            formatter = _BoundedFormatter(self)
 
         def bounded(*args: Any, **kwargs: Any) -> str:
             if is_map:
                 if kwargs or len(args) != 1:
                     raise TypeError("format_map() takes exactly one argument")
                 args, kwargs = (), args[0]
-            return formatter.vformat(text, args, kwargs)
+            return type(text)(formatter.vformat(text, args, kwargs))
 
         return bounded
 

@@ -108,6 +108,7 @@ ATTEMPTS = [
     ("percent width", "b", "'%999999999d' % 1", "expression_limit", LIMIT, "format width"),
     ("percent star", "b", "'%*d' % (999999999, 1)", "expression_limit", LIMIT, "format width"),
     ("format filter", "b", "'%999999999s'|format(1)", None, LIMIT, "format width"),
+    ("escaped format", "b", "('{:>999999999}'|e).format(1)", None, LIMIT, "format width"),
     # Huge ranges and loops.
     ("huge range", "b", "range(10**9)|length", "expression_limit", LIMIT, "range of more than"),
     (
@@ -136,6 +137,7 @@ ATTEMPTS = [
     ("input string times", "b", "input.s * input.big_n", None, LIMIT, "repetition"),
     ("list times", "b", "[input.s] * input.big_n", None, LIMIT, "repetition"),
     ("times twice", "b", "(input.text * 150) * 10", None, LIMIT, "repetition"),
+    ("escaped text times", "b", "(input.text|e) * 1000", None, LIMIT, "repetition"),
     ("shared ten times a level", "t", chain(6), None, LIMIT, "bigger than"),
     ("centre", "b", "input.s|center(10**9)", None, LIMIT, "center"),
     ("ljust", "b", "input.s.ljust(10**9)", None, LIMIT, "ljust"),
@@ -243,6 +245,7 @@ def test_an_escape_attempt_is_refused_at_save_or_stopped_while_it_runs(
     [
         ("b", "'%05.1f' % 3.14159", "003.1"),
         ("b", "'{:>4}|{:<3}|'.format(input.s, 7)", "   x|7  |"),
+        ("b", "('<b>{}</b>'|safe).format('<i>')", "<b>&lt;i&gt;</b>"),
         ("b", "input.items|map('string')|join('')|length", 2890),
         ("b", "(input.text * 100)|length", 10_000_000),
         ("b", "2 ** 10000 > 10", True),
