@@ -4,6 +4,7 @@ The designer checks expressions when a graph is saved; the engine evaluates them
 environment, so "it validated" and "it runs" mean the same language.
 """
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -530,14 +531,10 @@ def _analyse(ast: nodes.Template) -> Analysis:
         for n in ast.find_all(nodes.Getitem)
         if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str) and _unsafe(n.arg.value)
     ]
-    limits = []
-    for node in ast.find_all((nodes.BinExpr, nodes.Call)):
-        try:
-            _constant(node)
-        except ExpressionLimitError as exc:
-            limits.append(str(exc))
-        except Exception:  # noqa: S112 - not a constant, or an error the run will report
-            continue
+    limits: list[str] = []
+    # Nested too deeply to look into: the run stops what it would make.
+    with contextlib.suppress(RecursionError):
+        _constants(ast, limits)
     return Analysis(
         free_names=free,
         paths=tuple(paths),
@@ -550,29 +547,60 @@ def _unsafe(name: str) -> bool:
     return name.startswith("_") or name in UNSAFE_NAMES
 
 
-def _constant(node: nodes.Node) -> Any:
-    """The value of a part made of constants and operators, computed under the limits (so
-    never anything huge); raises for anything else."""
+_NOT_CONSTANT = object()
+# What a save may compute of a constant part (characters, items): a graph of 1 MB could hold
+# thousands of "'a' * 19999999" that are each within the limits.
+_SAVE_SIZE = 100_000
+
+
+def _made(operator: str, left: Any, right: Any) -> int:
+    """About how big ``left <operator> right`` is, without making it (checked already)."""
+    if operator == "*" and not (isinstance(left, int) and isinstance(right, int)):
+        sequence, times = (left, right) if isinstance(right, int) else (right, left)
+        return weight(sequence) * times if isinstance(times, int) else 0
+    if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+        return right * abs(left).bit_length() // 8
+    return weight(left) + weight(right)
+
+
+def _constants(node: nodes.Node, limits: list[str]) -> Any:
+    """The value of ``node`` when it is made of constants and operators (``10**10000000``,
+    ``'a' * 10**10``, ``range(10**9)``), computed under the limits, so never anything huge;
+    else _NOT_CONSTANT. Each limit a constant part goes past is added to ``limits``. One pass,
+    children first: each part is computed once, and let go once its parent is."""
+    parts = [_constants(child, limits) for child in node.iter_child_nodes()]
     if isinstance(node, nodes.Const):
         return node.value
-    if isinstance(node, nodes.List):
-        return [_constant(item) for item in node.items]
-    if isinstance(node, nodes.Tuple):
-        return tuple(_constant(item) for item in node.items)
-    if isinstance(node, nodes.Neg):
-        return -_constant(node.node)
-    if isinstance(node, nodes.BinExpr):
-        left, right = _constant(node.left), _constant(node.right)
-        _check_binop(node.operator, left, right)
-        return _sized(ENV.binop_table[node.operator](left, right))
-    if (
+    is_range = (
         isinstance(node, nodes.Call)
         and isinstance(node.node, nodes.Name)
         and node.node.name == "range"
         and not (node.kwargs or node.dyn_args or node.dyn_kwargs)
-    ):
-        return _range(*(_constant(arg) for arg in node.args))
-    raise TypeError("not a constant")
+    )
+    if is_range:
+        parts = parts[1:]  # the arguments, after the name
+    if any(part is _NOT_CONSTANT for part in parts):
+        return _NOT_CONSTANT
+    try:
+        if is_range:
+            return _range(*parts)
+        if isinstance(node, nodes.List):
+            return _sized(parts)
+        if isinstance(node, nodes.Tuple):
+            return _sized(tuple(parts))
+        if isinstance(node, nodes.Neg):
+            return -parts[0]
+        if isinstance(node, nodes.BinExpr):
+            left, right = parts
+            _check_binop(node.operator, left, right)
+            if _made(node.operator, left, right) > _SAVE_SIZE:
+                return _NOT_CONSTANT  # within the limits, but left for the run to make
+            return ENV.binop_table[node.operator](left, right)
+    except ExpressionLimitError as exc:
+        limits.append(str(exc))
+    except Exception:  # noqa: S110 - an error the run will report (1/0, 'a' - 1)
+        pass
+    return _NOT_CONSTANT
 
 
 def _flatten(node: nodes.Node) -> tuple[str | int, ...] | None:

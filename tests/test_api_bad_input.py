@@ -9,6 +9,12 @@ from tests.engine_kit import build, noop, start, workflow
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    """alice is made for each of the many cases here: her password is hashed cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def owner_api(api, alice):
     api.force_authenticate(alice)
