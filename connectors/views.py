@@ -9,7 +9,6 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +27,7 @@ from connectors.serializers import (
 from designer.models import ROLE_RANK, Role
 from designer.serializers import ErrorsSerializer
 from flowdeck.errors import ApiError
+from flowdeck.nul import JSONParser
 from flowdeck.params import bool_param, choice_param, id_or_none, object_id
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}

@@ -2,6 +2,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from designer import transfer
+from flowdeck.nul import has_nul
 
 
 class YAMLParser(BaseParser):
@@ -11,6 +12,9 @@ class YAMLParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return transfer.load(stream.read(), "yaml")
+            data = transfer.load(stream.read(), "yaml")
         except transfer.ImportError_ as exc:
             raise ParseError(str(exc)) from None
+        if has_nul(data):  # "\0" in YAML: PostgreSQL cannot keep it
+            raise ParseError("the document may not contain the character U+0000")
+        return data

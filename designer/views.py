@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +37,7 @@ from designer.serializers import (
 from designer.validation import MAX_GRAPH_BYTES
 from engine.models import Run
 from flowdeck.errors import ApiError, PayloadTooLarge, api_error
+from flowdeck.nul import JSONParser
 from flowdeck.params import id_or_none, object_id
 
 # Room for name, description and note beside a graph at its limit.

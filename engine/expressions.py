@@ -21,6 +21,7 @@ from designer.expressions import (
     is_template,
     weight,
 )
+from flowdeck.nul import has_nul
 
 # A string that is exactly one {{ ... }} renders to the value itself, not its text.
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>[\s\S]*?)\}\}\s*$")
@@ -85,9 +86,17 @@ def evaluate(source: str, scope: Mapping[str, Any], field: str) -> Any:
             # Weighed before it is walked, or written out as JSON: a value shared many times
             # (nested repetitions) costs its weight there, not its few distinct parts.
             raise ExpressionLimitError(f"a value bigger than {MAX_SIZE:,} items and characters")
-        return _defined(value)
+        return _storable(_defined(value), field, source)
     except (*_FAILURES, *_LIMITS) as exc:
         raise _error(field, source, exc) from exc
+
+
+def _storable(value: Any, field: str, source: str) -> Any:
+    """``value``, unless it holds U+0000: PostgreSQL cannot keep it in a step's input or
+    output, so the step fails here, naming the field, rather than its outcome failing to save."""
+    if has_nul(value):
+        raise ExpressionError(field, source, "yields the character U+0000, which cannot be stored")
+    return value
 
 
 def _defined(value: Any) -> Any:
@@ -119,9 +128,10 @@ def render(value: Any, scope: Mapping[str, Any], field: str = "config") -> Any:
         if inner is not None:
             return evaluate(inner, scope, field)
         try:
-            return _compiled_template(value).render(**scope)
+            text = _compiled_template(value).render(**scope)
         except (*_FAILURES, *_LIMITS) as exc:
             raise _error(field, value, exc) from exc
+        return _storable(text, field, value)
     if isinstance(value, dict):
         return {key: render(item, scope, f"{field}.{key}") for key, item in value.items()}
     if isinstance(value, list):

@@ -70,6 +70,7 @@ from engine.steps.base import (
     Wait,
 )
 from engine.steps.human import approval_outcome, next_reminder, timeout_rule
+from flowdeck.nul import has_nul
 
 log = logging.getLogger("flowdeck.engine")
 
@@ -860,6 +861,13 @@ def _check_output(output: Any) -> None:
         raise StepError(
             f"the output is not JSON: {exc}", retryable=False, code="bad_output"
         ) from exc
+    if has_nul(output):
+        # PostgreSQL's jsonb cannot keep it: the save would fail (SQLite would keep it).
+        raise StepError(
+            "the output holds the character U+0000, which cannot be stored",
+            retryable=False,
+            code="bad_output",
+        )
     limit = settings.FLOWDECK_MAX_OUTPUT_BYTES
     if size > limit:
         raise StepError(

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # U+0000 in an API URL is a 400: PostgreSQL cannot take it (flowdeck/nul.py).
+    "flowdeck.nul.refuse_nul_in_urls",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -188,6 +190,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's parsers, refusing U+0000 in a body (flowdeck/nul.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "flowdeck.nul.JSONParser",
+        "flowdeck.nul.FormParser",
+        "flowdeck.nul.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "flowdeck.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "flowdeck.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

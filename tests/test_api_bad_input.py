@@ -4,7 +4,7 @@ input is a 400 naming its parameter, an id nothing can have is a 404, never a 50
 import pytest
 import yaml
 
-from tests.engine_kit import build, noop, start, workflow
+from tests.engine_kit import build, drive, noop, start, steps, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,61 @@ def test_the_schema_documents_the_errors_every_operation_can_answer(owner_api):
     assert "401" in hook  # its own: a bad signature
     node_type = schema["components"]["schemas"]["Graph"]["properties"]["nodes"]["items"]
     assert "http.request" in node_type["properties"]["type"]["enum"]
+
+
+# --- U+0000, which PostgreSQL cannot keep (a 500 on scale-out before) --------------------------
+
+
+def test_a_nul_in_a_json_body_is_a_400(owner_api, alice):
+    graph = build({"start": ("trigger.manual",), "a": noop(label="x\u0000y")}, ["start>a"])
+
+    response = owner_api.post("/api/workflows/", {"name": "n", "graph": graph}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "parse_error"
+
+
+def test_a_nul_in_a_run_input_is_a_400(owner_api, alice):
+    wf = simple(alice)
+
+    response = owner_api.post(
+        f"/api/workflows/{wf.pk}/runs/", {"input": {"k": "a\u0000b"}}, format="json"
+    )
+
+    assert response.status_code == 400
+
+
+def test_a_nul_in_a_yaml_import_is_a_400(owner_api):
+    document = 'kind: flowdeck.workflow\nname: "n\\0"\ngraph: {format: 1, nodes: [], edges: []}\n'
+
+    response = owner_api.generic(
+        "POST", "/api/workflows/import/", document, content_type="application/yaml"
+    )
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/workflows/?search=a%00b", "/api/runs/?actor=%00", "/api/runs/1/steps/a%00/logs/"],
+)
+def test_a_nul_in_an_api_url_is_a_400(owner_api, path):
+    response = owner_api.get(path)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid"
+
+
+def test_a_template_that_yields_a_nul_fails_its_step_naming_the_field(alice):
+    graph = build(
+        {"start": ("trigger.manual",), "shape": ("data.transform", {"value": "{{ 'a\\x00b' }}"})},
+        ["start>shape"],
+    )
+    run = start(workflow(alice, graph), {})
+
+    drive()
+
+    shape = steps(run)["shape"]
+    assert (shape.status, shape.error["code"]) == ("failed", "expression_error")
+    assert shape.error["field"] == "config.value"
+    assert "U+0000" in shape.error["message"]
