@@ -56,8 +56,8 @@ from webhooks.models import WebhookEndpoint
 from webhooks.services import token_of
 
 SCHEMA = Path(__file__).resolve().parent.parent / "flowdeck" / "openapi.yaml"
-# Examples per operation; 25 keeps the module to about a minute, and a long local run is
-# FLOWDECK_FUZZ_EXAMPLES=2000 (README, "Fuzzing the API").
+# Examples per operation; 25 keeps the module within a minute or so per mode (derandomized:
+# the same requests every run), and a long local run is FLOWDECK_FUZZ_EXAMPLES=2000 (README).
 EXAMPLES = int(os.environ.get("FLOWDECK_FUZZ_EXAMPLES", "25"))
 
 APP = get_wsgi_application()
