@@ -209,6 +209,15 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
 
 # Methods of strings, bytes and integers whose result grows with an argument.
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "to_bytes"})
+# Codecs that encode and decode in linear time (punycode and idna take quadratic time, and
+# run as Python code our step count cannot interrupt: 20,000 characters took a minute).
+_CODECS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1", "utf-16"})
+# Filters that loop in Python over their whole input, with no step counted: a bound on what
+# they may be given keeps each call to a fraction of a second.
+_LOOPING_FILTERS = frozenset(
+    {"unique", "groupby", "batch", "slice", "wordwrap", "urlize", "pprint", "xmlattr", "dictsort"}
+)
+MAX_LOOPED = 1_000_000
 
 
 def _check_method(method: Any, args: tuple, kwargs: dict) -> tuple:
@@ -221,6 +230,10 @@ def _check_method(method: Any, args: tuple, kwargs: dict) -> tuple:
     numbers = [a for a in (*args, *kwargs.values()) if _number(a)]
     if name in _WIDTH_METHODS and any(n > MAX_SIZE for n in numbers):
         raise ExpressionLimitError(f"{name}() of more than {MAX_SIZE:,} characters")
+    if name in ("encode", "decode"):
+        codec = args[0] if args else kwargs.get("encoding", "utf-8")
+        if str(codec).lower().replace("_", "-") not in _CODECS:
+            raise SecurityError(f"{name}() with the codec {codec!r} is not allowed")
     if name == "expandtabs" and isinstance(owner, str | bytes):
         _need(len(owner) * max([8, *numbers]), "expandtabs()")
     elif name == "replace" and isinstance(owner, str | bytes) and len(args) >= 2:
@@ -237,6 +250,11 @@ def _check_method(method: Any, args: tuple, kwargs: dict) -> tuple:
 
 # Filters whose result grows with an argument: checked before they run.
 def _check_filter(name: str, value: Any, args: tuple, kwargs: dict) -> tuple[Any, tuple]:
+    if name in _LOOPING_FILTERS:
+        if not isinstance(value, str | list | tuple | dict):
+            value = list(value)  # a generator: read it, to weigh it
+        if weight(value, MAX_LOOPED) > MAX_LOOPED:
+            raise ExpressionLimitError(f"{name} of more than {MAX_LOOPED:,} items or characters")
     numbers = [a for a in (*args, *kwargs.values()) if _number(a)]
     if name in ("center", "batch", "slice") and any(n > MAX_SIZE for n in numbers):
         raise ExpressionLimitError(f"{name} past {MAX_SIZE:,}")

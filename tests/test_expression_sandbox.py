@@ -145,6 +145,17 @@ ATTEMPTS = [
     ("to_bytes", "b", "(1).to_bytes(10**9, 'big')", None, LIMIT, "to_bytes"),
     ("replace", "b", "input.text.replace('y', input.text)", None, LIMIT, "replace"),
     ("batch filler", "b", "[1]|batch(10**9, 0)|list", None, LIMIT, "batch"),
+    # Work in one call that no step count can interrupt.
+    (
+        "punycode",
+        "b",
+        "(input.text|list|join('')).encode('punycode')",
+        None,
+        REFUSED,
+        "codec 'punycode'",
+    ),
+    ("unique of millions", "b", "(input.text * 20)|list|unique|list", None, LIMIT, "unique"),
+    ("wordwrap of megabytes", "b", "(input.text * 20)|wordwrap(5)", None, LIMIT, "wordwrap"),
     # Recursion and nesting.
     (
         "macro recursion",
@@ -250,6 +261,8 @@ def test_an_escape_attempt_is_refused_at_save_or_stopped_while_it_runs(
         ("b", "(input.text * 100)|length", 10_000_000),
         ("b", "2 ** 10000 > 10", True),
         ("b", "[input.s] * 3 + ['y']", ["x", "x", "x", "y"]),
+        ("b", "input.s.encode('utf-8')|length", 1),
+        ("b", "input.items[:5]|unique|list", [0, 1, 2, 3, 4]),
         ("t", "{% for i in input.items %}{{ i % 10 }}{% endfor %}", "0123456789" * 100),
         ("t", "{% macro twice(x) %}{{ x }}{{ x }}{% endmacro %}{{ twice(input.s) }}", "xx"),
         ("t", "{{ input.s ~ '-' ~ run.id }}", "x-1"),
