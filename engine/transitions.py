@@ -14,6 +14,7 @@ cancellation after commit, and the sweeper repeats it if that task is lost.
 
 import json
 import logging
+import os
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -143,11 +144,31 @@ def enqueue_attempt_on_commit(step_id: int, attempt: int) -> None:
     transaction.on_commit(lambda: enqueue_attempt(step_id, attempt))
 
 
-def enqueue_attempt(step_id: int, attempt: int) -> None:
+_brokers: dict[tuple[int, str], Any] = {}
+
+
+def enqueue(func: str, *args: Any) -> None:
+    """Put one task on the queue. save=False: the engine's own rows are the record; django-q2
+    keeps only failures."""
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
-    # save=False: the engine's own rows are the record; django-q2 keeps only failures.
-    async_task("engine.tasks.run_attempt", step_id, attempt, save=False)
+    broker = None
+    if Conf.REDIS:
+        # Without a broker, async_task makes one per call: a new Redis client, TCP connection
+        # and handshake for every task, 2-5 ms each (bench/README.md, "load.py"). One per
+        # process (a forked worker gets its own; redis-py's pool reconnects after a restart).
+        key = (os.getpid(), Conf.CLUSTER_NAME)
+        broker = _brokers.get(key)
+        if broker is None:
+            from django_q.brokers import get_broker
+
+            broker = _brokers[key] = get_broker()
+    async_task(func, *args, save=False, broker=broker)
+
+
+def enqueue_attempt(step_id: int, attempt: int) -> None:
+    enqueue("engine.tasks.run_attempt", step_id, attempt)
 
 
 QUICK_BATCH = 25
@@ -157,22 +178,16 @@ def enqueue_batch(items: list[tuple[int, int, str]]) -> None:
     """Enqueue steps a plan started together: quick steps (no I/O) share tasks, up to
     QUICK_BATCH per task, which saves the broker's per-task cost on wide fan-outs; each
     blocking step gets its own task, so none waits behind another's I/O."""
-    from django_q.tasks import async_task
-
     quick = [(pk, attempt) for pk, attempt, type_ in items if not step_type_of(type_).blocking]
     for pk, attempt, type_ in items:
         if step_type_of(type_).blocking:
             enqueue_attempt(pk, attempt)
     for start in range(0, len(quick), QUICK_BATCH):
-        async_task("engine.tasks.run_attempts", quick[start : start + QUICK_BATCH], save=False)
+        enqueue("engine.tasks.run_attempts", quick[start : start + QUICK_BATCH])
 
 
 def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
-    from django_q.tasks import async_task
-
-    transaction.on_commit(
-        lambda: async_task("engine.tasks.cancel_children", run_id, node_id, save=False)
-    )
+    transaction.on_commit(lambda: enqueue("engine.tasks.cancel_children", run_id, node_id))
 
 
 # --- Checks -------------------------------------------------------------------------------------
