@@ -662,7 +662,7 @@ def main() -> int:
     parser.add_argument(
         "--cluster-workers", type=int, help="FLOWDECK_WORKERS, workers in each (its default, 2)"
     )
-    parser.add_argument("--in-flight", type=int, default=100, help="unfinished runs at most")
+    parser.add_argument("--in-flight", type=int, default=20, help="unfinished runs at most")
     parser.add_argument("--starters", type=int, default=4, help="concurrent start requests")
     parser.add_argument("--deciders", type=int, default=4, help="concurrent decisions")
     parser.add_argument("--inbox-every", type=float, default=0.25, help="inbox read period, s")
