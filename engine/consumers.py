@@ -241,6 +241,7 @@ class FeedHub:
         self.sockets: dict[FeedStream, None] = {}  # in subscription order
         self.ready = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.channel = ""  # its name in the channel layer, once started
         self.cursor = live.Cursor(0)
 
     @classmethod
@@ -271,8 +272,10 @@ class FeedHub:
         from channels.layers import get_channel_layer
 
         layer = get_channel_layer()
-        group, channel = self.stream.group, await layer.new_channel()
+        group = self.stream.group
+        self.channel = channel = await layer.new_channel()
         joined = False
+        rejoin: asyncio.Task | None = None
         try:
             while not self.ready.is_set():
                 try:
@@ -286,8 +289,14 @@ class FeedHub:
                 except Exception:
                     log.exception("the %s feed cannot start; it tries again in a second", group)
                     await asyncio.sleep(1)
+            rejoin = asyncio.create_task(self._rejoin(layer, group, channel))
             while True:
-                notice = await layer.receive(channel)
+                try:
+                    notice = await layer.receive(channel)
+                except Exception:
+                    log.exception("the %s feed cannot receive; it tries again in a second", group)
+                    await asyncio.sleep(1)
+                    continue
                 # Notices queue up while a read runs; those about rows already read cost nothing.
                 if self.cursor.is_read(notice.get("last_id")):
                     continue
@@ -298,8 +307,26 @@ class FeedHub:
                     log.exception("the %s feed failed to read; it goes on", group)
                     await asyncio.sleep(1)
         finally:
+            if rejoin is not None:
+                rejoin.cancel()
             if joined:
                 await live.feed().leave(group, channel)
+
+    REJOIN_S = 60.0
+
+    async def _rejoin(self, layer: Any, group: str, channel: str) -> None:
+        """Join the group again every minute, then read once. A hub lives as long as any
+        socket of its topic is open, i.e. for days: channel layers drop a group member after
+        a day (``group_expiry``), and a Redis restart drops every group. A socket used to be
+        its own member and went with its connection; the hub has to renew."""
+        while True:
+            await asyncio.sleep(self.REJOIN_S)
+            try:
+                await layer.group_add(group, channel)
+                # A notice of our own: whatever was committed while we were out is read now.
+                await layer.send(channel, {"type": live.NOTICE, "last_id": None})
+            except Exception:
+                log.exception("the %s feed cannot join its group again", group)
 
     async def read_and_deliver(self) -> None:
         while True:

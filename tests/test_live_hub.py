@@ -119,3 +119,29 @@ def test_the_reader_stops_with_its_last_socket_and_a_new_socket_starts_another(a
         await second.disconnect()
 
     run_async(scenario)
+
+
+def test_a_reader_dropped_from_its_group_joins_again_and_reads_what_it_missed(alice, monkeypatch):
+    """Channel layers forget a group member after a day, and a restarted Redis forgets every
+    group; the reader outlives both, so it joins again (every minute; here at once)."""
+    monkeypatch.setattr(FeedHub, "REJOIN_S", 0.2)
+    mine = two_steps(alice)
+    cookie = session_cookie(alice)
+
+    async def scenario():
+        from channels.layers import get_channel_layer
+
+        ws = socket("/ws/runs/", ORIGIN, cookie)
+        assert (await ws.connect())[0]
+        hub = FeedHub._hubs[asyncio.get_running_loop()][RunsFeedConsumer]
+        await get_channel_layer().group_discard(RunsFeedConsumer.group, hub.channel)
+
+        run = await database_sync_to_async(start)(mine)  # its notice reaches nobody
+        seen = await receive_events(ws, 2)
+        assert [(e["run"], e["type"]) for e in seen] == [
+            (run.pk, "run.created"),
+            (run.pk, "run.running"),
+        ]
+        await ws.disconnect()
+
+    run_async(scenario)
