@@ -138,9 +138,25 @@ def step_type_of(type_name: str) -> StepType:
 # --- Side effects after commit (STYLE 5) --------------------------------------------------------
 
 
+def hand_over_on_commit(hand_over: Callable[[], None], what: str) -> None:
+    """Give work to the queue once the transaction commits (a worker must find the committed
+    rows; a rollback must enqueue nothing). A broker that fails then (Redis restarting) is
+    logged, not raised: the change is committed, and raising would turn it into a 500 for a
+    request that succeeded (whose client might do it again) or abort the commit's other hooks.
+    The rows say what was due, and the sweeper repeats a lost hand-over: ``requeue_stale``
+    for queued steps, ``cancel_orphans`` for the children of a run that ended."""
+
+    def attempt() -> None:
+        try:
+            hand_over()
+        except Exception:
+            log.exception("could not give %s to the queue; the sweeper will enqueue it again", what)
+
+    transaction.on_commit(attempt)
+
+
 def enqueue_attempt_on_commit(step_id: int, attempt: int) -> None:
-    # After commit: a worker must find the queued row, and a rollback must enqueue nothing.
-    transaction.on_commit(lambda: enqueue_attempt(step_id, attempt))
+    hand_over_on_commit(lambda: enqueue_attempt(step_id, attempt), f"step {step_id}/{attempt}")
 
 
 def enqueue_attempt(step_id: int, attempt: int) -> None:
@@ -170,8 +186,9 @@ def enqueue_batch(items: list[tuple[int, int, str]]) -> None:
 def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
     from django_q.tasks import async_task
 
-    transaction.on_commit(
-        lambda: async_task("engine.tasks.cancel_children", run_id, node_id, save=False)
+    hand_over_on_commit(
+        lambda: async_task("engine.tasks.cancel_children", run_id, node_id, save=False),
+        f"the cancellation of run {run_id}'s children",
     )
 
 
@@ -513,7 +530,7 @@ def _queue_many(run: Run, starting: list[StepRun], keep: Keep | None, now: datet
         keep.append((starting[0].pk, 1))  # this worker runs the first itself
         starting = starting[1:]
     batch = [(s.pk, 1, s.type) for s in starting]
-    transaction.on_commit(lambda: enqueue_batch(batch))
+    hand_over_on_commit(lambda: enqueue_batch(batch), f"{len(batch)} steps of run {run.pk}")
 
 
 def _statuses(run: Run) -> set[str]:
