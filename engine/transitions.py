@@ -172,7 +172,7 @@ def enqueue(func: str, *args: Any) -> None:
     broker = None
     if Conf.REDIS:
         # Without a broker, async_task makes one per call: a new Redis client, TCP connection
-        # and handshake for every task, 2-5 ms each (bench/README.md, "load.py"). One per
+        # and handshake for every task, several ms each (bench/README.md, "load.py"). One per
         # process (a forked worker gets its own; redis-py's pool reconnects after a restart).
         key = (os.getpid(), Conf.CLUSTER_NAME)
         broker = _brokers.get(key)
