@@ -819,6 +819,8 @@ def do_execute_quick_batch(
         ready = [s for s in group if now_current.get(s.pk) == wanted[s.pk]]
         succeeded: list[tuple[StepRun, Outcome]] = []
         for step in ready:
+            if run.status in RUN_TERMINAL:
+                break  # a step of this batch ended the run (below), which cancelled the rest
             step.run = run
             outcome = execute(step)
             result = outcome.result
@@ -834,6 +836,13 @@ def do_execute_quick_batch(
                     assert result is not None
                     _complete(run, step, result, input=outcome.input, keep=None)
                 _keep_log(step, attempt, outcome.log)
+        if run.status in RUN_TERMINAL:
+            # A flow.fail of this batch ended the run, and the plan that ended it cancelled
+            # every step still queued, those that succeeded above included (their success is
+            # only in memory until _succeed_quickly). Recording them would find them moved and
+            # roll the whole batch back, the run's end with it, until the sweeper re-enqueued
+            # each step alone (FLOWDECK_REQUEUE_AFTER_S later).
+            succeeded = []
         if succeeded:
             _succeed_quickly(run, succeeded, owner)
         ran += len(ready)
@@ -866,7 +875,8 @@ def _succeed_quickly(run: Run, items: list[tuple[StepRun, Outcome]], owner: str)
     fields = ["status", "output", "handle", "input", "started_at", "finished_at", "lease_owner"]
     updated = StepRun.objects.filter(status=StepStatus.QUEUED).bulk_update(steps, fields)
     if updated != len(steps):
-        # Cannot happen under the run lock; roll back and let the sweeper re-enqueue them.
+        # Cannot happen under the run lock (a batch whose run ended records none); roll back
+        # and let the sweeper re-enqueue them.
         raise RuntimeError(f"{len(steps) - updated} quick steps moved while their run was locked")
     events.record_steps_done_quickly(steps)
     logged = [(step, o.log) for step, o in items if o.log is not None]
