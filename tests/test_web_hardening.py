@@ -1,0 +1,172 @@
+"""Web hardening (issue 10, item 8): security headers on every response, secure cookies and HSTS
+over HTTPS."""
+
+import importlib.util
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client, override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch):
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
+
+
+# --- Security headers ----------------------------------------------------------------------------
+
+
+def csp_of(response) -> dict[str, str]:
+    policy = response["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in policy.split(";"))
+
+
+def assert_hardened(response, what: str) -> None:
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    for name, value in headers.items():
+        assert response.get(name) == value, f"{what}: {name} is {response.get(name)!r}"
+    csp = csp_of(response)
+    assert csp["default-src"] == "'self'", what
+    assert csp["object-src"] == "'none'" and csp["frame-ancestors"] == "'none'", what
+    assert csp["base-uri"] == "'self'" and csp["form-action"] == "'self'", what
+    assert "'unsafe-inline'" not in csp["script-src"], what
+    assert "camera=()" in response["Permissions-Policy"], what
+
+
+@pytest.mark.django_db
+def test_every_kind_of_response_carries_the_security_headers(alice, admin):
+    anonymous, owner, staff = Client(), Client(), Client()
+    owner.force_login(alice)
+    staff.force_login(admin)
+    responses = {
+        "the login page": anonymous.get("/login/"),
+        "a redirect to the login": anonymous.get("/runs"),
+        "an API 401": anonymous.get("/api/me/"),
+        "an API answer": owner.get("/api/me/"),
+        "an API 404": owner.get("/api/runs/999999/"),
+        "a 405": owner.post("/healthz"),
+        "a page that does not exist": owner.get("/nothing-here/"),
+        "a static file (WhiteNoise)": anonymous.get("/static/admin/css/base.css"),
+        "the webhook endpoint (an async view)": anonymous.post("/api/hooks/unknown-token/"),
+        "the health check": anonymous.get("/healthz"),
+        "the metrics": staff.get("/metrics"),
+        "an admin page": staff.get("/admin/"),
+        "the API docs": owner.get("/api/docs/"),
+    }
+    for what, response in responses.items():
+        assert_hardened(response, what)
+    # Only the app's page lets scripts eval (ajv compiles the forms' schemas); nothing else does.
+    for what, response in responses.items():
+        assert "'unsafe-eval'" not in csp_of(response)["script-src"], what
+    app = owner.get("/designer")
+    assert_hardened(app, "the app")
+    assert csp_of(app)["script-src"] == "'self' 'unsafe-eval'"
+    assert csp_of(app)["connect-src"] == "'self' ws://testserver"
+
+
+def test_the_api_docs_run_no_inline_script(client, alice):
+    client.force_login(alice)
+    page = client.get("/api/docs/").content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    start_up = client.get("/api/docs/?script=")
+    assert start_up.status_code == 200 and "SwaggerUIBundle" in start_up.content.decode()
+
+
+# --- HTTPS ---------------------------------------------------------------------------------------
+
+HTTPS_SETTINGS = (
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_REDIRECT_EXEMPT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_PROXY_SSL_HEADER",
+)
+
+
+def settings_from(monkeypatch, tmp_path: Path, **env: str) -> dict:
+    """flowdeck/settings.py read afresh (as a module of its own, the real one untouched) from
+    these variables: the HTTPS settings it makes, Django's defaults for those it leaves."""
+    from django.conf import global_settings
+
+    for name in [n for n in os.environ if n.startswith("FLOWDECK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FLOWDECK_DATA_DIR", str(tmp_path / "var"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("settings_probe", ROOT / "flowdeck/settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: getattr(module, name, getattr(global_settings, name)) for name in HTTPS_SETTINGS}
+
+
+@pytest.mark.django_db
+def test_over_https_cookies_are_secure_http_redirects_and_hsts_is_sent(
+    monkeypatch, tmp_path, alice
+):
+    https = settings_from(monkeypatch, tmp_path, FLOWDECK_HTTPS="1")
+    assert https["SESSION_COOKIE_SECURE"] and https["CSRF_COOKIE_SECURE"]
+
+    with override_settings(**https):
+        assert Client().get("/login/")["Location"] == "https://testserver/login/"
+        assert Client().get("/healthz").status_code != 301, "a load balancer checks over HTTP"
+        browser = Client(headers={"X-Forwarded-Proto": "https"})  # set by the TLS proxy
+        page = browser.get("/login/")
+        logged_in = browser.post("/login/", {"username": "alice", "password": "alice-pass-123"})
+
+    assert page.status_code == 200
+    assert page["Strict-Transport-Security"] == "max-age=31536000"
+    assert logged_in.status_code == 302
+    session = logged_in.cookies["sessionid"]
+    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+    assert page.cookies["csrftoken"]["secure"]
+
+
+def test_hsts_subdomains_preload_and_the_proxy_header_are_settings(monkeypatch, tmp_path):
+    https = settings_from(
+        monkeypatch,
+        tmp_path,
+        FLOWDECK_HTTPS="1",
+        FLOWDECK_HSTS_SECONDS="600",
+        FLOWDECK_HSTS_INCLUDE_SUBDOMAINS="1",
+        FLOWDECK_HSTS_PRELOAD="1",
+        FLOWDECK_PROXY_SSL_HEADER="X-Forwarded-Scheme",
+    )
+    assert https["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_SCHEME", "https")
+    with override_settings(**https):
+        # Only the configured header counts; a client's own X-Forwarded-Proto is no proof.
+        assert Client(headers={"X-Forwarded-Proto": "https"}).get("/login/").status_code == 301
+        page = Client(headers={"X-Forwarded-Scheme": "https"}).get("/login/")
+    assert page["Strict-Transport-Security"] == "max-age=600; includeSubDomains; preload"
+
+    # TLS ended at daphne itself: no proxy header is trusted at all.
+    direct = settings_from(
+        monkeypatch, tmp_path, FLOWDECK_HTTPS="1", FLOWDECK_PROXY_SSL_HEADER="none"
+    )
+    assert direct["SECURE_PROXY_SSL_HEADER"] is None and direct["SECURE_SSL_REDIRECT"]
+    with pytest.raises(ImproperlyConfigured, match="FLOWDECK_PROXY_SSL_HEADER"):
+        settings_from(monkeypatch, tmp_path, FLOWDECK_HTTPS="1", FLOWDECK_PROXY_SSL_HEADER="a b")
+
+
+def test_without_https_nothing_is_bound_to_it(monkeypatch, tmp_path):
+    plain = settings_from(monkeypatch, tmp_path)
+    assert not plain["SESSION_COOKIE_SECURE"] and not plain["SECURE_SSL_REDIRECT"]
+    assert plain["SECURE_HSTS_SECONDS"] == 0 and plain["SECURE_PROXY_SSL_HEADER"] is None
+    with override_settings(**plain):
+        page = Client().get("/login/")
+    assert page.status_code == 200 and "Strict-Transport-Security" not in page
