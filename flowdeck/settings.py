@@ -35,7 +35,7 @@ FLOWDECK_MACHINES = env_int("FLOWDECK_MACHINES", 1, min_value=1)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "flowdeck.apps.FlowdeckAdminConfig",  # django.contrib.admin with a throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -260,6 +260,14 @@ if FLOWDECK_HTTPS:
     # The header by which the TLS-terminating proxy says the request came over HTTPS; it must
     # set it on every request (overwriting the client's). "none": TLS ends at daphne itself.
     SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("FLOWDECK_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+
+# Failed logins (flowdeck/login_throttle.py): this many for one username from one address, or
+# the second number from one address whatever the usernames, lock for the window (seconds).
+FLOWDECK_LOGIN_FAILURES = env_int("FLOWDECK_LOGIN_FAILURES", 5, min_value=0, max_value=1000)
+FLOWDECK_LOGIN_ADDRESS_FAILURES = env_int(
+    "FLOWDECK_LOGIN_ADDRESS_FAILURES", 50, min_value=1, max_value=100000
+)
+FLOWDECK_LOGIN_LOCKOUT_S = env_int("FLOWDECK_LOGIN_LOCKOUT_S", 900, min_value=1, max_value=86400)
 
 # --- Email: reminders and escalations of human tasks -----------------------------------------
 # Without FLOWDECK_EMAIL_HOST, mail is written to the worker's log (the console backend), so the

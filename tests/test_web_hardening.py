@@ -1,15 +1,20 @@
 """Web hardening (issue 10, item 8): security headers on every response, secure cookies and HSTS
-over HTTPS."""
+over HTTPS, login throttling (/login/ and /admin/login/)."""
 
 import importlib.util
 import os
+import random
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
+
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
@@ -170,3 +175,130 @@ def test_without_https_nothing_is_bound_to_it(monkeypatch, tmp_path):
     with override_settings(**plain):
         page = Client().get("/login/")
     assert page.status_code == 200 and "Strict-Transport-Security" not in page
+
+
+# --- Login throttling ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def throttle(settings, db):
+    """Three failures per username and address, six per address, in 15 minutes; each test
+    comes from addresses of its own (the counts live in a cache that outlives tests). alice,
+    bob and admin have the usual passwords, hashed quickly: these tests try many logins."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    for name in ("alice", "bob", "admin"):
+        User.objects.create_user(name, password=f"{name}-pass-123", is_staff=name == "admin")
+    settings.FLOWDECK_LOGIN_FAILURES = 3
+    settings.FLOWDECK_LOGIN_ADDRESS_FAILURES = 6
+    settings.FLOWDECK_LOGIN_LOCKOUT_S = 900
+    with time_machine.travel(T0, tick=False) as clock:
+        yield clock
+
+
+def an_address() -> Client:
+    """A browser at an address of its own."""
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    return Client(REMOTE_ADDR=address)
+
+
+def log_in(browser: Client, username: str, password: str, path: str = "/login/"):
+    browser.cookies.clear()  # logged out before each attempt
+    return browser.post(path, {"username": username, "password": password})
+
+
+def logged_in(response) -> bool:
+    return response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_three_wrong_passwords_lock_that_username_from_that_address_even_with_the_right_one(
+    throttle,
+):
+    here = an_address()
+    for _ in range(3):
+        assert log_in(here, "alice", "wrong").status_code == 200
+
+    locked = log_in(here, "alice", "alice-pass-123")
+
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) == 900
+    assert b"Too many failed logins" in locked.content and b"15 minutes" in locked.content
+    assert "Content-Security-Policy" in locked, "the lockout page is hardened like the others"
+
+
+@pytest.mark.django_db
+def test_the_lock_lifts_after_the_lockout(throttle):
+    here = an_address()
+    for _ in range(3):
+        log_in(here, "alice", "wrong")
+    throttle.shift(timedelta(seconds=899))
+    assert log_in(here, "alice", "alice-pass-123").status_code == 429
+    throttle.shift(timedelta(seconds=2))
+    assert logged_in(log_in(here, "alice", "alice-pass-123"))
+
+
+@pytest.mark.django_db
+def test_a_successful_login_resets_the_count(throttle):
+    here = an_address()
+    for _ in range(2):
+        log_in(here, "alice", "wrong")
+    assert logged_in(log_in(here, "alice", "alice-pass-123"))
+    for _ in range(2):
+        log_in(here, "alice", "wrong")
+    assert logged_in(log_in(here, "alice", "alice-pass-123"))
+
+
+@pytest.mark.django_db
+def test_the_lock_holds_one_username_at_one_address_only(throttle):
+    here, there = an_address(), an_address()
+    for _ in range(3):
+        log_in(here, "alice", "wrong")
+
+    assert logged_in(log_in(there, "alice", "alice-pass-123")), "alice elsewhere"
+    assert logged_in(log_in(here, "bob", "bob-pass-123")), "bob at the same address"
+
+
+@pytest.mark.django_db
+def test_one_address_guessing_across_usernames_is_locked(throttle):
+    here = an_address()
+    for name in ("nobody", "alice", "someone", "bob", "root", "admin"):
+        log_in(here, name, "wrong")
+    assert log_in(here, "bob", "bob-pass-123").status_code == 429
+    # A login of one's own does not reset the address's count.
+    assert log_in(an_address(), "bob", "bob-pass-123").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_admin_login_is_throttled_with_the_same_counts(throttle):
+    here = an_address()
+    for path in ("/login/", "/admin/login/", "/admin/login/"):
+        log_in(here, "admin", "wrong", path)
+
+    refused = log_in(here, "admin", "admin-pass-123", "/admin/login/")
+
+    assert refused.status_code == 429
+    assert log_in(here, "admin", "admin-pass-123").status_code == 429
+
+
+@pytest.mark.django_db
+def test_another_method_does_not_get_round_the_lock(throttle):
+    """Django's login form takes a PUT as a POST, but reads no PUT body: it cannot log in."""
+    here = an_address()
+    for _ in range(3):
+        log_in(here, "alice", "wrong")
+    form = "username=alice&password=alice-pass-123"
+    response = here.put("/login/", form, content_type="application/x-www-form-urlencoded")
+    assert not logged_in(response)
+    assert here.get("/").status_code == 302, "still not logged in"
+
+
+@pytest.mark.django_db
+def test_when_the_throttle_cache_is_down_logins_go_through(throttle, settings, caplog):
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": nothing_there}
+    settings.CACHES = {**settings.CACHES, "throttle": redis}
+    here = an_address()
+    for _ in range(4):
+        log_in(here, "alice", "wrong")
+    assert logged_in(log_in(here, "alice", "alice-pass-123"))
+    assert "the throttle cache failed" in caplog.text

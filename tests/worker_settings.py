@@ -15,3 +15,6 @@ if not os.environ.get("FLOWDECK_API_RATE_USER"):
     FLOWDECK_API_RATE_USER = None
 if not os.environ.get("FLOWDECK_API_RATE_ANON"):
     FLOWDECK_API_RATE_ANON = None
+# Failed logins too (browser tests type wrong passwords on purpose).
+if not os.environ.get("FLOWDECK_LOGIN_FAILURES"):
+    FLOWDECK_LOGIN_FAILURES = 0
