@@ -1,5 +1,7 @@
 """Web hardening (issue 10, item 8): security headers on every response, secure cookies and HSTS
-over HTTPS, login throttling (/login/ and /admin/login/)."""
+over HTTPS, login throttling (/login/ and /admin/login/), password validators, CSRF on every
+session-authenticated write (walked from the URL conf, through the permission matrix's rules),
+and the admin's audit log."""
 
 import importlib.util
 import os
@@ -10,11 +12,18 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
 from django.test import Client, override_settings
+from rest_framework.authtoken.models import Token
 
+from engine.models import WorkflowSchedule
 from tests.helpers import free_port
+from tests.matrix_kit import RULES, Callers, World, admin_path, endpoints, seed, send
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
@@ -302,3 +311,196 @@ def test_when_the_throttle_cache_is_down_logins_go_through(throttle, settings, c
         log_in(here, "alice", "wrong")
     assert logged_in(log_in(here, "alice", "alice-pass-123"))
     assert "the throttle cache failed" in caplog.text
+
+
+# --- Password validators -------------------------------------------------------------------------
+
+
+def test_the_password_validators_are_all_on(settings):
+    names = [v["NAME"].rsplit(".", 1)[1] for v in settings.AUTH_PASSWORD_VALIDATORS]
+    assert names == [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345678", "entirely numeric"),
+        ("password", "too common"),
+        ("x7#kQ", "too short"),
+        ("erin.example", "too similar"),
+    ],  # fmt: skip
+)
+def test_the_admin_refuses_a_weak_password_for_a_new_user(client, admin, password, reason):
+    client.force_login(admin)
+    form = {"username": "erin.example", "password1": password, "password2": password}
+    response = client.post("/admin/auth/user/add/", {**form, "usable_password": "true"})
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not User.objects.filter(username="erin.example").exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_creates_a_user_with_a_strong_password(client, admin):
+    client.force_login(admin)
+    form = {"username": "erin", "password1": "kettle-orbit-93-lantern"}
+    response = client.post(
+        "/admin/auth/user/add/",
+        {**form, "password2": form["password1"], "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="erin").check_password("kettle-orbit-93-lantern")
+
+
+@pytest.mark.django_db
+def test_the_password_command_refuses_a_weak_password(alice, monkeypatch, capsys):
+    typed = iter(["12345678", "12345678"] * 3)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    with pytest.raises(CommandError, match="after 3 attempts"):
+        call_command("changepassword", "alice")
+    assert "entirely numeric" in capsys.readouterr().err
+    alice.refresh_from_db()
+    assert alice.check_password("alice-pass-123")
+
+
+# --- CSRF on every session-authenticated write ---------------------------------------------------
+
+# Where a write needs no CSRF token, by design: the webhook's token in the URL is its credential.
+CSRF_EXEMPT = {"webhook-hook"}
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def csrf_refused(response) -> bool:
+    return response.status_code == 403 and b"CSRF" in response.content
+
+
+@pytest.fixture
+def world(alice, charlie, admin) -> World:
+    return seed(alice, charlie, admin)
+
+
+def write_cases(world: World):
+    for rule in RULES.values():
+        for case in rule.cases:
+            if case.method in WRITES:
+                # The strongest caller the write is for (the owner, or staff for what only
+                # staff may do), so that only the missing token can refuse it.
+                role = "owner" if case.expect["owner"] == "ok" else "staff"
+                body = case.body(world) if case.body else None
+                yield rule, case, role, rule.path_of(case, world), body
+
+
+@pytest.mark.django_db
+def test_every_session_write_without_the_csrf_token_is_refused(world):
+    # A session, CSRF checked as for a browser, and no token sent.
+    browsers = Callers(world, enforce_csrf_checks=True)
+    written = set()
+    found = []
+    for rule, case, role, path, body in write_cases(world):
+        response = browsers.ask(role, case.method, path, body)
+        written.add(rule.key)
+        if rule.key in CSRF_EXEMPT:
+            if csrf_refused(response):
+                found.append(f"{case.method} {path} is exempt by design but was refused")
+        elif not csrf_refused(response):
+            found.append(f"{case.method} {path} as {role}: {response.status_code}, not 403 CSRF")
+    # The login form and the admin's forms, whoever posts them.
+    for endpoint in endpoints():
+        if endpoint.namespace == "admin" and "(?P<url>" not in endpoint.text:
+            path = admin_path(endpoint.text, world)
+            response = browsers.ask("staff", "POST", path)
+            if not csrf_refused(response):
+                found.append(f"POST {path} as staff: {response.status_code}, not 403 CSRF")
+    assert csrf_refused(Client(enforce_csrf_checks=True).post("/login/", {"username": "alice"}))
+    assert {"login", "logout", "workflow-detail", "approval-decide"} <= written
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.django_db
+def test_a_token_write_needs_no_csrf_token(world):
+    """Scripts authenticate with a token on each request: no cookie rides along, so there is
+    nothing to forge, and DRF checks CSRF only for sessions."""
+    token = Token.objects.create(user=world.users["owner"])
+    script = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    found = []
+    for rule, case, role, path, body in write_cases(world):
+        if role != "owner" or not path.startswith("/api/") or rule.key in CSRF_EXEMPT:
+            continue
+        with transaction.atomic():
+            response = send(script, case.method, path, body)
+            transaction.set_rollback(True)
+        if response.status_code in (401, 403):
+            found.append(f"{case.method} {path} with a token: {response.status_code}")
+    assert not found, "\n".join(found)
+
+
+# --- The admin's audit log -----------------------------------------------------------------------
+
+
+def admin_form(client: Client, path: str) -> dict[str, str]:
+    """The change form's fields as the page has them (with its CSRF token and inline forms)."""
+    page = client.get(path).content.decode()
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'\sname="([^"]+)"', tag)
+        value = re.search(r'\svalue="([^"]*)"', tag)
+        kind = re.search(r'\stype="([^"]+)"', tag)
+        if not name or (kind and kind.group(1) in ("submit", "button")):
+            continue
+        if kind and kind.group(1) == "checkbox":
+            if "checked" in tag:
+                fields[name.group(1)] = "on"
+            continue
+        fields[name.group(1)] = value.group(1) if value else ""
+    for name, body in re.findall(
+        r'<textarea[^>]*\sname="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S
+    ):
+        fields[name] = body.strip()
+    for name, options in re.findall(
+        r'<select[^>]*\sname="([^"]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', options)
+        if chosen:
+            fields[name] = chosen.group(1)
+    return fields
+
+
+@pytest.mark.django_db
+def test_a_change_through_the_admin_is_recorded_with_its_actor(world):
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(world.users["staff"])
+    path = f"/admin/designer/workflow/{world.wf.pk}/change/"
+    form = admin_form(staff, path)
+    assert form["name"] == "payments"
+
+    response = staff.post(path, {**form, "name": "payments (EUR)"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = LogEntry.objects.get(object_id=str(world.wf.pk), content_type__model="workflow")
+    assert (entry.user, entry.action_flag) == (world.users["staff"], CHANGE)
+    assert entry.get_change_message() == "Changed Name."
+    audit = staff.get("/admin/admin/logentry/").content.decode()
+    assert "payments (EUR)" in audit and "Changed Name." in audit
+    # The record is read-only, even for staff.
+    assert staff.get(f"/admin/admin/logentry/{entry.pk}/delete/").status_code == 403
+    assert staff.get("/admin/admin/logentry/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_archiving_through_the_admin_stops_the_schedule_as_the_api_does(world):
+    staff = Client()
+    staff.force_login(world.users["staff"])
+    path = f"/admin/designer/workflow/{world.scheduled.pk}/change/"
+    form = admin_form(staff, path)
+
+    response = staff.post(path, {**form, "archived": "on"})
+
+    assert response.status_code == 302
+    schedule = WorkflowSchedule.objects.get(workflow=world.scheduled)
+    assert schedule.next_fire_at is None, "an archived workflow's schedule fires nothing"
+    assert LogEntry.objects.filter(object_id=str(world.scheduled.pk)).get().user.is_staff
