@@ -626,7 +626,7 @@ RULES: dict[str, Rule] = {rule.key: rule for rules in AREAS.values() for rule in
 def send(client: Client, method: str, path: str, body: Any = None) -> Any:
     """The API takes JSON; pages (the login form) take form fields."""
     call = getattr(client, method.lower())
-    if method == "GET":
+    if method in ("GET", "HEAD", "OPTIONS"):
         return call(path)
     if path.startswith("/api/"):
         return call(path, json.dumps({} if body is None else body), content_type="application/json")

@@ -35,6 +35,7 @@ from tests.matrix_kit import (
     everyone,
     matches,
     methods_of,
+    outcome,
     seed,
     socket_rules,
 )
@@ -119,6 +120,29 @@ def probe_problems(callers: Callers, rule: Rule) -> list[str]:
     return found
 
 
+def side_door_problems(callers: Callers, rule: Rule) -> list[str]:
+    """HEAD and OPTIONS, which no rule names, open nothing: HEAD answers as GET does (or is not
+    served), and OPTIONS (DRF describes a view with it) is refused to anonymous where every
+    other method is."""
+    found = []
+    for case in rule.cases:
+        if case.method != "GET":
+            continue
+        path = rule.path_of(case, callers.world)
+        for role in ("anonymous", "charlie"):
+            response = callers.ask(role, "HEAD", path)
+            if response.status_code != 405 and not matches(case.expect[role], response):
+                found.append(
+                    f"HEAD {path} as {role}: {describe(response)}, GET gets {case.expect[role]}"
+                )
+    if all(case.expect["anonymous"] == 401 for case in rule.cases):
+        path = rule.path(callers.world).split("?")[0]
+        response = callers.ask("anonymous", "OPTIONS", path)
+        if outcome(response) not in (401, LOGIN, 405):
+            found.append(f"OPTIONS {rule.key} as anonymous: {describe(response)}")
+    return found
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("area", list(AREAS))
 def test_each_role_gets_what_the_matrix_says(world, area):
@@ -130,7 +154,7 @@ def test_each_role_gets_what_the_matrix_says(world, area):
             match = resolve(path)
             assert (match.url_name or match.route) == rule.key, f"{path} is not {rule.key}"
             found += problems_of(callers, rule, case)
-        found += probe_problems(callers, rule)
+        found += probe_problems(callers, rule) + side_door_problems(callers, rule)
     assert not found, "\n".join(found)
 
 
