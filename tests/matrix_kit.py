@@ -151,6 +151,9 @@ def seed(alice: User, charlie: User, admin: User) -> World:
     run = start(wf, {"approver": "runner"}, actor=alice)
     failed_run = start(wf, {"approver": "nobody"}, actor=alice)
     drive()
+    run.refresh_from_db()
+    failed_run.refresh_from_db()
+    assert (run.status, failed_run.status) == ("waiting", "failed"), "the world is not as told"
 
     rule = AlertRule.objects.create(
         name="payments failing", kind="run_failed", workflow=wf, emails=["ops@example.com"]
