@@ -7,6 +7,7 @@ A secret may also come from a file: ``NAME_FILE=/run/secrets/x`` is read when ``
 """
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -200,3 +201,16 @@ def env_rate(name: str, default: str, *, environ: dict[str, str] | None = None) 
             "hour or day (e.g. 1200/min), or off"
         ) from None
     return None if rate is None else value.strip().lower()
+
+
+def env_proxy_ssl_header(
+    name: str, default: str, *, environ: dict[str, str] | None = None
+) -> tuple[str, str] | None:
+    """A header name such as ``X-Forwarded-Proto`` as Django's SECURE_PROXY_SSL_HEADER
+    (``("HTTP_X_FORWARDED_PROTO", "https")``), or None for ``none``."""
+    value = _raw(name, environ) or default
+    if value.lower() == "none":
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a header name (or none)")
+    return ("HTTP_" + value.upper().replace("-", "_"), "https")

@@ -15,6 +15,9 @@ if not os.environ.get("FLOWDECK_API_RATE_USER"):
     FLOWDECK_API_RATE_USER = None
 if not os.environ.get("FLOWDECK_API_RATE_ANON"):
     FLOWDECK_API_RATE_ANON = None
+# Failed logins too (browser tests type wrong passwords on purpose).
+if not os.environ.get("FLOWDECK_LOGIN_FAILURES"):
+    FLOWDECK_LOGIN_FAILURES = 0
 
 # tests/faults/test_web_crash.py: a web process that stops dead after a matching request has
 # committed, before its response, for the test to kill -9 it right there.
