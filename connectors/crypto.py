@@ -8,7 +8,6 @@ flowdeck.E004).
 """
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,36 +16,19 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from flowdeck.env import generated_secret
+
 
 class CredentialKeyError(Exception):
     """A sealed value that none of the configured keys opens (a wrong or lost key)."""
 
 
-def _key_from_file(path: Path) -> str:
-    """The generated key in ``path``, created atomically on first use (O_EXCL: the web server
-    and the workers may start at the same moment; one writes, all read that one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
-    import time
-
-    for _ in range(50):
-        key = path.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.02)  # the creator has the file open but has not written yet
-    raise ImproperlyConfigured(f"{path} is empty; delete it only if no credential was saved yet")
-
-
 @cache
 def _fernet() -> MultiFernet:
     configured = settings.FLOWDECK_CREDENTIALS_KEY
-    raw = configured or _key_from_file(Path(settings.DATA_DIR) / "credentials_key")
+    raw = configured or generated_secret(
+        Path(settings.DATA_DIR) / "credentials_key", lambda: Fernet.generate_key().decode()
+    )
     try:
         keys = [Fernet(k.strip().encode()) for k in raw.split(",") if k.strip()]
     except (ValueError, TypeError) as exc:

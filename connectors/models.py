@@ -5,11 +5,10 @@ with Fernet (``connectors/crypto.py``) and only opened inside a worker, for the 
 """
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import models
 
 from connectors.kinds import CredentialKind
-from designer.models import Role
+from designer.models import RoleGrant, grant_rules
 
 
 class Credential(models.Model):
@@ -38,40 +37,19 @@ class Credential(models.Model):
         return f"credential {self.name} ({self.kind})"
 
 
-class CredentialGrant(models.Model):
+class CredentialGrant(RoleGrant):
     """A role on one credential for a user or a group. runner: may use it in workflows;
     editor: may replace its data; owner: may delete and share it; viewer: sees that it exists."""
 
     credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    role = models.CharField(max_length=10, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(user__isnull=False, group__isnull=True)
-                    | models.Q(user__isnull=True, group__isnull=False)
-                ),
-                name="credgrant_user_or_group",
-            ),
-            models.UniqueConstraint(
-                fields=["credential", "user"],
-                condition=models.Q(user__isnull=False),
-                name="credgrant_one_per_user",
-            ),
-            models.UniqueConstraint(
-                fields=["credential", "group"],
-                condition=models.Q(group__isnull=False),
-                name="credgrant_one_per_group",
-            ),
-        ]
+        constraints = grant_rules(
+            "credential",
+            "credgrant_user_or_group",
+            "credgrant_one_per_user",
+            "credgrant_one_per_group",
+        )
 
     def __str__(self) -> str:
         return f"{self.user or self.group} is {self.role} of {self.credential}"

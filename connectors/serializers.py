@@ -3,13 +3,12 @@ the public fields and the names of the secret ones that are set, never their val
 
 from typing import Any
 
-from django.contrib.auth.models import Group, User
 from rest_framework import serializers
 
 from connectors.credentials import NAME_PATTERN
 from connectors.kinds import KINDS, CredentialKind
 from connectors.models import Credential, CredentialGrant
-from designer.models import Role
+from designer.serializers import GrantSerializer
 
 
 class CredentialSerializer(serializers.ModelSerializer):
@@ -82,22 +81,8 @@ def describe_kinds() -> list[dict[str, Any]]:
     ]
 
 
-class CredentialGrantSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
-    )
-    group = serializers.SlugRelatedField(
-        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
-    )
-    role = serializers.ChoiceField(choices=Role.choices)
+class CredentialGrantSerializer(GrantSerializer):
+    """A grant on a credential: the same shape and rules as a workflow's."""
 
-    class Meta:
+    class Meta(GrantSerializer.Meta):
         model = CredentialGrant
-        fields = ["id", "user", "group", "role", "created_at"]
-        read_only_fields = ["id", "created_at"]
-        validators: list = []  # do_grant_credential enforces one grant per user or group
-
-    def validate(self, attrs: dict) -> dict:
-        if (attrs.get("user") is None) == (attrs.get("group") is None):
-            raise serializers.ValidationError("give exactly one of user or group")
-        return attrs

@@ -3,6 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from designer import services
 from designer.models import Workflow, WorkflowGrant, WorkflowVersion
 
 
@@ -32,6 +33,13 @@ class WorkflowAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__username"]
     readonly_fields = ["latest_version", "created_at", "updated_at"]
     inlines = [GrantInline, VersionInline]
+
+    def save_model(self, request, obj: Workflow, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "archived" in form.changed_data:
+            # Archiving reaches beyond the row (its schedule stops, its webhook answers 404):
+            # through the service that tells them, as the API's archive does.
+            services.do_set_archived(actor=request.user, workflow=obj, archived=obj.archived)
 
 
 @admin.register(WorkflowVersion)

@@ -81,10 +81,10 @@ class WorkflowVersion(models.Model):
         raise ImmutableVersionError("a workflow version is never deleted")
 
 
-class WorkflowGrant(models.Model):
-    """A role on one workflow, given by its owner to a user or to a group."""
+class RoleGrant(models.Model):
+    """A role given to a user or to a group (exactly one) on some object: a workflow here, a
+    credential in connectors/. Subclasses add the object's foreign key and ``grant_rules``."""
 
-    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="grants")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -95,25 +95,38 @@ class WorkflowGrant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(user__isnull=False, group__isnull=True)
-                    | models.Q(user__isnull=True, group__isnull=False)
-                ),
-                name="grant_to_user_or_group",
+        abstract = True
+
+
+def grant_rules(target: str, one_of: str, per_user: str, per_group: str) -> list:
+    """The constraints of a RoleGrant on ``target``: a user or a group, and one grant per user
+    (or group) and object. The names are the caller's, as its migrations know them."""
+    return [
+        models.CheckConstraint(
+            condition=(
+                models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False)
             ),
-            models.UniqueConstraint(
-                fields=["workflow", "user"],
-                condition=models.Q(user__isnull=False),
-                name="one_grant_per_user",
-            ),
-            models.UniqueConstraint(
-                fields=["workflow", "group"],
-                condition=models.Q(group__isnull=False),
-                name="one_grant_per_group",
-            ),
-        ]
+            name=one_of,
+        ),
+        models.UniqueConstraint(
+            fields=[target, "user"], condition=models.Q(user__isnull=False), name=per_user
+        ),
+        models.UniqueConstraint(
+            fields=[target, "group"], condition=models.Q(group__isnull=False), name=per_group
+        ),
+    ]
+
+
+class WorkflowGrant(RoleGrant):
+    """A role on one workflow, given by its owner to a user or to a group."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="grants")
+
+    class Meta:
+        constraints = grant_rules(
+            "workflow", "grant_to_user_or_group", "one_grant_per_user", "one_grant_per_group"
+        )
 
     def __str__(self) -> str:
         return f"{self.user or self.group} is {self.role} of {self.workflow}"

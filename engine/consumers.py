@@ -6,19 +6,28 @@ notice read the rows after the cursor again. A notice is only a hint that rows e
 (``engine/live.py``); the rows are the truth, so an event committed while the backlog was read
 is read once, by whichever read comes later, and never twice.
 
+The feeds of many runs (``/ws/runs/``, ``/ws/inbox/``) share their reads: one ``FeedHub`` per
+topic and web process is the only member of the topic's group, reads each notice's rows once,
+and hands them to every socket after its own visibility filter (``FeedStream``).
+
 Close codes: 4401 without a login (session or token), 4403 when the user may not see the run
 or the run does not exist (the two look the same, as the API's 404 does), 4400 for a bad
 ``after``.
 """
 
+import asyncio
+import json
 import logging
+from collections import defaultdict
+from collections.abc import Hashable
 from typing import Any
 from urllib.parse import parse_qs
+from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from designer.permissions import role_of, visible_workflows
 from engine import live
@@ -144,7 +153,12 @@ class RunEventsConsumer(EventStream):
 
 class FeedStream(EventStream):
     """An ``EventStream`` over events of many runs, fed by one topic group (``live.TOPICS``):
-    from the client's ``after``, or live only (from the newest event at connect) without it."""
+    from the client's ``after``, or live only (from the newest event at connect) without it.
+
+    The socket reads its backlog itself (after its cursor, through ``events()``), then takes
+    what the process's ``FeedHub`` reads: the hub hands it every row it reads from the moment
+    the socket subscribes, held in ``buffered`` until the backlog is sent; rows the backlog
+    already sent are dropped, so each event is sent once."""
 
     group: str
 
@@ -152,13 +166,200 @@ class FeedStream(EventStream):
         after = self.after_param()
         if after == -1:
             return BAD_REQUEST
-        await self.join(self.group)
+        # Subscribe first, then read the backlog: an event committed in between is in the
+        # backlog or reaches the hub after the subscription (or both: sent once, below).
+        self.buffered: list[tuple[int, str]] | None = []
+        self.hub = await FeedHub.subscribe(self)
         self.cursor = live.Cursor(live.settle_seconds())
         # Accepted once subscribed: whatever commits after the handshake is sent.
         self.cursor.start(await newest_event_id() if after is None else after)
         await self.accept()
         await self.read_and_send()
+        await self.go_live()
         return None
+
+    async def go_live(self) -> None:
+        """Send what the hub handed over during the backlog, then take its rows directly."""
+        while self.buffered:
+            batch, self.buffered = self.buffered, []
+            await self.send_new(batch)
+        # No await between the emptiness check and this: the hub's next rows go straight out.
+        self.buffered = None
+
+    async def take(self, items: list[tuple[int, str]]) -> None:
+        """Rows from the hub that this socket may see: (event id, the message's JSON)."""
+        if self.buffered is not None:
+            self.buffered.extend(items)
+        else:
+            await self.send_new(items)
+
+    async def send_new(self, items: list[tuple[int, str]]) -> None:
+        # A row committed after the subscription but before the backlog's read is in both,
+        # and the hub may read it after this socket went live: the backlog's cursor, which
+        # moves no more, knows every row the backlog sent.
+        for event_id, text in items:
+            if not self.cursor.is_read(event_id):
+                await self.send(text_data=text)
+
+    async def disconnect(self, code: int) -> None:
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            hub.unsubscribe(self)
+            self.hub = None
+        await super().disconnect(code)
+
+    def audience(self) -> Hashable:
+        """Sockets with the same audience see the same rows: ``visible`` is asked once per
+        audience and read."""
+        return ("user", self.user.pk)
+
+    @classmethod
+    def topic_events(cls) -> QuerySet[RunEvent]:
+        """Every event of the topic, whoever may see it (the hub's reads)."""
+        raise NotImplementedError
+
+    def visible(self, rows: list[RunEvent]) -> set[int]:
+        """The ids of the rows (of ``topic_events``) this socket's user may see, asked now."""
+        raise NotImplementedError
+
+
+class FeedHub:
+    """The sockets of one topic (``FeedStream`` subclass) in this process, and the one member
+    of the topic's group that feeds them. At each notice it reads the new rows once (its own
+    cursor over ``topic_events()``), serializes them once, asks ``visible`` once per audience,
+    and hands each socket its rows. Without it every socket was a group member that read and
+    serialized the rows itself: 200 dashboards cost 200 reads and 200 Redis messages per
+    commit, and the web processes spent most of their CPU there (bench/README.md, "load.py").
+
+    One per event loop (the web process's) and topic; it leaves the group when its last
+    socket leaves."""
+
+    _hubs: "WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type, FeedHub]]" = WeakKeyDictionary()
+
+    def __init__(self, stream: type[FeedStream]) -> None:
+        self.stream = stream
+        self.sockets: dict[FeedStream, None] = {}  # in subscription order
+        self.ready = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        self.channel = ""  # its name in the channel layer, once started
+        self.cursor = live.Cursor(0)
+
+    @classmethod
+    async def subscribe(cls, socket: FeedStream) -> "FeedHub":
+        """Add a socket; when this returns, every row the hub reads reaches it."""
+        hubs = cls._hubs.setdefault(asyncio.get_running_loop(), {})
+        hub = hubs.get(type(socket))
+        if hub is None:
+            hub = hubs[type(socket)] = cls(type(socket))
+            hub.task = asyncio.create_task(hub._run(), name=f"flowdeck-hub-{socket.group}")
+        hub.sockets[socket] = None
+        await hub.ready.wait()
+        return hub
+
+    def unsubscribe(self, socket: FeedStream) -> None:
+        self.sockets.pop(socket, None)
+        if self.sockets:
+            return
+        # Synchronously with the check (no await): a socket subscribing from now on gets a
+        # new hub instead of this stopping one.
+        hubs = self._hubs.get(asyncio.get_running_loop(), {})
+        if hubs.get(self.stream) is self:
+            del hubs[self.stream]
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _run(self) -> None:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        group = self.stream.group
+        self.channel = channel = await layer.new_channel()
+        joined = False
+        rejoin: asyncio.Task | None = None
+        try:
+            while not self.ready.is_set():
+                try:
+                    if not joined:
+                        await live.feed().join(group, channel)
+                        joined = True
+                    # Joined first: whatever commits after this id is noticed.
+                    self.cursor = live.Cursor(live.settle_seconds())
+                    self.cursor.start(await newest_event_id())
+                    self.ready.set()
+                except Exception:
+                    log.exception("the %s feed cannot start; it tries again in a second", group)
+                    await asyncio.sleep(1)
+            rejoin = asyncio.create_task(self._rejoin(layer, group, channel))
+            while True:
+                try:
+                    notice = await layer.receive(channel)
+                except Exception:
+                    log.exception("the %s feed cannot receive; it tries again in a second", group)
+                    await asyncio.sleep(1)
+                    continue
+                # Notices queue up while a read runs; those about rows already read cost nothing.
+                if self.cursor.is_read(notice.get("last_id")):
+                    continue
+                try:
+                    await self.read_and_deliver()
+                except Exception:
+                    # The cursor did not move: the next notice reads these rows again.
+                    log.exception("the %s feed failed to read; it goes on", group)
+                    await asyncio.sleep(1)
+        finally:
+            if rejoin is not None:
+                rejoin.cancel()
+            if joined:
+                await live.feed().leave(group, channel)
+
+    REJOIN_S = 60.0
+
+    async def _rejoin(self, layer: Any, group: str, channel: str) -> None:
+        """Join the group again every minute, then read once. A hub lives as long as any
+        socket of its topic is open, i.e. for days: channel layers drop a group member after
+        a day (``group_expiry``), and a Redis restart drops every group. A socket used to be
+        its own member and went with its connection; the hub has to renew."""
+        while True:
+            await asyncio.sleep(self.REJOIN_S)
+            try:
+                await layer.group_add(group, channel)
+                # A notice of our own: whatever was committed while we were out is read now.
+                await layer.send(channel, {"type": live.NOTICE, "last_id": None})
+            except Exception:
+                log.exception("the %s feed cannot join its group again", group)
+
+    async def read_and_deliver(self) -> None:
+        while True:
+            rows, texts = await self.read_page()
+            if rows:
+                await self.deliver(rows, texts)
+            if len(rows) < PAGE:
+                return
+
+    @database_sync_to_async
+    def read_page(self) -> tuple[list[RunEvent], list[str]]:
+        rows = self.cursor.read(self.stream.topic_events(), PAGE, id_of=lambda event: event.id)
+        # Encoded once for every socket, as send_json would (json.dumps).
+        data = EventSerializer(rows, many=True).data
+        texts = [json.dumps({"type": "event", "event": event}) for event in data]
+        return rows, texts
+
+    async def deliver(self, rows: list[RunEvent], texts: list[str]) -> None:
+        audiences: dict[Hashable, list[FeedStream]] = defaultdict(list)
+        for socket in list(self.sockets):
+            audiences[socket.audience()].append(socket)
+        for sockets in audiences.values():
+            try:
+                ids = await database_sync_to_async(sockets[0].visible)(rows)
+            except Exception:
+                log.exception("cannot tell who may see events of the %s feed", self.stream.group)
+                continue
+            items = [(row.id, text) for row, text in zip(rows, texts, strict=True) if row.id in ids]
+            if not items:
+                continue
+            for socket in sockets:
+                if socket in self.sockets:  # it may have left while we awaited
+                    await socket.take(items)
 
 
 class RunsFeedConsumer(FeedStream):
@@ -174,6 +375,24 @@ class RunsFeedConsumer(FeedStream):
             events = events.filter(run__workflow__in=visible_workflows(self.user))
         return events
 
+    def audience(self) -> Hashable:
+        return ("staff",) if self.user.is_staff else ("user", self.user.pk)
+
+    @classmethod
+    def topic_events(cls) -> QuerySet[RunEvent]:
+        events = RunEvent.objects.filter(type__startswith="run.").select_related("actor")
+        return events.annotate(feed_workflow_id=F("run__workflow_id"))
+
+    def visible(self, rows: list[RunEvent]) -> set[int]:
+        # Asked at every read, as events() does: a grant applies at once.
+        if self.user.is_staff:
+            return {row.id for row in rows}
+        workflows = {row.feed_workflow_id for row in rows}
+        allowed = set(
+            visible_workflows(self.user).filter(pk__in=workflows).values_list("pk", flat=True)
+        )
+        return {row.id for row in rows if row.feed_workflow_id in allowed}
+
 
 class InboxConsumer(FeedStream):
     """``/ws/inbox/[?after=<event id>]``: the ``task.*`` events of the tasks that are the
@@ -184,22 +403,29 @@ class InboxConsumer(FeedStream):
     group = live.INBOX_GROUP
 
     def events(self) -> QuerySet[RunEvent]:
+        return self.topic_events()
+
+    @classmethod
+    def topic_events(cls) -> QuerySet[RunEvent]:
         return RunEvent.objects.filter(type__startswith="task.").select_related("actor")
 
-    @database_sync_to_async
-    def read_page(self) -> list[dict[str, Any]]:
-        # The cursor moves over every task event; only the user's are sent. Who is involved is
-        # asked at every read, so a task delegated to the user reaches them from then on.
-        rows = self.cursor.read(self.events(), PAGE, id_of=lambda event: event.id)
+    def visible(self, rows: list[RunEvent]) -> set[int]:
+        # Who is involved is asked at every read, so a task delegated to the user reaches them
+        # from then on.
         task_ids = {row.data.get("task") for row in rows}
         mine = set(
             HumanTask.objects.filter(pk__in=task_ids)
             .filter(tasks_involving(self.user))
             .values_list("pk", flat=True)
         )
-        return EventSerializer(
-            [row for row in rows if row.data.get("task") in mine], many=True
-        ).data
+        return {row.id for row in rows if row.data.get("task") in mine}
+
+    @database_sync_to_async
+    def read_page(self) -> list[dict[str, Any]]:
+        # The cursor moves over every task event; only the user's are sent.
+        rows = self.cursor.read(self.events(), PAGE, id_of=lambda event: event.id)
+        ids = self.visible(rows)
+        return EventSerializer([row for row in rows if row.id in ids], many=True).data
 
 
 @database_sync_to_async

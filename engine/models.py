@@ -335,6 +335,9 @@ class TaskDecision(models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(blank=True, default="")
     data = models.JSONField(null=True, blank=True)  # a form's submission
+    # The client's Idempotency-Key, if it sent one: a retry of this very request (same key,
+    # same body) answers as the first did instead of 409 (engine/transitions.py do_decide).
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

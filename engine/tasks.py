@@ -9,11 +9,12 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from connectors.credentials import scrub
 from engine import transitions
@@ -24,6 +25,15 @@ from engine.steps.base import StepContext, StepError, StepResult, Wait
 log = logging.getLogger("flowdeck.engine")
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+T = TypeVar("T")
+
+# How long a worker holding an attempt's outcome keeps trying to record it while the database
+# cannot be reached (a restart, a fail-over) before it gives up and leaves the attempt to the
+# sweeper (lost after its lease, then retried under the node's policy).
+DB_OUTAGE_S = 60.0
+# Errors of the connection rather than of the statement: the transaction did not happen.
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
 def run_attempt(step_id: int, attempt: int) -> None:
@@ -76,8 +86,57 @@ def execute_attempt(step_id: int, attempt: int, keep: transitions.Keep | None = 
         )
     if not transitions.do_claim(step, owner):
         return False
-    transitions.do_record(step, outcome_of(step, step_type, owner), keep=keep)
+    _record(step, outcome_of(step, step_type, owner), keep)
     return True
+
+
+def _record(step: StepRun, outcome: transitions.Outcome, keep: transitions.Keep | None) -> bool:
+    """Record a blocking attempt's outcome, through a database outage: the work is done (an
+    HTTP call made, a payment sent), and losing its result would run it again or fail the
+    step. Each try is a whole transaction; a try that failed changed nothing, but it may have
+    changed the claimed step in memory and added to ``keep``, so the next one reads the step
+    again and drops what the failed one kept. Fencing still holds: if the sweeper took the
+    attempt over meanwhile (the lease ran out), the outcome is refused."""
+    kept = len(keep) if keep is not None else 0
+    tries = 0
+
+    def record() -> bool:
+        nonlocal tries
+        tries += 1
+        claimed = step
+        if tries > 1:
+            claimed = StepRun.objects.select_related("run__workflow").get(pk=step.pk)
+            if keep is not None:
+                del keep[kept:]
+        return transitions.do_record(claimed, outcome, keep=keep)
+
+    return through_outage(record, f"recording {step} attempt {step.attempt}")
+
+
+def through_outage(action: Callable[[], T], what: str, limit: float | None = None) -> T:
+    """``action()``, tried again while the database cannot be reached, for up to ``limit``
+    seconds (DB_OUTAGE_S); between tries the broken connection is dropped, so that the next
+    try connects afresh."""
+    deadline = time.monotonic() + (DB_OUTAGE_S if limit is None else limit)
+    pause = 0.1
+    while True:
+        try:
+            return action()
+        except CONNECTION_ERRORS as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unreachable while %s (%s); trying again", what, exc)
+            time.sleep(pause)  # a worker's backoff: nothing else for this thread to do
+            pause = min(pause * 2, 2.0)
+            _drop_broken_connection()
+
+
+def _drop_broken_connection() -> None:
+    """Close this thread's connection if it broke, so that the next query opens a new one:
+    with CONN_MAX_AGE None nothing else would, in a worker. Never inside a transaction (there
+    is none around a worker's task; a test's own may be)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def outcome_of(step: StepRun, step_type: Any, owner: str) -> transitions.Outcome:
@@ -219,7 +278,16 @@ def _run_watched(step: StepRun, step_type: Any, ctx: StepContext, owner: str) ->
                     "retryable": True,
                 }
             )
-        if not transitions.do_heartbeat(step.pk, step.attempt, owner):
+        try:
+            ours = transitions.do_heartbeat(step.pk, step.attempt, owner)
+        except CONNECTION_ERRORS as exc:
+            # The database is away (a restart): keep working and beat again later. Should the
+            # lease run out meanwhile, the sweeper takes the attempt over and a later beat
+            # (or the recording) learns it.
+            log.warning("could not renew the lease of %s (%s); trying again", step, exc)
+            _drop_broken_connection()
+            continue
+        if not ours:
             # Cancelled, or the sweeper declared it lost: stop waiting, record nothing.
             ctx.logs.close()
             ctx.cancelled.set()

@@ -14,6 +14,7 @@ cancellation after commit, and the sweeper repeats it if that task is lost.
 
 import json
 import logging
+import os
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -139,16 +140,52 @@ def step_type_of(type_name: str) -> StepType:
 # --- Side effects after commit (STYLE 5) --------------------------------------------------------
 
 
+def hand_over_on_commit(hand_over: Callable[[], None], what: str) -> None:
+    """Give work to the queue once the transaction commits (a worker must find the committed
+    rows; a rollback must enqueue nothing). A broker that fails then (Redis restarting) is
+    logged, not raised: the change is committed, and raising would turn it into a 500 for a
+    request that succeeded (whose client might do it again) or abort the commit's other hooks.
+    The rows say what was due, and the sweeper repeats a lost hand-over: ``requeue_stale``
+    for queued steps, ``cancel_orphans`` for the children of a run that ended."""
+
+    def attempt() -> None:
+        try:
+            hand_over()
+        except Exception:
+            log.exception("could not give %s to the queue; the sweeper will enqueue it again", what)
+
+    transaction.on_commit(attempt)
+
+
 def enqueue_attempt_on_commit(step_id: int, attempt: int) -> None:
-    # After commit: a worker must find the queued row, and a rollback must enqueue nothing.
-    transaction.on_commit(lambda: enqueue_attempt(step_id, attempt))
+    hand_over_on_commit(lambda: enqueue_attempt(step_id, attempt), f"step {step_id}/{attempt}")
+
+
+_brokers: dict[tuple[int, str], Any] = {}
+
+
+def enqueue(func: str, *args: Any) -> None:
+    """Put one task on the queue. save=False: the engine's own rows are the record; django-q2
+    keeps only failures."""
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    broker = None
+    if Conf.REDIS:
+        # Without a broker, async_task makes one per call: a new Redis client, TCP connection
+        # and handshake for every task, several ms each (bench/README.md, "load.py"). One per
+        # process (a forked worker gets its own; redis-py's pool reconnects after a restart).
+        key = (os.getpid(), Conf.CLUSTER_NAME)
+        broker = _brokers.get(key)
+        if broker is None:
+            from django_q.brokers import get_broker
+
+            broker = _brokers[key] = get_broker()
+    async_task(func, *args, save=False, broker=broker)
 
 
 def enqueue_attempt(step_id: int, attempt: int) -> None:
-    from django_q.tasks import async_task
-
-    # save=False: the engine's own rows are the record; django-q2 keeps only failures.
-    async_task("engine.tasks.run_attempt", step_id, attempt, save=False)
+    enqueue("engine.tasks.run_attempt", step_id, attempt)
 
 
 QUICK_BATCH = 25
@@ -158,21 +195,18 @@ def enqueue_batch(items: list[tuple[int, int, str]]) -> None:
     """Enqueue steps a plan started together: quick steps (no I/O) share tasks, up to
     QUICK_BATCH per task, which saves the broker's per-task cost on wide fan-outs; each
     blocking step gets its own task, so none waits behind another's I/O."""
-    from django_q.tasks import async_task
-
     quick = [(pk, attempt) for pk, attempt, type_ in items if not step_type_of(type_).blocking]
     for pk, attempt, type_ in items:
         if step_type_of(type_).blocking:
             enqueue_attempt(pk, attempt)
     for start in range(0, len(quick), QUICK_BATCH):
-        async_task("engine.tasks.run_attempts", quick[start : start + QUICK_BATCH], save=False)
+        enqueue("engine.tasks.run_attempts", quick[start : start + QUICK_BATCH])
 
 
 def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
-    from django_q.tasks import async_task
-
-    transaction.on_commit(
-        lambda: async_task("engine.tasks.cancel_children", run_id, node_id, save=False)
+    hand_over_on_commit(
+        lambda: enqueue("engine.tasks.cancel_children", run_id, node_id),
+        f"the cancellation of run {run_id}'s children",
     )
 
 
@@ -514,7 +548,7 @@ def _queue_many(run: Run, starting: list[StepRun], keep: Keep | None, now: datet
         keep.append((starting[0].pk, 1))  # this worker runs the first itself
         starting = starting[1:]
     batch = [(s.pk, 1, s.type) for s in starting]
-    transaction.on_commit(lambda: enqueue_batch(batch))
+    hand_over_on_commit(lambda: enqueue_batch(batch), f"{len(batch)} steps of run {run.pk}")
 
 
 def _statuses(run: Run) -> set[str]:
@@ -786,6 +820,8 @@ def do_execute_quick_batch(
         ready = [s for s in group if now_current.get(s.pk) == wanted[s.pk]]
         succeeded: list[tuple[StepRun, Outcome]] = []
         for step in ready:
+            if run.status in RUN_TERMINAL:
+                break  # a step of this batch ended the run (below), which cancelled the rest
             step.run = run
             outcome = execute(step)
             result = outcome.result
@@ -801,6 +837,13 @@ def do_execute_quick_batch(
                     assert result is not None
                     _complete(run, step, result, input=outcome.input, keep=None)
                 _keep_log(step, attempt, outcome.log)
+        if run.status in RUN_TERMINAL:
+            # A flow.fail of this batch ended the run, and the plan that ended it cancelled
+            # every step still queued, those that succeeded above included (their success is
+            # only in memory until _succeed_quickly). Recording them would find them moved and
+            # roll the whole batch back, the run's end with it, until the sweeper re-enqueued
+            # each step alone (FLOWDECK_REQUEUE_AFTER_S later).
+            succeeded = []
         if succeeded:
             _succeed_quickly(run, succeeded, owner)
         ran += len(ready)
@@ -833,7 +876,8 @@ def _succeed_quickly(run: Run, items: list[tuple[StepRun, Outcome]], owner: str)
     fields = ["status", "output", "handle", "input", "started_at", "finished_at", "lease_owner"]
     updated = StepRun.objects.filter(status=StepStatus.QUEUED).bulk_update(steps, fields)
     if updated != len(steps):
-        # Cannot happen under the run lock; roll back and let the sweeper re-enqueue them.
+        # Cannot happen under the run lock (a batch whose run ended records none); roll back
+        # and let the sweeper re-enqueue them.
         raise RuntimeError(f"{len(steps) - updated} quick steps moved while their run was locked")
     events.record_steps_done_quickly(steps)
     logged = [(step, o.log) for step, o in items if o.log is not None]
@@ -1431,12 +1475,48 @@ def _check_decision(task: HumanTask, decision: str | None, data: Any) -> None:
         )
 
 
+def _replayed(
+    task: HumanTask,
+    actor: AbstractBaseUser,
+    idempotency_key: str,
+    decision: str | None,
+    comment: str,
+    data: Any,
+) -> bool:
+    """True when ``actor`` already decided ``task`` under this Idempotency-Key with this very
+    body: the request is a client's retry whose first answer was lost (a dropped connection, a
+    web process killed after the commit), and it gets the answer the first would have had. The
+    same key with another body is a client's mistake, not a retry: Conflict."""
+    if not idempotency_key:
+        return False
+    earlier = task.decisions.filter(user_id=actor.pk, idempotency_key=idempotency_key).first()
+    if earlier is None:
+        return False
+    # A form's decision is recorded as "submit" whether or not the body said so.
+    if task.kind == TaskKind.FORM and decision is None:
+        decision = Decision.SUBMIT
+    if (earlier.decision, earlier.comment, earlier.data) != (decision, comment, data):
+        raise Conflict(
+            "this Idempotency-Key was used for another decision on this task",
+            "idempotency_key_reused",
+        )
+    return True
+
+
 def check_decide(
-    user: AbstractBaseUser, task_id: Any, *, decision: str | None, data: Any
+    user: AbstractBaseUser,
+    task_id: Any,
+    *,
+    decision: str | None,
+    data: Any,
+    comment: str = "",
+    idempotency_key: str = "",
 ) -> HumanTask:
     """Raise LookupError (404), Conflict (409), Forbidden (403) or InputInvalid (400) unless
-    ``user`` may decide the task now with this body."""
+    ``user`` may decide the task now with this body, or is retrying the request that did."""
     task = visible_task(user, task_id)
+    if _replayed(task, user, idempotency_key, decision, comment, data):
+        return task
     _check_actor(task, user, "decide")
     _check_decision(task, decision, data)
     return task
@@ -1478,13 +1558,18 @@ def do_decide(
     decision: str | None,
     comment: str = "",
     data: Any = None,
+    idempotency_key: str = "",
 ) -> HumanTask:
     """Record ``actor``'s decision on an open task. When it settles the task (enough
     approvals, a rejection, a form's data) the task closes and its step succeeds in this same
     transaction, with the next steps queued: a crash at any moment keeps all of it or none.
     Two deciders racing are serialized by the run lock; the second sees a closed task
-    (Conflict) or, with N approvals, adds its own."""
+    (Conflict) or, with N approvals, adds its own. With an ``idempotency_key``, a retry of
+    the same decision (same key and body) changes nothing and returns the task."""
     run, task = _lock_task(task_id)
+    # Under the lock too: a retry may race its own first request, which has committed by now.
+    if _replayed(task, actor, idempotency_key, decision, comment, data):
+        return task
     # Again under the lock: the task may have closed, or been delegated, meanwhile.
     _check_actor(task, actor, "decide")
     _check_decision(task, decision, data)
@@ -1505,7 +1590,12 @@ def do_decide(
         # A savepoint: the unique (task, user) constraint backs the check above.
         with transaction.atomic():
             TaskDecision.objects.create(
-                task=task, user=actor, decision=decision, comment=comment, data=data
+                task=task,
+                user=actor,
+                decision=decision,
+                comment=comment,
+                data=data,
+                idempotency_key=idempotency_key,
             )
     except IntegrityError:
         raise Conflict("you have already decided on this task", "already_decided") from None

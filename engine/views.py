@@ -522,25 +522,70 @@ class ApprovalDetailView(APIView):
         return task_response(request, task.pk)
 
 
+MAX_IDEMPOTENCY_KEY = 200  # TaskDecision.idempotency_key's length
+
+
+def idempotency_key_header(request: Request) -> str:
+    """The request's ``Idempotency-Key`` header, stripped; "" without one; 400 naming it when
+    it is empty, too long or not printable."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return ""
+    key = raw.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise bad_request(
+            [
+                {
+                    "field": "headers.Idempotency-Key",
+                    "code": "invalid",
+                    "message": "Idempotency-Key must be 1 to "
+                    f"{MAX_IDEMPOTENCY_KEY} printable characters",
+                }
+            ]
+        )
+    return key
+
+
 class DecideView(APIView):
     @extend_schema(
         request=DecideSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Makes the decision safe to retry: the same key with the same body "
+                "returns the task (200) without deciding again, even once it is closed; with "
+                "another body, 409 idempotency_key_reused. 1 to 200 printable characters, per "
+                "caller and task.",
+            )
+        ],
         responses={200: TaskSerializer, 409: ErrorsSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: str) -> Response:
         """Decide an approval (``decision``: approve or reject, ``comment``) or submit a form
         (``data``, checked against its ``form_schema``). 404 when the task is not the caller's
         to see; 403 for someone who may not decide it (not an assignee; the requester under
-        four eyes); 409 once it is closed or the caller has decided; 400 for a bad body."""
+        four eyes); 409 once it is closed or the caller has decided (unless this is a retry
+        under the same ``Idempotency-Key``); 400 for a bad body."""
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
-        decision, data = values.get("decision"), values.get("data")
+        decision, data, comment = values.get("decision"), values.get("data"), values["comment"]
+        key = idempotency_key_header(request)
 
         def decide() -> HumanTask:
-            task = transitions.check_decide(request.user, pk, decision=decision, data=data)
+            task = transitions.check_decide(
+                request.user, pk, decision=decision, data=data, comment=comment, idempotency_key=key
+            )
             return transitions.do_decide(
-                task.pk, actor=request.user, decision=decision, comment=values["comment"], data=data
+                task.pk,
+                actor=request.user,
+                decision=decision,
+                comment=comment,
+                data=data,
+                idempotency_key=key,
             )
 
         task = _task_errors(decide)

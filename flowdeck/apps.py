@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class FlowdeckConfig(AppConfig):
@@ -6,4 +7,13 @@ class FlowdeckConfig(AppConfig):
     verbose_name = "Flowdeck"
 
     def ready(self) -> None:
-        from flowdeck import checks  # noqa: F401  (registers the system checks)
+        from flowdeck import (
+            checks,  # noqa: F401  (registers the system checks)
+            login_throttle,  # noqa: F401  (counts failed logins)
+        )
+
+
+class FlowdeckAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with Flowdeck's site (a throttled login)."""
+
+    default_site = "flowdeck.admin_site.FlowdeckAdminSite"

@@ -7,6 +7,8 @@ A secret may also come from a file: ``NAME_FILE=/run/secrets/x`` is read when ``
 """
 
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -121,13 +123,18 @@ def _check_range(name: str, number: float, low: float | None, high: float | None
 
 
 def secret_key_from_file(path: Path) -> str:
-    """Read the secret key stored in ``path``, creating it on first start.
-
-    O_EXCL makes creation atomic: when the web server and the workers start at the
-    same moment, one of them writes the key and the others read that same key.
-    """
+    """Read the secret key stored in ``path``, creating it on first start."""
     from django.core.management.utils import get_random_secret_key
 
+    return generated_secret(path, get_random_secret_key)
+
+
+def generated_secret(path: Path, generate: Callable[[], str]) -> str:
+    """Read the secret stored in ``path``, creating it with ``generate()`` on first use.
+
+    O_EXCL makes creation atomic: when the web server and the workers start at the
+    same moment, one of them writes the secret and the others read that same one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -135,16 +142,16 @@ def secret_key_from_file(path: Path) -> str:
         pass
     else:
         with os.fdopen(fd, "w") as handle:
-            handle.write(get_random_secret_key())
+            handle.write(generate())
     for _ in range(50):
-        key = path.read_text().strip()
-        if key:
-            return key
+        secret = path.read_text().strip()
+        if secret:
+            return secret
         # The creator has the file open but has not written yet; wait a moment.
         import time
 
         time.sleep(0.02)
-    raise ImproperlyConfigured(f"{path} is empty; delete it to have a new secret key generated")
+    raise ImproperlyConfigured(f"{path} is empty; delete it to have a new secret generated")
 
 
 def env_networks(name: str, *, environ: dict[str, str] | None = None) -> list[str]:
@@ -194,3 +201,16 @@ def env_rate(name: str, default: str, *, environ: dict[str, str] | None = None) 
             "hour or day (e.g. 1200/min), or off"
         ) from None
     return None if rate is None else value.strip().lower()
+
+
+def env_proxy_ssl_header(
+    name: str, default: str, *, environ: dict[str, str] | None = None
+) -> tuple[str, str] | None:
+    """A header name such as ``X-Forwarded-Proto`` as Django's SECURE_PROXY_SSL_HEADER
+    (``("HTTP_X_FORWARDED_PROTO", "https")``), or None for ``none``."""
+    value = _raw(name, environ) or default
+    if value.lower() == "none":
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a header name (or none)")
+    return ("HTTP_" + value.upper().replace("-", "_"), "https")

@@ -9,7 +9,7 @@ import logging
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.status import Stat
@@ -55,7 +55,7 @@ def workers_health(broker) -> dict:
 
 
 @never_cache
-@require_GET
+@require_safe  # GET, or HEAD: some load balancers check with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_health()}
     try:

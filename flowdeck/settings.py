@@ -14,6 +14,7 @@ from flowdeck.env import (
     env_int,
     env_list,
     env_networks,
+    env_proxy_ssl_header,
     env_rate,
     env_str,
     env_url,
@@ -34,7 +35,7 @@ FLOWDECK_MACHINES = env_int("FLOWDECK_MACHINES", 1, min_value=1)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "flowdeck.apps.FlowdeckAdminConfig",  # django.contrib.admin with a throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,7 +57,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The header middlewares come before WhiteNoise, so that static files carry them too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "flowdeck.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # U+0000 in an API URL is a 400: PostgreSQL cannot take it (flowdeck/nul.py).
     "flowdeck.nul.refuse_nul_in_urls",
@@ -65,7 +69,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "flowdeck.urls"
@@ -247,17 +250,37 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Security ----------------------------------------------------------------------------------
+# --- Security (README "Security"; headers: flowdeck/security.py) -------------------------------
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("FLOWDECK_HTTPS", False):
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# The app reads the CSRF cookie to send X-CSRFToken, so it cannot be HttpOnly.
+CSRF_COOKIE_SAMESITE = "Lax"
+FLOWDECK_HTTPS = env_bool("FLOWDECK_HTTPS", False)
+if FLOWDECK_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("FLOWDECK_SSL_REDIRECT", True)
+    # Load balancers often check health over plain HTTP: a redirect would read as down.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("FLOWDECK_HSTS_SECONDS", 31536000, min_value=0)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Off by default: it binds every subdomain of the host to HTTPS for a year.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FLOWDECK_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("FLOWDECK_HSTS_PRELOAD", False)
+    # The header by which the TLS-terminating proxy says the request came over HTTPS; it must
+    # set it on every request (overwriting the client's). "none": TLS ends at daphne itself.
+    SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("FLOWDECK_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+
+# Failed logins (flowdeck/login_throttle.py): this many for one username from one address, or
+# the second number from one address whatever the usernames, lock for the window (seconds).
+FLOWDECK_LOGIN_FAILURES = env_int("FLOWDECK_LOGIN_FAILURES", 5, min_value=0, max_value=1000)
+FLOWDECK_LOGIN_ADDRESS_FAILURES = env_int(
+    "FLOWDECK_LOGIN_ADDRESS_FAILURES", 50, min_value=1, max_value=100000
+)
+FLOWDECK_LOGIN_LOCKOUT_S = env_int("FLOWDECK_LOGIN_LOCKOUT_S", 900, min_value=1, max_value=86400)
 
 # --- Email: reminders and escalations of human tasks -----------------------------------------
 # Without FLOWDECK_EMAIL_HOST, mail is written to the worker's log (the console backend), so the

@@ -50,7 +50,10 @@ def _no_api_throttling():
     for the servers that tests start."""
     from django.test import override_settings
 
-    with override_settings(FLOWDECK_API_RATE_USER=None, FLOWDECK_API_RATE_ANON=None):
+    # Failed logins likewise (flowdeck/login_throttle.py): tests/test_web_hardening.py sets it.
+    with override_settings(
+        FLOWDECK_API_RATE_USER=None, FLOWDECK_API_RATE_ANON=None, FLOWDECK_LOGIN_FAILURES=0
+    ):
         yield
 
 

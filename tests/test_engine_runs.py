@@ -428,6 +428,41 @@ def test_a_step_of_a_batch_that_fails_takes_the_one_step_path(alice):
     assert finished(run).status == "failed"
 
 
+def test_a_flow_fail_in_a_batch_ends_the_run_at_once_and_its_siblings_are_cancelled(alice):
+    from engine import tasks
+
+    # Given three quick steps a plan started together, one of which ends the run, delivered
+    # in one task (enqueue_batch); "a" is executed before "fail", "c" after it.
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "a": ("data.transform", {"value": 1}),
+            "fail": ("flow.fail", {"message": "refused"}),
+            "c": ("data.transform", {"value": 2}),
+        },
+        ["start>a", "start>fail", "start>c"],
+    )
+    run = start(workflow(alice, graph))
+    execute(run, "start")
+    queued = StepRun.objects.filter(run=run, status="queued")
+    batch = [queued.values_list("pk", "attempt").get(node_id=n) for n in ("a", "fail", "c")]
+
+    # When a worker runs the batch: it used to roll back entirely (the siblings it had
+    # executed were cancelled under it), and the run ended only when the sweeper re-enqueued
+    # each step alone.
+    tasks.run_attempts(batch)
+
+    assert finished(run).status == "failed"
+    assert run.error["node"] == "fail"
+    assert statuses(run) == {
+        "start": "succeeded",
+        "a": "cancelled",
+        "fail": "failed",
+        "c": "cancelled",
+    }
+    assert not RunEvent.objects.filter(run=run, type="step.succeeded", node_id__in=["a", "c"])
+
+
 def test_a_batch_skips_steps_that_moved_before_it_ran(alice):
     from engine import tasks
 

@@ -1,0 +1,90 @@
+"""The Content-Security-Policy (flowdeck/security.py) in Chromium, served by daphne: every page
+of the app works under it (the editor's forms, CodeMirror, React Flow, charts, a run's
+websocket), and so do the admin and the API docs, with no violation reported; an injected
+inline script does not run."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.engine_kit import build, noop, start, workflow
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def violations(page) -> list[str]:
+    """What Chromium reports of the policy: it logs each refusal to the console."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return seen
+
+
+def log_in(page, server, username: str, next_path: str) -> None:
+    page.goto(f"{server.url}/login/?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(f"{username}-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
+
+
+def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice, violations):
+    graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
+    run = start(workflow(alice, graph, name="Watched"), actor=alice)
+    log_in(page, web_server, "alice", f"/runs/{run.pk}")
+    # The run's websocket (connect-src names ws://<host> for browsers that want it named).
+    expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
+
+    # The editor: React Flow, a step's form (react-jsonschema-form with ajv), CodeMirror.
+    page.goto(f"{web_server.url}/designer/new")
+    palette = page.get_by_role("complementary", name="Steps")
+    palette.get_by_role("button", name="Manual start").click()
+    palette.get_by_role("button", name="Condition").click()
+    page.locator('.react-flow__node[data-id="condition"]').click()
+    panel = page.get_by_role("complementary", name="Configure condition")
+    expression = panel.get_by_role("textbox", name="Expression")
+    expect(expression).to_have_attribute("contenteditable", "true")
+    panel.get_by_label("Label").fill("Big?")
+    expect(page.locator('.react-flow__node[data-id="condition"]')).to_contain_text("Big?")
+
+    for section, heading in (("dashboard", "Dashboard"), ("inbox", "Inbox"), ("runs", "Runs")):
+        page.goto(f"{web_server.url}/{section}")
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+    page.goto(f"{web_server.url}/credentials")
+    expect(page.get_by_role("heading", level=1, name="Credentials")).to_be_visible()
+
+    assert violations == []
+
+
+def test_the_admin_and_the_api_docs_run_under_the_policy(page, web_server, admin, violations):
+    log_in(page, web_server, "admin", "/admin/")
+    expect(page.get_by_role("link", name="Workflows")).to_be_visible()
+    page.goto(f"{web_server.url}/admin/auth/user/{admin.pk}/change/")
+    expect(page.get_by_label("Username:")).to_have_value("admin")
+
+    page.goto(f"{web_server.url}/api/docs/")
+    expect(page.get_by_role("heading", name=re.compile("Flowdeck API"))).to_be_visible()
+
+    assert violations == []
+
+
+def test_an_injected_inline_script_does_not_run(page, web_server):
+    page.goto(f"{web_server.url}/login/")
+    refused = lambda message: "Content Security Policy" in message.text  # noqa: E731
+    with page.expect_console_message(refused) as report:
+        ran = page.evaluate(
+            """() => {
+                const script = document.createElement("script");
+                script.textContent = "window.injected = true";
+                document.body.appendChild(script);
+                return window.injected === true;
+            }"""
+        )
+    assert ran is False
+    assert "inline script" in report.value.text
