@@ -10,6 +10,15 @@ from designer.models import Workflow
 from engine.serializers import RunSerializer
 
 
+class NumberField(serializers.FloatField):
+    """A JSON number: DRF's FloatField also takes true and false (as 1.0 and 0.0)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class AlertRuleSerializer(serializers.ModelSerializer):
     """A rule. ``webhook_secret`` is write-only: the API says only whether one is set."""
 
@@ -20,7 +29,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         help_text="null: a global rule (staff only)",
     )
     kind = serializers.ChoiceField(choices=AlertKind.choices)
-    rate_pct = serializers.FloatField(min_value=0, max_value=100, allow_null=True, required=False)
+    rate_pct = NumberField(min_value=0, max_value=100, allow_null=True, required=False)
     window_s = serializers.IntegerField(min_value=1, max_value=30 * 86400, required=False)
     min_runs = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     queued_s = serializers.IntegerField(min_value=1, max_value=30 * 86400, required=False)

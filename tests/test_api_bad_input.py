@@ -180,3 +180,13 @@ def test_a_template_that_yields_a_nul_fails_its_step_naming_the_field(alice):
     assert (shape.status, shape.error["code"]) == ("failed", "expression_error")
     assert shape.error["field"] == "config.value"
     assert "U+0000" in shape.error["message"]
+
+
+def test_a_rate_of_false_is_not_a_number(owner_api, alice):
+    wf = simple(alice)
+    body = {"name": "r", "kind": "failure_rate", "workflow": wf.pk, "rate_pct": False}
+
+    response = owner_api.post("/api/alerts/rules/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "rate_pct"
