@@ -104,7 +104,7 @@ def record_failure(username: str, address: str, now: float | None = None) -> Non
         for key, limit in _subjects(username, address):
             counter = f"{key}:{window}"
             cache.add(counter, 0, window_s + 1)
-            # Atomic on Redis (INCR); the file cache may lose a count to a concurrent failure.
+            # Atomic on Redis (INCR) and on the embedded file cache (flowdeck/cache.py).
             if cache.incr(counter) >= limit:
                 cache.set(f"{key}:lock", now + window_s, window_s + 1)
     except Exception as exc:

@@ -220,7 +220,7 @@ if REDIS_URL:
     CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "flowdeck-throttle"}
 else:
     CACHES["throttle"] = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "flowdeck.cache.LockedFileBasedCache",  # atomic counts across processes
         "LOCATION": str(DATA_DIR / "throttle"),
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 import zlib
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from flowdeck.cache import LockedFileBasedCache
 from flowdeck.env import parse_rate
 
 CACHE_ALIAS = "throttle"
@@ -51,11 +53,14 @@ def _count(cache: BaseCache, key: str, window: int, ttl: int) -> int:
         except ValueError:  # it expired between the add and the incr
             cache.set(windowed, 1, ttl)
             return 1
-    # A file cache has no atomic increment: one entry per client holding (window, count), so
-    # that past windows leave no files behind. Two processes racing may lose a request here.
-    seen_window, count = cache.get(key, (window, 0))
-    count = count + 1 if seen_window == window else 1
-    cache.set(key, (window, count), ttl)
+    # The file cache: one entry per client holding (window, count), so that past windows leave
+    # no files behind, read and written under the cache's lock (flowdeck/cache.py) so that
+    # processes counting at once lose no request. Another backend (locmem in a test) goes
+    # without: it lives in one process.
+    with cache.locked() if isinstance(cache, LockedFileBasedCache) else nullcontext():
+        seen_window, count = cache.get(key, (window, 0))
+        count = count + 1 if seen_window == window else 1
+        cache.set(key, (window, count), ttl)
     return count
 
 
