@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 1: set up and start Flowdeck (web server and workers) on this machine.
-# Environment: FLOWDECK_HOST (127.0.0.1), FLOWDECK_PORT (8000), and everything in the README's
+# Environment: FLOWDECK_HOST (127.0.0.1), FLOWDECK_PORT (8000), FLOWDECK_DEMO_SERVICES (1: serve
+# the examples' services on 127.0.0.1:9000; 0: not), and everything in the README's
 # "Configuration" (DATABASE_URL and REDIS_URL for scale-out mode).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +18,14 @@ python manage.py flowdeck_bootstrap
 
 host=${FLOWDECK_HOST:-127.0.0.1}
 port=${FLOWDECK_PORT:-8000}
+demo=()
+if [ "${FLOWDECK_DEMO_SERVICES:-1}" != 0 ]; then
+    # The services the examples call (designer/demo_services.py), on 127.0.0.1:9000, which
+    # http.request may then reach (that port only; every other local address stays refused).
+    demo=(--demo-services 9000)
+    export FLOWDECK_HTTP_ALLOW_NETWORKS="${FLOWDECK_HTTP_ALLOW_NETWORKS:+$FLOWDECK_HTTP_ALLOW_NETWORKS,}127.0.0.1:9000"
+    say "The examples' demo services answer on http://127.0.0.1:9000/ (FLOWDECK_DEMO_SERVICES=0: not started)"
+fi
 say "Flowdeck is starting: open http://$host:$port/  (Ctrl-C stops the web server and the workers)"
-# supervisord runs both and stops both on Ctrl-C (SIGINT) or SIGTERM.
-exec python manage.py serve --host "$host" --port "$port"
+# supervisord runs them all and stops them all on Ctrl-C (SIGINT) or SIGTERM.
+exec python manage.py serve --host "$host" --port "$port" "${demo[@]}"

@@ -77,7 +77,9 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             URLValidator(schemes=["http", "https"], message="a webhook URL is http(s)")(value)
             # An address given literally is judged now; a host name when each alert is sent
             # (what it resolves to may change).
-            refused = refused_literal(urlsplit(value).hostname or "")
+            parts = urlsplit(value)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            refused = refused_literal(parts.hostname or "", port)
             if refused:
                 raise serializers.ValidationError(refused, code="address_refused")
         return value

@@ -12,7 +12,8 @@ How it holds:
 - TLS (SNI, certificate check) and the Host header keep the URL's host name.
 
 ``FLOWDECK_HTTP_ALLOW_NETWORKS`` lists networks (CIDR) that may be reached although their class
-is refused, e.g. an internal service at 10.1.2.3/32.
+is refused, e.g. an internal service at 10.1.2.3/32; an entry with a port (``127.0.0.1:9000``)
+opens that port only.
 """
 
 import functools
@@ -20,11 +21,13 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpcore
 import httpx
 from django.conf import settings
+
+from flowdeck.env import parse_allow_entry
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -115,40 +118,57 @@ def classify(ip: IPAddress) -> str | None:
     return None
 
 
-def parse_networks(items: Iterable[str]) -> tuple[IPNetwork, ...]:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+class Allowed(NamedTuple):
+    """An allow-list entry: a network, and the one port it is open on (None: every port)."""
+
+    network: IPNetwork
+    port: int | None = None
+
+    def admits(self, ip: IPAddress, port: int | None) -> bool:
+        return (
+            ip.version == self.network.version
+            and ip in self.network
+            and (self.port is None or self.port == port)
+        )
 
 
-def allowed_networks() -> tuple[IPNetwork, ...]:
+def parse_allow(items: Iterable[str]) -> tuple[Allowed, ...]:
+    """Allow-list entries from their text (``10.0.0.0/8``, ``127.0.0.1:9000``, ``[::1]:9000``)."""
+    return tuple(Allowed(*parse_allow_entry(item)) for item in items)
+
+
+def allowed_networks() -> tuple[Allowed, ...]:
     """FLOWDECK_HTTP_ALLOW_NETWORKS, read at each use (tests and settings overrides change it)."""
-    return parse_networks(getattr(settings, "FLOWDECK_HTTP_ALLOW_NETWORKS", ()))
+    return parse_allow(getattr(settings, "FLOWDECK_HTTP_ALLOW_NETWORKS", ()))
 
 
-def refusal(ip: IPAddress, allow: Sequence[IPNetwork]) -> str | None:
-    """The class for which ``ip`` is refused, or None when it may be called."""
+def refusal(ip: IPAddress, allow: Sequence[Allowed], port: int | None = None) -> str | None:
+    """The class for which ``ip`` (on ``port``; None when not known yet: then only entries
+    without a port count) is refused, or None when it may be called."""
     address_class = classify(ip)
     if address_class is None:
         return None
     candidates = [ip] + [x for x in [embedded_ipv4(ip)] if x is not None]
-    if any(c in net for c in candidates for net in allow if c.version == net.version):
+    if any(entry.admits(c, port) for c in candidates for entry in allow):
         return None
     return address_class
 
 
-def refused_literal(host: str) -> str | None:
-    """For a host given as an IP literal that may not be called: why (for a form's error).
-    None for an allowed address or a host name (names are judged when connecting)."""
+def refused_literal(host: str, port: int | None = None) -> str | None:
+    """For a host given as an IP literal that may not be called (on ``port``): why (for a
+    form's error). None for an allowed address or a host name (names are judged when
+    connecting)."""
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
-    address_class = refusal(ip, allowed_networks())
+    address_class = refusal(ip, allowed_networks(), port)
     if address_class is None:
         return None
     return str(AddressRefused(host, address_class, host))
 
 
-def check_host(host: str, port: int, allow: Sequence[IPNetwork] | None = None) -> list[str]:
+def check_host(host: str, port: int, allow: Sequence[Allowed] | None = None) -> list[str]:
     """Resolve ``host`` and return the addresses that may be called, in the resolver's order.
     Raises AddressRefused when none may, httpcore.ConnectError when the name does not resolve."""
     allow = allowed_networks() if allow is None else allow
@@ -162,7 +182,7 @@ def check_host(host: str, port: int, allow: Sequence[IPNetwork] | None = None) -
         # A scope id (fe80::1%eth0) is only on link-local addresses, which are refused anyway.
         text = str(sockaddr[0]).split("%", 1)[0]
         ip = ipaddress.ip_address(text)
-        address_class = refusal(ip, allow)
+        address_class = refusal(ip, allow, port)
         if address_class is None:
             if text not in permitted:
                 permitted.append(text)
@@ -178,7 +198,7 @@ class GuardedBackend(httpcore.SyncBackend):
     """httpcore's socket backend, checking each address before it connects to it. Of several
     permitted addresses (IPv6 and IPv4), each is tried in turn, as create_connection would."""
 
-    def __init__(self, allow: Sequence[IPNetwork] | None = None) -> None:
+    def __init__(self, allow: Sequence[Allowed] | None = None) -> None:
         self.allow = allow
 
     def connect_tcp(
@@ -206,7 +226,7 @@ class GuardedTransport(httpx.HTTPTransport):
     def __init__(
         self,
         *,
-        allow: Sequence[IPNetwork] | None = None,
+        allow: Sequence[Allowed] | None = None,
         verify: Any = True,
         limits: httpx.Limits | None = None,
         http1: bool = True,
@@ -241,14 +261,14 @@ def guarded_client(
     *, allow: Sequence[str] | None = None, verify: Any = True, **httpx_kwargs: Any
 ) -> httpx.Client:
     """An httpx.Client whose every connection (redirects included) passes the guard. ``allow``
-    overrides FLOWDECK_HTTP_ALLOW_NETWORKS (CIDR strings). Raises AddressRefused, not an
+    overrides FLOWDECK_HTTP_ALLOW_NETWORKS (its entries' text). Raises AddressRefused, not an
     httpx error, for a refused address: a refusal is permanent, unlike a network failure."""
     bypass = [name for name in _BYPASSES if name in httpx_kwargs]
     if bypass:
         raise TypeError(
             f"guarded_client does not take {', '.join(bypass)}: it would bypass the guard"
         )
-    networks = None if allow is None else parse_networks(allow)
+    networks = None if allow is None else parse_allow(allow)
     return httpx.Client(
         transport=GuardedTransport(allow=networks, verify=verify),
         trust_env=False,

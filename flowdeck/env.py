@@ -6,6 +6,7 @@ deployment must stop the process at start, not change behaviour silently.
 A secret may also come from a file: ``NAME_FILE=/run/secrets/x`` is read when ``NAME`` is unset.
 """
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
+
+IPNetworkType = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 T = TypeVar("T")
 
@@ -154,16 +157,41 @@ def generated_secret(path: Path, generate: Callable[[], str]) -> str:
     raise ImproperlyConfigured(f"{path} is empty; delete it to have a new secret generated")
 
 
-def env_networks(name: str, *, environ: dict[str, str] | None = None) -> list[str]:
-    """A comma-separated list of IP networks (CIDR, or a bare address); junk raises."""
+def parse_allow_entry(text: str) -> tuple[IPNetworkType, int | None]:
+    """One entry of an allow list: a network (``10.0.0.0/8``, a bare address ``10.1.2.3``),
+    optionally with a port (``127.0.0.1:9000``, ``10.0.0.0/8:443``, ``[::1]:9000``): the
+    network's addresses on that port only. Raises ValueError on anything else."""
     import ipaddress
 
+    text = text.strip()
+    port: int | None = None
+    if text.startswith("["):  # [v6 network]:port
+        inner, bracket, rest = text[1:].partition("]")
+        if not bracket or not rest.startswith(":"):
+            raise ValueError(text)
+        text, port_text = inner, rest[1:]
+    elif text.count(":") == 1:  # an IPv4 network and a port (a bare IPv6 has two or more)
+        text, port_text = text.split(":")
+    else:
+        port_text = ""
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(port_text)
+        port = int(port_text)
+    return ipaddress.ip_network(text, strict=False), port
+
+
+def env_networks(name: str, *, environ: dict[str, str] | None = None) -> list[str]:
+    """A comma-separated list of IP networks (CIDR, or a bare address), each optionally with a
+    port (``127.0.0.1:9000``, ``[::1]:9000``); junk raises."""
     items = env_list(name, [], environ=environ)
     for item in items:
         try:
-            ipaddress.ip_network(item, strict=False)
+            parse_allow_entry(item)
         except ValueError:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP network") from None
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP network (CIDR or address, optionally :port)"
+            ) from None
     return items
 
 

@@ -143,6 +143,26 @@ def test_a_bad_rule_is_a_400_naming_the_field(api, alice, wf, change, field):
     assert field in [e["field"] for e in response.json()["errors"]], response.json()
 
 
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("http://10.1.2.3:9000/hook", 201),
+        ("http://10.1.2.3:9001/hook", 400),
+        ("http://10.1.2.3/hook", 400),  # port 80
+        ("https://10.1.2.4/hook", 201),  # port 443
+    ],
+)
+def test_a_webhook_address_allowed_on_one_port_only_is_judged_with_the_urls_port(
+    api, alice, wf, settings, url, status
+):
+    settings.FLOWDECK_HTTP_ALLOW_NETWORKS = ["10.1.2.3:9000", "10.1.2.4:443"]
+    api.force_authenticate(alice)
+
+    response = api.post(RULES, a_rule(wf, webhook_url=url), format="json")
+
+    assert response.status_code == status, response.json()
+
+
 def test_a_patch_is_checked_against_the_stored_rule(api, alice, wf):
     api.force_authenticate(alice)
     rule_id = api.post(RULES, a_rule(wf, kind="failure_rate", rate_pct=20), format="json").json()[

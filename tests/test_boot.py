@@ -80,11 +80,14 @@ ROUND_TRIP = (
 )
 
 
-def boot_run_a_task_and_stop(env: dict, expected_vendor: str, expected_broker: str) -> None:
+def boot_run_a_task_and_stop(
+    env: dict, expected_vendor: str, expected_broker: str, demo_port: int = 0
+) -> None:
     manage(env, "migrate", "--noinput")
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        [sys.executable, "manage.py", "serve", "--port", str(port)]
+        + (["--demo-services", str(demo_port)] if demo_port else []),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -110,6 +113,10 @@ def boot_run_a_task_and_stop(env: dict, expected_vendor: str, expected_broker: s
 
         # A task enqueued from another process is executed by the workers.
         assert manage(env, "shell", "--no-imports", "-c", ROUND_TRIP).strip() == "5.0"
+
+        if demo_port:  # the examples' services run beside them
+            orders = httpx.get(f"http://127.0.0.1:{demo_port}/orders", timeout=5)
+            assert orders.status_code == 200 and orders.json()[0]["id"] == "A-1001"
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -126,7 +133,7 @@ def boot_run_a_task_and_stop(env: dict, expected_vendor: str, expected_broker: s
 
 
 def test_the_embedded_mode_starts_runs_a_task_and_stops_on_ctrl_c(embedded_env):
-    boot_run_a_task_and_stop(embedded_env, "sqlite", "orm")
+    boot_run_a_task_and_stop(embedded_env, "sqlite", "orm", demo_port=free_port())
 
 
 @pytest.mark.scaleout

@@ -1,17 +1,22 @@
 """The shipped examples run end to end, as far as their step types run today."""
 
+import json
+import threading
 from datetime import timedelta
 
+import httpx
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.core import mail
 from django.utils import timezone
 
+from designer.demo_services import ORDERS, DemoServer, figure
 from designer.examples import load_examples
-from designer.models import Workflow
+from designer.models import Workflow, WorkflowVersion
 from engine import transitions
 from engine.models import Run
-from tests.engine_kit import drive, start, statuses, task_of
+from tests.engine_kit import drive, start, statuses, steps, task_of
 
 
 def route_order(alice) -> Workflow:
@@ -88,3 +93,108 @@ def test_a_big_invoice_waits_for_finance_and_a_rejection_fails_the_run_naming_wh
         "node": "rejected",
     }
     assert statuses(run)["pay"] == "skipped"
+
+
+# --- The examples that call the demo services (designer/demo_services.py) ------------------------
+
+
+@pytest.fixture
+def demo(settings):
+    """The demo services on a free port, the examples loaded for alice and pointed at it, and
+    http.request allowed to reach that port only (as ./start.sh does for 9000)."""
+    with DemoServer("127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        port = server.server_address[1]
+        settings.FLOWDECK_HTTP_ALLOW_NETWORKS = [f"127.0.0.1:{port}"]
+        server.url = f"http://127.0.0.1:{port}"
+        yield server
+        server.shutdown()
+
+
+def example(alice, demo, name: str) -> Workflow:
+    load_examples(alice)
+    wf = Workflow.objects.get(name=name)
+    version = wf.versions.get()
+    text = json.dumps(version.graph).replace("http://127.0.0.1:9000", demo.url)
+    WorkflowVersion.objects.filter(pk=version.pk).update(graph=json.loads(text))
+    return wf
+
+
+def test_the_fan_out_asks_three_services_at_once_retries_the_warming_one_and_decides(alice, demo):
+    wf = example(alice, demo, "Parallel fan-out with a join")
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        run = start(wf, {"customer": "acme"})
+        drive(timezone.now())
+        risk = steps(run)["risk"]
+        assert (risk.status, risk.attempt) == ("retrying", 1)  # 503: again after Retry-After
+        clock.shift(timedelta(seconds=30))
+        drive(timezone.now())
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    balance = figure("acme", "balance", modulo=5000) - 500
+    ok = balance >= 0 and figure("acme", modulo=100) < 50
+    assert run.output == {"decision": {"customer": "acme", "ok": ok}}
+    assert steps(run)["risk"].attempt == 2
+    assert steps(run)["crm"].output["body"]["name"] == "Acme"
+
+
+def test_a_small_invoice_is_paid_at_once_and_its_payment_is_made_once_per_key(alice, demo):
+    wf = example(alice, demo, "Invoice approval")
+
+    run = start(wf, {"invoice": "INV-8", "amount": 120, "supplier": "ACME"})
+    drive()
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.output == {"paid": True}
+    pay = steps(run)["pay"]
+    assert pay.output["status"] == 201
+    payment = pay.output["body"]
+    assert (payment["invoice"], payment["amount"], payment["status"]) == ("INV-8", 120, "paid")
+    # The step sent its attempt's idempotency key: a retry of that attempt pays nothing twice.
+    assert list(demo.state.payments) == [pay.idempotency_key]
+    again = httpx.post(
+        f"{demo.url}/pay",
+        json={"invoice": "INV-8", "amount": 120},
+        headers={"Idempotency-Key": pay.idempotency_key},
+    )
+    assert (again.status_code, again.json()) == (200, payment)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_fetch_and_transform_reshapes_the_orders_of_its_default_url(alice, demo):
+    wf = example(alice, demo, "Fetch and transform")
+    url = wf.versions.get().graph["input_schema"]["properties"]["url"]["default"]
+    assert url == f"{demo.url}/orders"
+
+    run = start(wf, {"url": url})
+    drive()
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.output == {"result": {"source": url, "count": 3, "first": ORDERS[0]}}
+
+
+def test_the_nightly_report_mails_the_figures_it_collected(alice, demo):
+    wf = example(alice, demo, "Nightly report")
+
+    run = start(wf, {"report": "daily"})
+    drive()
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    figures = steps(run)["figures"].output["body"]
+    assert figures["period"] == "daily"
+    [message] = mail.outbox
+    assert message.subject == "Flowdeck nightly report (daily)"
+    assert message.body == f"Runs: {figures['runs']}\nFailures: {figures['failures']}"
+
+
+def test_the_demo_services_answer_404_and_400_for_what_they_do_not_serve(demo):
+    assert httpx.get(f"{demo.url}/nothing").status_code == 404
+    assert httpx.post(f"{demo.url}/pay", content=b"not json").status_code == 400
+    assert httpx.post(f"{demo.url}/pay", json={"amount": 5}).status_code == 400
+    assert httpx.post(f"{demo.url}/pay", content=b"x" * 70_000).status_code == 413

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from connectors.netguard import AddressRefused, classify, guarded_client, parse_networks, refusal
+from connectors.netguard import AddressRefused, classify, guarded_client, parse_allow, refusal
 from flowdeck.env import env_networks
 from tests.http_server import ConnectSpy, LocalServer, Reply
 
@@ -99,7 +99,60 @@ ALLOWED = [
 
 @pytest.mark.parametrize(("address", "allow", "expected"), ALLOWED)
 def test_an_allowed_network_lets_its_addresses_through_and_no_others(address, allow, expected):
-    assert refusal(ipaddress.ip_address(address), parse_networks(allow)) == expected
+    assert refusal(ipaddress.ip_address(address), parse_allow(allow)) == expected
+
+
+PORTS = [
+    # (address, port, allow, expected)
+    ("127.0.0.1", 9000, ["127.0.0.1:9000"], None),
+    ("127.0.0.1", 9001, ["127.0.0.1:9000"], "loopback"),
+    (
+        "127.0.0.1",
+        None,
+        ["127.0.0.1:9000"],
+        "loopback",
+    ),  # port not known: a port entry is not enough
+    ("10.1.2.3", 443, ["10.0.0.0/8:443"], None),
+    ("10.1.2.3", 80, ["10.0.0.0/8:443"], "private"),
+    ("::1", 9000, ["[::1]:9000"], None),
+    ("::1", 9000, ["[::1/128]:9001"], "loopback"),
+    ("::ffff:127.0.0.1", 9000, ["127.0.0.1:9000"], None),
+    ("127.0.0.1", 5432, ["127.0.0.1:9000", "10.0.0.0/8"], "loopback"),
+    ("127.0.0.1", 5432, ["127.0.0.1:9000", "127.0.0.1/32"], None),
+]
+
+
+@pytest.mark.parametrize(("address", "port", "allow", "expected"), PORTS)
+def test_an_allow_entry_with_a_port_opens_that_port_only(address, port, allow, expected):
+    assert refusal(ipaddress.ip_address(address), parse_allow(allow), port) == expected
+
+
+@pytest.mark.parametrize(
+    "entry", ["127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:http", "[::1]", "[::1]9000", "lan:80"]
+)
+def test_a_junk_port_entry_stops_the_process_naming_the_variable(entry):
+    with pytest.raises(ImproperlyConfigured, match="FLOWDECK_HTTP_ALLOW_NETWORKS"):
+        env_networks(
+            "FLOWDECK_HTTP_ALLOW_NETWORKS", environ={"FLOWDECK_HTTP_ALLOW_NETWORKS": entry}
+        )
+
+
+def test_a_port_entry_lets_the_client_call_that_port_and_no_other(server):
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen()
+    try:
+        other_port = other.getsockname()[1]
+        with guarded_client(allow=[f"127.0.0.1:{server.port}"]) as client:
+            assert client.get(server.url("/")).status_code == 200
+            with pytest.raises(AddressRefused):
+                client.get(f"http://127.0.0.1:{other_port}/")
+        other.setblocking(False)
+        with pytest.raises(BlockingIOError):  # nothing connected to the other port
+            other.accept()
+    finally:
+        other.close()
+    assert server.connections == 1
 
 
 def test_a_junk_allow_list_stops_the_process_naming_the_variable():

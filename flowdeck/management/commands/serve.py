@@ -64,10 +64,29 @@ class Command(BaseCommand):
             "0 for a web-only machine",
         )
         parser.add_argument("--no-web", action="store_true", help="workers only")
+        parser.add_argument(
+            "--demo-services",
+            type=int,
+            default=0,
+            metavar="PORT",
+            help="also serve the services the examples call (designer/demo_services.py) on "
+            "127.0.0.1:PORT; 0 (the default) does not",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_web: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        workers: int,
+        no_web: bool,
+        demo_services: int,
+        **options,
+    ) -> None:
         if workers < 0 or (no_web and workers == 0):
             raise CommandError("nothing to run: --workers must be >= 0, and >= 1 with --no-web")
+        if not 0 <= demo_services < 65536:
+            raise CommandError("--demo-services is a port (1-65535), or 0 for none")
         supervisord = shutil.which("supervisord", path=str(Path(sys.executable).parent))
         if not supervisord:
             raise CommandError("supervisord is not installed in this environment")
@@ -91,6 +110,14 @@ class Command(BaseCommand):
                 numprocs=workers,
                 # Let running step attempts finish (bounded by the task timeout) before SIGKILL.
                 stopwait=min(settings.FLOWDECK_TASK_TIMEOUT + 5, 120),
+            )
+        if demo_services:
+            config += PROGRAM.format(
+                name="demo-services",
+                command=f"{python} -m designer.demo_services --port {demo_services}",
+                directory=quote(base_dir),
+                numprocs=1,
+                stopwait=5,
             )
         path = settings.DATA_DIR / "supervisord.conf"
         path.write_text(config)
