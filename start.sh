@@ -19,7 +19,19 @@ python manage.py flowdeck_bootstrap
 host=${FLOWDECK_HOST:-127.0.0.1}
 port=${FLOWDECK_PORT:-8000}
 demo=()
-if [ "${FLOWDECK_DEMO_SERVICES:-1}" != 0 ]; then
+port_free() {
+    # SO_REUSEADDR as the server sets it: a port in TIME_WAIT after a restart counts as free.
+    python -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+if [ "${FLOWDECK_DEMO_SERVICES:-1}" = 0 ]; then
+    :
+elif ! port_free 9000; then
+    # Not opening the port to http.request: it would reach whatever else listens there.
+    echo "Port 9000 is taken: the examples' demo services are not started (their HTTP steps will be refused)." >&2
+else
     # The services the examples call (designer/demo_services.py), on 127.0.0.1:9000, which
     # http.request may then reach (that port only; every other local address stays refused).
     demo=(--demo-services 9000)
