@@ -11,7 +11,6 @@ from typing import Any
 import jsonschema
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -59,7 +58,7 @@ from engine.serializers import (
 from engine.states import RunStatus, TaskStatus
 from flowdeck.errors import ApiError, api_error
 from flowdeck.pagination import PageNumberPagination, StrictPageSize
-from flowdeck.params import bool_param, int_param, object_id
+from flowdeck.params import bool_param, int_param, object_id, time_param
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
 EVENTS_PAGE = 500
@@ -188,19 +187,11 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
             ) from None
     if "status" in params:
         runs = runs.filter(status__in=choices(params, "status", RunStatus.values))
-    if "since" in params:
-        since = parse_datetime(params["since"])
-        if since is None:
-            raise bad_request(
-                [{"field": "since", "code": "invalid", "message": "since is an ISO 8601 time"}]
-            )
+    since = time_param(params, "since")
+    if since is not None:
         runs = runs.filter(created_at__gte=since)
-    if "until" in params:
-        until = parse_datetime(params["until"])
-        if until is None:
-            raise bad_request(
-                [{"field": "until", "code": "invalid", "message": "until is an ISO 8601 time"}]
-            )
+    until = time_param(params, "until")
+    if until is not None:
         runs = runs.filter(created_at__lt=until)
     if "trigger" in params:
         runs = runs.filter(trigger__in=choices(params, "trigger", Trigger.values))

@@ -1,5 +1,7 @@
 """The runs API (CONTRACT §5) through DRF's client; runs are driven in-process."""
 
+from datetime import UTC, timedelta, timezone
+
 import pytest
 
 from designer.models import Role, WorkflowGrant
@@ -218,6 +220,43 @@ def test_the_list_filters_by_trigger_who_started_it_and_a_time_range(api, alice,
     bad = api.get("/api/runs/", {"trigger": "telepathy"})
     assert bad.status_code == 400 and bad.data["errors"][0]["field"] == "trigger"
     assert api.get("/api/runs/", {"until": "soon"}).data["errors"][0]["field"] == "until"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "soon",
+        "2026-13-01T00:00:00Z",  # well formed, no such month
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59-01:00",  # after year 9999 in UTC
+    ],
+)
+def test_a_time_filter_that_is_no_time_is_a_400_naming_it(api, alice, wf, value):
+    api.force_authenticate(alice)
+    for name in ("since", "until"):
+        response = api.get("/api/runs/", {name: value})
+        assert response.status_code == 400
+        assert response.data["errors"][0]["field"] == name
+
+
+def test_a_time_filter_takes_any_offset_python_does_and_a_time_without_one_as_utc(api, alice, wf):
+    # PostgreSQL refuses offsets past 15:59 in a timestamp; the filter sends UTC (found by
+    # schemathesis: until=0027-05-08T01:01:32.23-18:30 was a 500 on PostgreSQL).
+    run = start(wf, {"amount": 1}, actor=alice)
+    api.force_authenticate(alice)
+    created = run.created_at.astimezone(UTC)
+
+    def ids(**params):
+        response = api.get("/api/runs/", params)
+        assert response.status_code == 200, response.data
+        return [r["id"] for r in response.data["results"]]
+
+    far_west = timezone(-timedelta(hours=18, minutes=30))
+    assert ids(until="0027-05-08T01:01:32.23-18:30") == []
+    assert ids(since=(created - timedelta(seconds=1)).astimezone(far_west).isoformat()) == [run.pk]
+    assert ids(since=(created + timedelta(seconds=1)).astimezone(far_west).isoformat()) == []
+    naive = (created + timedelta(seconds=1)).replace(tzinfo=None).isoformat()
+    assert ids(until=naive) == [run.pk]
 
 
 def test_pages_are_stable_while_runs_are_inserted_each_run_once(api, alice, wf):
