@@ -461,7 +461,7 @@ def test_a_wait_past_the_cap_answers_202_while_the_run_is_still_going(db, alice,
     assert time.monotonic() - began < 5  # the cap, not the 60 asked for
 
 
-@pytest.mark.parametrize("wait", ["soon", "-1", "nan", "inf"])
+@pytest.mark.parametrize("wait", ["soon", "-1", "nan", "inf", "", "1_0", "%201", "0x10"])
 def test_a_bad_wait_is_400_and_starts_nothing(db, alice, sender, wait):
     wf = workflow(alice, hook_graph())
     response = post_json(sender, url_of(wf) + f"?wait={wait}", {})

@@ -261,14 +261,19 @@ def idempotency_key(request: HttpRequest) -> str | None:
     return IDEMPOTENCY_PREFIX + key
 
 
+NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
 def wait_seconds(request: HttpRequest) -> float:
     """``?wait=<seconds>``: how long the response may wait for the run to end, capped by
     FLOWDECK_WEBHOOK_MAX_WAIT_S; 0 without it."""
     raw = request.GET.get("wait")
-    if raw is None or raw == "":
+    if raw is None:
         return 0.0
     try:
-        wanted = float(raw)
+        # A number as JSON writes one (float() would also take "1_0", " 1" and "", the last
+        # found by schemathesis: an empty ?wait= was taken as no wait).
+        wanted = float(raw) if NUMBER.fullmatch(raw) else -1.0
     except ValueError:
         wanted = -1.0
     if not math.isfinite(wanted) or wanted < 0:
