@@ -8,15 +8,7 @@ from alerts.models import Alert, AlertKind, AlertRule
 from connectors.netguard import refused_literal
 from designer.models import Workflow
 from engine.serializers import RunSerializer
-
-
-class NumberField(serializers.FloatField):
-    """A JSON number: DRF's FloatField also takes true and false (as 1.0 and 0.0)."""
-
-    def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+from flowdeck.fields import NumberField, StrictBooleanField
 
 
 class AlertRuleSerializer(serializers.ModelSerializer):
@@ -30,6 +22,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
     )
     kind = serializers.ChoiceField(choices=AlertKind.choices)
     rate_pct = NumberField(min_value=0, max_value=100, allow_null=True, required=False)
+    enabled = StrictBooleanField(required=False)
     window_s = serializers.IntegerField(min_value=1, max_value=30 * 86400, required=False)
     min_runs = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     queued_s = serializers.IntegerField(min_value=1, max_value=30 * 86400, required=False)

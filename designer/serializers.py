@@ -7,6 +7,7 @@ from rest_framework import serializers
 from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
 from designer.permissions import role_of
 from engine.states import RunStatus
+from flowdeck.fields import StrictBooleanField
 
 # A graph is any JSON here; the validator, not the serializer, says what is wrong with it, so
 # that every violation comes back at once with its node and field.
@@ -138,7 +139,7 @@ class WorkflowSaveSerializer(serializers.Serializer):
 class WorkflowPatchSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    archived = serializers.BooleanField(required=False)
+    archived = StrictBooleanField(required=False)
     max_concurrent_runs = serializers.IntegerField(
         required=False,
         allow_null=True,

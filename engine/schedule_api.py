@@ -19,6 +19,7 @@ from engine import schedules
 from engine.schedule_models import CatchUp, Overlap, ScheduleState, WorkflowSchedule
 from engine.views import check_role
 from flowdeck.errors import ApiError, api_error
+from flowdeck.fields import StrictBooleanField
 from flowdeck.params import object_id
 
 ERRORS = {400: ErrorsSerializer, 403: ErrorsSerializer, 404: ErrorsSerializer}
@@ -90,7 +91,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 
 class PauseSerializer(serializers.Serializer):
-    paused = serializers.BooleanField()
+    paused = StrictBooleanField()
 
 
 class PreviewRequestSerializer(serializers.Serializer):

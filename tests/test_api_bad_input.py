@@ -190,3 +190,26 @@ def test_a_rate_of_false_is_not_a_number(owner_api, alice):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "rate_pct"
+
+
+@pytest.mark.parametrize("value", [0, 1, 0.0, "false", "yes", None])
+def test_a_flag_is_true_or_false_and_nothing_drf_would_coerce(owner_api, alice, value):
+    # Found by schemathesis: {"paused": 0.0} answered 200 and paused nothing.
+    from tests.schedule_kit import scheduled
+
+    wf = scheduled(alice)
+    rule = owner_api.post(
+        "/api/alerts/rules/",
+        {"name": "r", "kind": "run_failed", "workflow": wf.pk, "emails": ["a@example.com"]},
+        format="json",
+    ).json()
+    writes = [
+        (f"/api/workflows/{wf.pk}/schedule/", "paused"),
+        (f"/api/workflows/{wf.pk}/", "archived"),
+        (f"/api/alerts/rules/{rule['id']}/", "enabled"),
+    ]
+    for path, field in writes:
+        response = owner_api.patch(path, {field: value}, format="json")
+        assert response.status_code == 400, (path, response.json())
+        assert response.json()["errors"][0]["field"] == field
+        assert owner_api.patch(path, {field: False}, format="json").status_code == 200
