@@ -27,10 +27,10 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from flowdeck.env import IPNetworkType as IPNetwork
 from flowdeck.env import parse_allow_entry
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _v4 = ipaddress.IPv4Network
 _v6 = ipaddress.IPv6Network

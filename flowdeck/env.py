@@ -161,8 +161,6 @@ def parse_allow_entry(text: str) -> tuple[IPNetworkType, int | None]:
     """One entry of an allow list: a network (``10.0.0.0/8``, a bare address ``10.1.2.3``),
     optionally with a port (``127.0.0.1:9000``, ``10.0.0.0/8:443``, ``[::1]:9000``): the
     network's addresses on that port only. Raises ValueError on anything else."""
-    import ipaddress
-
     text = text.strip()
     port: int | None = None
     if text.startswith("["):  # [v6 network]:port
