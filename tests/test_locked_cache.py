@@ -3,7 +3,6 @@ rate's read-modify-write and the login throttle's add + incr run under the cache
 (flowdeck/cache.py). Without it, processes racing lost counts and passed over the limit."""
 
 import multiprocessing
-import time
 from pathlib import Path
 
 from flowdeck.cache import LOCK_FILE, LockedFileBasedCache
@@ -16,7 +15,7 @@ COUNTS = 150
 def count_requests(directory: str, start, how: str) -> None:
     """One 'web process': count COUNTS requests of one client, as fast as it can."""
     cache = LockedFileBasedCache(directory, {})
-    start.wait(30)
+    start.wait(30)  # all processes count at once
     for _ in range(COUNTS):
         if how == "window":
             _count(cache, "throttle:user:60:7", window=1, ttl=300)
@@ -27,15 +26,13 @@ def count_requests(directory: str, start, how: str) -> None:
 
 def race(directory: Path, how: str) -> None:
     context = multiprocessing.get_context("spawn")  # no forked copies of pytest's threads
-    start = context.Event()
+    start = context.Barrier(PROCESSES)
     processes = [
         context.Process(target=count_requests, args=(str(directory), start, how))
         for _ in range(PROCESSES)
     ]
     for process in processes:
         process.start()
-    time.sleep(0.5)  # let them all reach the start line
-    start.set()
     for process in processes:
         process.join(60)
         assert process.exitcode == 0
