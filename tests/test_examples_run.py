@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
+from designer import services
 from designer.demo_services import ORDERS, DemoServer, figure
 from designer.examples import load_examples
 from designer.models import Workflow, WorkflowVersion
@@ -80,8 +81,6 @@ def test_a_big_invoice_waits_for_finance_and_a_rejection_fails_the_run_naming_wh
     drive()
     task = task_of(run, "approve")
     assert (task.title, task.description) == ("Approve invoice INV-7 of 5000 EUR", "Supplier: ACME")
-    with pytest.raises(transitions.Forbidden):  # four eyes: alice started it
-        transitions.do_decide(task.pk, actor=alice, decision="approve")
     transitions.do_decide(task.pk, actor=bob, decision="reject", comment="duplicate")
     drive()
 
@@ -93,6 +92,39 @@ def test_a_big_invoice_waits_for_finance_and_a_rejection_fails_the_run_naming_wh
         "node": "rejected",
     }
     assert statuses(run)["pay"] == "skipped"
+
+
+def test_the_invoice_example_lets_its_requester_approve_until_four_eyes_is_turned_on(alice, bob):
+    """The README's walk-through: one person starts a big invoice and approves it. The
+    example's description says how to turn four eyes on, and then it holds."""
+    load_examples(alice)
+    wf = Workflow.objects.get(name="Invoice approval")
+    Group.objects.create(name="finance-leads")
+    invoice = {"invoice": "INV-9", "amount": 5000, "supplier": "ACME"}
+    assert "turn on Four eyes" in wf.description
+
+    run = start(wf, invoice, actor=bob)
+    drive()
+    transitions.do_decide(task_of(run, "approve").pk, actor=bob, decision="approve")
+
+    graph = wf.versions.get().graph
+    approve = next(n for n in graph["nodes"] if n["id"] == "approve")
+    approve["config"]["forbid_requester"] = True
+    services.do_save_version(actor=alice, workflow=wf, graph=graph, base_version=1)
+    strict = start(wf, invoice, actor=bob)
+    drive()
+    with pytest.raises(transitions.Forbidden):
+        transitions.do_decide(task_of(strict, "approve").pk, actor=bob, decision="approve")
+
+
+def test_every_example_offers_a_sample_input_its_schema_accepts(alice):
+    load_examples(alice)
+    for wf in Workflow.objects.all():
+        graph = wf.versions.order_by("-number").first().graph
+        samples = graph["input_schema"]["examples"]
+        assert samples, wf.name
+        for sample in samples:
+            transitions.check_start_input(graph, sample)
 
 
 # --- The examples that call the demo services (designer/demo_services.py) ------------------------
