@@ -170,6 +170,29 @@ def test_bootstrap_creates_the_first_admin_once_and_stores_only_a_hash(client, c
     assert User.objects.filter(is_superuser=True).count() == 1
 
 
+def test_bootstrap_puts_the_admin_in_the_groups_the_examples_name_and_says_so(capsys):
+    from django.contrib.auth.models import Group, User
+
+    from designer.models import Workflow
+    from people.groups import groups_named_by
+
+    call_command("flowdeck_bootstrap")
+    out = capsys.readouterr().out
+
+    named = set().union(
+        *(groups_named_by(wf.versions.get().graph) for wf in Workflow.objects.all())
+    )
+    assert named == {"finance", "finance-leads"}
+    admin = User.objects.get(username="admin")
+    assert set(admin.groups.values_list("name", flat=True)) == named
+    assert "admin is in the groups finance, finance-leads" in out
+    # A restart changes nothing: what an administrator undid since stays undone.
+    admin.groups.remove(Group.objects.get(name="finance"))
+    call_command("flowdeck_bootstrap")
+    assert list(admin.groups.values_list("name", flat=True)) == ["finance-leads"]
+    assert Group.objects.count() == 2
+
+
 def test_the_admin_site_manages_users_and_groups(client, admin):
     client.force_login(admin)
     assert client.get("/admin/auth/user/").status_code == 200
