@@ -33,7 +33,9 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("", views.app_shell, name="app"),
     # Client-side routes of the single-page app; React Router takes it from there.
-    re_path(r"^(?P<route>designer|runs|inbox|dashboard|credentials)(?:/.*)?$", views.app_shell),
+    re_path(
+        r"^(?P<route>workflows|designer|runs|inbox|dashboard|credentials)(?:/.*)?$", views.app_shell
+    ),
 ]
 
 # JSON errors under /api/ (flowdeck/views.py); Django's pages elsewhere.
