@@ -302,6 +302,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+# The documentation site that /docs/ serves (flowdeck/docs.py): MkDocs' output, built by
+# ./start.sh from mkdocs.yml and docs/ (scripts/setup.sh, setup_docs). Not committed.
+DOCS_SITE_DIR = BASE_DIR / "site"
 STATICFILES_DIRS = [FRONTEND_DIST]
 # Serve straight from the finders: no collectstatic step, and Vite already puts content
 # hashes in the asset names, which WhiteNoise recognises and caches forever.
