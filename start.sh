@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # README command 1: set up and start Flowdeck (web server and workers) on this machine.
 # Environment: FLOWDECK_HOST (127.0.0.1), FLOWDECK_PORT (8000), FLOWDECK_DEMO_SERVICES (1: serve
-# the examples' services on 127.0.0.1:9000; 0: not), and everything in the README's
-# "Configuration" (DATABASE_URL and REDIS_URL for scale-out mode).
+# the examples' services on 127.0.0.1:9000; 0: not), and everything in
+# docs/deployment/configuration.md (DATABASE_URL and REDIS_URL for scale-out mode).
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh

@@ -1,4 +1,4 @@
-"""Flowdeck settings, read from the environment (README "Configuration").
+"""Flowdeck settings, read from the environment (docs/deployment/configuration.md).
 
 No variables set: the embedded default, everything under FLOWDECK_DATA_DIR (./var) on SQLite,
 django-q2 on its ORM broker. DATABASE_URL (PostgreSQL) and REDIS_URL switch to scale-out mode.
@@ -250,7 +250,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Security (README "Security"; headers: flowdeck/security.py) -------------------------------
+# --- Security (docs/security/index.md; headers: flowdeck/security.py) --------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -58,6 +58,8 @@ REWRITTEN = {
     "Waiting for the result.": "connectors/webhooks.md: a heading",
     "`setup.sh` (shared by the two commands)": "development.md: mkdocs_hooks.py added",
     "images for this README": "development.md: 'this documentation ... and its images'",
+    "the login page and the page that hosts the app": "development.md: and the page /docs/ "
+    "shows until the documentation is built",
 }
 
 

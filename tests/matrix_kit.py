@@ -399,7 +399,7 @@ def _areas() -> dict[str, list[Rule]]:
             lambda w: "/api/stats/",
             (
                 Case("GET", LOGGED_IN),
-                # A workflow one may not see is a 400, as one that does not exist (README).
+                # A workflow one may not see is a 400, like one that does not exist (docs/runs/).
                 Case(
                     "GET",
                     but(needs(Role.VIEWER), charlie=400),
