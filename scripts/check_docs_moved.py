@@ -52,7 +52,8 @@ REWRITTEN = {
     "## Stats and metrics": "split: runs/dashboard.md (/api/stats/), operations/metrics.md",
     "Retrying a decision.": "human-tasks.md: a heading",
     "The URL.": "connectors/webhooks.md: a heading",
-    "What a request goes through, in this order": "connectors/webhooks.md: a heading",
+    "What a request goes through, in this order": "connectors/webhooks.md: a heading, and "
+    "'A request goes through these checks in this order'",
     "Signing.": "connectors/webhooks.md: a heading",
     "Idempotency.": "connectors/webhooks.md: a heading",
     "Waiting for the result.": "connectors/webhooks.md: a heading",
