@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from engine.metrics import metrics_view
-from flowdeck import api, health, views
+from flowdeck import api, docs, health, views
 from flowdeck.login_throttle import throttled
 
 api_patterns = [
@@ -31,6 +31,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
+    # The documentation site (mkdocs.yml, docs/), once built; /docs goes to /docs/ (APPEND_SLASH).
+    re_path(r"^docs/(?P<path>.*)$", docs.serve, name="docs"),
     path("", views.app_shell, name="app"),
     # Client-side routes of the single-page app; React Router takes it from there.
     re_path(
