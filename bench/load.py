@@ -157,7 +157,7 @@ class Installation:
         env |= {
             "FLOWDECK_DATA_DIR": str(self.data_dir),
             # One user makes thousands of calls a minute here: the benchmark measures the
-            # engine, not the throttle (README "Users and API access").
+            # engine, not the throttle (docs/api/index.md, "Rate limits").
             "FLOWDECK_API_RATE_USER": "off",
             "PYTHONUNBUFFERED": "1",
         }

@@ -36,7 +36,7 @@ NODE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 JOINS = ("all_success", "one_success", "none_failed", "all_done")
 DEFAULT_HANDLE = "out"
 
-# Every code this module emits, with what it means (the README and the API docs list them).
+# Every code this module emits, with what it means (docs/api/errors.md and the API docs list them).
 CODES = {
     "required": "a required field is missing",
     "invalid_type": "a value has the wrong JSON type",

@@ -1,5 +1,5 @@
-"""Example functions for ``code.function`` steps, registered at startup (README "Adding a
-Python function"). The tests and benchmarks use them too."""
+"""Example functions for ``code.function`` steps, registered at startup
+(docs/extending/python-functions.md). The tests and benchmarks use them too."""
 
 import time
 from typing import Any

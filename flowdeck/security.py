@@ -1,4 +1,4 @@
-"""Security headers on every response, static files included (README "Security").
+"""Security headers on every response, static files included (docs/security/index.md).
 
 Django's SecurityMiddleware already sends ``X-Content-Type-Options: nosniff``,
 ``Referrer-Policy`` and ``Cross-Origin-Opener-Policy``, and redirects to HTTPS with HSTS when

@@ -1,4 +1,4 @@
-"""Flowdeck settings, read from the environment (README "Configuration").
+"""Flowdeck settings, read from the environment (docs/deployment/configuration.md).
 
 No variables set: the embedded default, everything under FLOWDECK_DATA_DIR (./var) on SQLite,
 django-q2 on its ORM broker. DATABASE_URL (PostgreSQL) and REDIS_URL switch to scale-out mode.
@@ -252,7 +252,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Security (README "Security"; headers: flowdeck/security.py) -------------------------------
+# --- Security (docs/security/index.md; headers: flowdeck/security.py) --------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -304,6 +304,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+# The documentation site that /docs/ serves (flowdeck/docs.py): MkDocs' output, built by
+# ./start.sh from mkdocs.yml and docs/ (scripts/setup.sh, setup_docs). Not committed.
+DOCS_SITE_DIR = BASE_DIR / "site"
 STATICFILES_DIRS = [FRONTEND_DIST]
 # Serve straight from the finders: no collectstatic step, and Vite already puts content
 # hashes in the asset names, which WhiteNoise recognises and caches forever.

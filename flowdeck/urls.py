@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from engine.metrics import metrics_view
-from flowdeck import api, health, views
+from flowdeck import api, docs, health, views
 from flowdeck.login_throttle import throttled
 from people import passwords
 
@@ -41,10 +41,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
+    # The documentation site (mkdocs.yml, docs/), once built; /docs goes to /docs/ (APPEND_SLASH).
+    re_path(r"^docs/(?P<path>.*)$", docs.serve, name="docs"),
     path("", views.app_shell, name="app"),
     # Client-side routes of the single-page app; React Router takes it from there.
     re_path(
-        r"^(?P<route>designer|runs|inbox|dashboard|credentials|people|account)(?:/.*)?$",
+        r"^(?P<route>workflows|designer|runs|inbox|dashboard|credentials|people|account)(?:/.*)?$",
         views.app_shell,
     ),
 ]

@@ -11,7 +11,8 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     manifest: true,
-    rollupOptions: { input: "src/main.tsx" },
+    // The app, and the pages outside it (log in, locked out) with the same theme.
+    rollupOptions: { input: ["src/main.tsx", "src/auth.tsx"] },
     // The big chunks load on demand: the editor when first opened (~600 kB, React Flow and the
     // form library) and elkjs on the first auto-layout (~1.5 MB, a Java port). The first page
     // stays near 320 kB.
@@ -20,5 +21,6 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
+    setupFiles: ["src/test/setup.ts"],
   },
 });

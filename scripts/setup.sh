@@ -1,5 +1,6 @@
 # Shared by start.sh and test.sh (sourced, not run): create .venv, install the pinned Python
-# and npm packages and build the front end, each step skipped when its inputs are unchanged.
+# and npm packages, build the front end and the documentation, each step skipped when its
+# inputs are unchanged.
 # shellcheck shell=bash
 
 FLOWDECK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,4 +64,18 @@ setup_frontend() {
         (cd "$fe" && npm run --silent build)
         echo "$want" > "$fe/dist/.flowdeck-built"
     fi
+}
+
+# The documentation site (mkdocs.yml, docs/) into site/, which Flowdeck serves at /docs/.
+# ./test.sh builds it again with --strict, whatever this stamp says.
+setup_docs() {
+    local site="$FLOWDECK_ROOT/site" want
+    want=$(_hash_files mkdocs.yml docs scripts/mkdocs_hooks.py flowdeck/openapi.yaml constraints.txt)
+    if [ -f "$site/index.html" ] && [ "$(cat "$site/.flowdeck-built" 2>/dev/null || true)" = "$want" ]; then
+        return 0
+    fi
+    say "Building the documentation (served at /docs/)"
+    # NO_MKDOCS_2_WARNING: the theme's notice about MkDocs 2 (docs/development.md), once is enough.
+    (cd "$FLOWDECK_ROOT" && NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --quiet) || return 1
+    echo "$want" > "$site/.flowdeck-built"
 }

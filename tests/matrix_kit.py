@@ -410,7 +410,7 @@ def _areas() -> dict[str, list[Rule]]:
             lambda w: "/api/stats/",
             (
                 Case("GET", LOGGED_IN),
-                # A workflow one may not see is a 400, as one that does not exist (README).
+                # A workflow one may not see is a 400, like one that does not exist (docs/runs/).
                 Case(
                     "GET",
                     but(needs(Role.VIEWER), charlie=400),
@@ -610,12 +610,22 @@ def _areas() -> dict[str, list[Rule]]:
             (Case("GET", but(everyone(403), anonymous=401, staff=OK)),),
         ),
         Rule("app", lambda w: "/", (Case("GET", PAGE),)),
+        # The documentation site, a page like the app's (the test gives it a built site).
         Rule(
-            r"^(?P<route>designer|runs|inbox|dashboard|credentials|people|account)(?:/.*)?$",
+            "docs",
+            lambda w: "/docs/",
+            tuple(
+                Case("GET", PAGE, path=lambda w, p=p: p, note=p)
+                for p in ("/docs/", "/docs/runs/", "/docs/assets/main.css")
+            ),
+        ),
+        Rule(
+            r"^(?P<route>workflows|designer|runs|inbox|dashboard|credentials|people|account)(?:/.*)?$",
             lambda w: "/designer",
             tuple(
                 Case("GET", PAGE, path=lambda w, p=p: p, note=p)
                 for p in (
+                    "/workflows",
                     "/designer",
                     "/runs/42",
                     "/inbox",

@@ -9,7 +9,7 @@ about 10 ms a request, so many examples fit in the CI's time, and each example's
 rolled back (the next one finds the seeded objects as they were). A real daphne would add
 only the ASGI server in front of the same views, at ten times the cost a request.
 
-How many examples each operation gets: FLOWDECK_FUZZ_EXAMPLES (README, "Fuzzing the API").
+How many examples each operation gets: FLOWDECK_FUZZ_EXAMPLES (docs/operations/testing.md).
 
 Every operation of the schema is fuzzed; nothing is excluded. Outside the schema, so not
 here: /api/schema/ and /api/docs/ (the schema itself, which takes no input), /healthz,
@@ -57,7 +57,8 @@ from webhooks.services import token_of
 
 SCHEMA = Path(__file__).resolve().parent.parent / "flowdeck" / "openapi.yaml"
 # Examples per operation; 25 keeps the module within a minute or so per mode (derandomized:
-# the same requests every run), and a long local run is FLOWDECK_FUZZ_EXAMPLES=2000 (README).
+# the same requests every run), and a long local run is FLOWDECK_FUZZ_EXAMPLES=2000
+# (docs/operations/testing.md).
 EXAMPLES = int(os.environ.get("FLOWDECK_FUZZ_EXAMPLES", "25"))
 
 APP = get_wsgi_application()

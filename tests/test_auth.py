@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 APP_ROUTES = [
     "/",
+    "/workflows",
     "/designer",
     "/runs",
     "/inbox",

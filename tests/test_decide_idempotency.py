@@ -1,4 +1,4 @@
-"""Deciding with an ``Idempotency-Key`` header (README "Human tasks"): a client whose answer
+"""Deciding with an ``Idempotency-Key`` header (docs/human-tasks.md): a client whose answer
 was lost retries the same request and gets the task back, decided once; the key never lets
 anyone decide twice. Runs driven in-process; tests/faults/test_web_crash.py does it across a
 web process killed between the commit and the response."""

@@ -48,6 +48,15 @@ def _no_broker(monkeypatch):
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
 
 
+@pytest.fixture(autouse=True)
+def _docs_site(settings, tmp_path):
+    """/docs/ serves what MkDocs built; a built site of three files stands for it here."""
+    for name in ("index.html", "runs/index.html", "assets/main.css"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("<!doctype html><title>Flowdeck</title>")
+    settings.DOCS_SITE_DIR = tmp_path
+
+
 @pytest.fixture
 def world(alice, charlie, admin) -> World:
     return seed(alice, charlie, admin)

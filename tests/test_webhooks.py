@@ -85,7 +85,7 @@ def post_json(sender: Client, url: str, body, headers: dict | None = None):
 
 
 def sign(body: bytes, timestamp: int, secret: str = SECRET) -> str:
-    """The recipe of the README: HMAC-SHA256 over ``<timestamp>.<raw body>``."""
+    """The recipe of docs/connectors/webhooks.md: HMAC-SHA256 over ``<timestamp>.<raw body>``."""
     message = f"{timestamp}.".encode() + body
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -775,34 +775,31 @@ def test_over_daphne_a_waiting_request_does_not_hold_up_the_others(workers, daph
     assert waited["response"].json()["status"] == "waiting"
 
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+WEBHOOKS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "connectors" / "webhooks.md"
 
 
-def readme_block(language: str, containing: str) -> str:
-    """The code block of the README's Webhooks section in ``language`` holding ``containing``."""
-    text = README.read_text()
-    section = text[text.index("## Webhooks") :]
-    section = section[: section.index("\n## ", 1)]
-    for block in re.findall(rf"```{language}\n(.*?)```", section, re.S):
+def documented_block(language: str, containing: str) -> str:
+    """The code block in ``language`` holding ``containing`` on the Webhooks page of the docs."""
+    for block in re.findall(rf"```{language}\n(.*?)```", WEBHOOKS_PAGE.read_text(), re.S):
         if containing in block:
             return block
-    raise AssertionError(f"no {language} block with {containing!r} in the README's Webhooks")
+    raise AssertionError(f"no {language} block with {containing!r} in {WEBHOOKS_PAGE}")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_readme_signing_recipes_in_shell_and_python_start_runs(daphne, alice, secret):
+def test_the_documented_signing_recipes_in_shell_and_python_start_runs(daphne, alice, secret):
     wf = workflow(alice, hook_graph(signed_config()))
     env = {**os.environ, "URL": daphne.url + url_of(wf), "SECRET": SECRET}
 
     shell = subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + readme_block("sh", "openssl dgst")],
+        ["bash", "-c", "set -euo pipefail\n" + documented_block("sh", "openssl dgst")],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     python = subprocess.run(
-        [sys.executable, "-c", readme_block("python", "hmac.new")],
+        [sys.executable, "-c", documented_block("python", "hmac.new")],
         env=env,
         capture_output=True,
         text=True,

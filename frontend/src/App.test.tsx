@@ -1,43 +1,55 @@
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, screen, within } from "@testing-library/react";
 import { RouterProvider, createMemoryRouter } from "react-router";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { App, SECTIONS } from "./App";
+import { renderWithProviders } from "./test/render";
 
-// React Flow measures its container; jsdom has no ResizeObserver.
-globalThis.ResizeObserver ??= class {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-};
+// The pages read the API: an empty answer for everything is enough to draw them.
+beforeEach(() => {
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async () => new Response(JSON.stringify({ results: [], count: 0, open: 0 }), { status: 200 })),
+  );
+  // The inbox socket: one that never opens.
+  vi.stubGlobal(
+    "WebSocket",
+    class {
+      close() {}
+    },
+  );
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
 
-afterEach(cleanup);
-
-function renderAt(path: string) {
-  const router = createMemoryRouter([{ path: "*", element: <App username="alice" /> }], { initialEntries: [path] });
-  return render(<RouterProvider router={router} />);
+function renderAt(path: string, staff = false) {
+  const router = createMemoryRouter([{ path: "*", element: <App user={{ username: "alice", staff }} /> }], {
+    initialEntries: [path],
+  });
+  return renderWithProviders(<RouterProvider router={router} />);
 }
 
 describe("the app shell", () => {
-  it("opens the designer from the root path", () => {
+  it("opens the workflows from the root path", async () => {
     renderAt("/");
-    expect(screen.getByRole("heading", { name: "Designer" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { level: 1, name: "Workflows" })).toBeTruthy();
   });
 
   it("shows the signed-in user", () => {
     renderAt("/runs");
-    expect(screen.getByLabelText("Signed in as").textContent).toBe("alice");
+    expect(screen.getByRole("button", { name: "Account of alice" }).textContent).toContain("alice");
   });
 
   it.each(SECTIONS.map((s) => [s.label, s.path]))("navigates to %s", async (label, path) => {
-    renderAt(path === "/designer" ? "/runs" : "/designer");
+    renderAt(path === "/runs" ? "/inbox" : "/runs");
     const nav = screen.getByRole("navigation", { name: "Main" });
-    const link = Array.from(nav.querySelectorAll("a")).find((a) => a.textContent === label);
-    expect(link).toBeTruthy();
-    fireEvent.click(link!);
-    // Some pages load on demand (the inbox): wait for the heading.
+    const link = within(nav).getByRole("link", { name: label });
+    fireEvent.click(link);
+    // Pages load on demand: wait for the heading.
     expect(await screen.findByRole("heading", { level: 1, name: label })).toBeTruthy();
-    expect(link!.className).toContain("active");
+    expect(link.getAttribute("aria-current")).toBe("page");
   });
 
   it("says when a route does not exist", () => {

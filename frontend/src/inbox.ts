@@ -1,40 +1,46 @@
 /**
  * The inbox's news, shared by the navigation (the count of open tasks) and the Inbox page (the
  * list): one `/ws/inbox/` socket for the whole app. Each batch of task events, and each
- * (re)connection (news may have come while the socket was down), bumps `version` and reads the
- * open count again; the page reads its list again when `version` changes.
+ * (re)connection (news may have come while the socket was down), invalidates every cached
+ * `approvals` query, so the count and the list are read again once, and only when they may
+ * have changed. Reminders are kept as UI state for the page to show.
  */
+import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect } from "react";
 import { create } from "zustand";
 
 import { api } from "./api";
-import { type LiveEvent, useLiveEvents } from "./live";
+import { type LiveEvent, type LiveStatus, useLiveEvents } from "./live";
+import { keys, queryClient } from "./query";
 
 type InboxState = {
-  /** Open tasks waiting for the user; null until first read. */
-  open: number | null;
-  /** Changes whenever the inbox may have changed. */
+  /** Changes whenever the inbox may have changed (for code that is not a query). */
   version: number;
   /** Tasks the user was reminded of since the page loaded (task id -> reminder number). */
   reminded: Record<number, number>;
+  /** The inbox socket's state, for a live indicator. */
+  status: LiveStatus;
 };
 
-export const useInbox = create<InboxState>()(() => ({ open: null, version: 0, reminded: {} }));
+export const useInbox = create<InboxState>()(() => ({ version: 0, reminded: {}, status: "connecting" }));
 
-async function readCount(): Promise<void> {
-  try {
-    const page = await api<{ open: number }>("/api/approvals/?status=open&page_size=1");
-    useInbox.setState({ open: page.open });
-  } catch {
-    // The count is a convenience; the Inbox page shows errors.
-  }
+const COUNT_PARAMS = { status: "open", page_size: 1 } as const;
+
+/** How many open tasks wait for the user (null until first read). */
+export function useOpenTaskCount(): number | null {
+  const { data } = useQuery({
+    queryKey: keys.approvals(COUNT_PARAMS),
+    queryFn: () => api<{ open: number }>("/api/approvals/?status=open&page_size=1"),
+    staleTime: Number.POSITIVE_INFINITY, // the socket says when it changes
+  });
+  return data?.open ?? null;
 }
 
-/** Keeps the inbox state live while mounted (once, in the app shell). */
+/** Keeps the inbox live while mounted (once, in the app shell). */
 export function useInboxFeed(username: string): void {
   const changed = useCallback(() => {
     useInbox.setState((s) => ({ version: s.version + 1 }));
-    void readCount();
+    void queryClient.invalidateQueries({ queryKey: ["approvals"] });
   }, []);
   const onEvents = useCallback(
     (events: LiveEvent[]) => {
@@ -55,6 +61,7 @@ export function useInboxFeed(username: string): void {
   );
   const status = useLiveEvents("/ws/inbox/", null, onEvents);
   useEffect(() => {
+    useInbox.setState({ status });
     if (status === "live") changed();
   }, [status, changed]);
 }

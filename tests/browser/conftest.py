@@ -71,3 +71,40 @@ def web_server(django_db_setup, tmp_path_factory) -> Iterator:
     server = WebServer(tmp_path_factory.mktemp("daphne") / "daphne.log", free_port()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def axe_page(browser) -> Iterator:
+    """A page whose context ignores the Content-Security-Policy, so that axe-core can be
+    injected (tests/browser/axe.py). Only for accessibility checks: every other test runs
+    under the policy, as users do."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def dark_page(browser) -> Iterator:
+    """A page in a browser whose system prefers a dark colour scheme."""
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser) -> Iterator:
+    """A page on a phone's screen: 390 x 844 CSS pixels, touch, a phone's user agent."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -88,7 +88,7 @@ def test_duplicate_opens_the_copy_in_the_designer_and_the_list_then_shows_it(
     assert copy.description == "Monthly invoices"
     assert copy.versions.get().graph == original.versions.get().graph
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Designer").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
     table = page.get_by_role("table", name="Workflows")
     expect(table.get_by_role("link", name="Copy of Invoices", exact=True)).to_be_visible()
     expect(table.get_by_role("link", name="Invoices", exact=True)).to_be_visible()

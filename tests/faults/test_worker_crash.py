@@ -29,8 +29,8 @@ from tests.http_server import LocalServer, Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Steps that must survive a crash have a second attempt (README "Crashes"); no backoff, so the
-# test does not wait for one.
+# Steps that must survive a crash have a second attempt (docs/runs/index.md, "Crashes"); no
+# backoff, so the test does not wait for one.
 RETRY = {"max_attempts": 3, "backoff_s": 0}
 
 

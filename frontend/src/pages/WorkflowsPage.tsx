@@ -130,7 +130,7 @@ export function WorkflowsPage() {
   const filtered = search.trim() !== "" || owner !== "anyone";
   return (
     <section className="page page-workflows" aria-labelledby="designer-title">
-      <h1 id="designer-title">Designer</h1>
+      <h1 id="designer-title">Workflows</h1>
       <div className="toolbar" role="toolbar" aria-label="Workflows">
         <input
           type="search"

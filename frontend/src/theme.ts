@@ -1,0 +1,89 @@
+/**
+ * Flowdeck's one look (STYLE 21): type, spacing, radius, colours and component defaults come
+ * from this theme, in light and dark; pages add layout only. The status palette every page
+ * shares (graph, badges, tables, charts) is `status.ts`, built on these colour names.
+ */
+import {
+  type CSSVariablesResolver,
+  type MantineColorsTuple,
+  createTheme,
+  localStorageColorSchemeManager,
+} from "@mantine/core";
+
+/** The brand: a blue leaning to violet, readable on white and on dark grey. */
+const flow: MantineColorsTuple = [
+  "#eef2ff",
+  "#dfe3fb",
+  "#bcc4f1",
+  "#97a3e8",
+  "#7786e0",
+  "#6274dc",
+  "#566ada",
+  "#4659c2",
+  "#3d4fae",
+  "#31439a",
+];
+
+export const COLOR_SCHEME_KEY = "flowdeck-color-scheme";
+
+/** The user's choice (light, dark or auto: follow the system), remembered in this browser.
+ * `public/color-scheme.js` reads the same key before the first paint. */
+export const colorSchemeManager = localStorageColorSchemeManager({ key: COLOR_SCHEME_KEY });
+
+export const theme = createTheme({
+  primaryColor: "flow",
+  primaryShade: { light: 6, dark: 5 },
+  colors: { flow },
+  fontFamily: "'Inter Variable', Inter, system-ui, -apple-system, 'Segoe UI', sans-serif",
+  fontFamilyMonospace: "'JetBrains Mono Variable', ui-monospace, 'DejaVu Sans Mono', monospace",
+  headings: {
+    fontFamily: "'Inter Variable', Inter, system-ui, sans-serif",
+    fontWeight: "650",
+    sizes: {
+      h1: { fontSize: "1.5rem", lineHeight: "1.3" },
+      h2: { fontSize: "1.2rem", lineHeight: "1.35" },
+      h3: { fontSize: "1.02rem", lineHeight: "1.4" },
+      h4: { fontSize: "0.92rem", lineHeight: "1.4" },
+    },
+  },
+  fontSizes: { xs: "0.75rem", sm: "0.875rem", md: "0.95rem", lg: "1.06rem", xl: "1.25rem" },
+  defaultRadius: "md",
+  cursorType: "pointer",
+  focusRing: "auto",
+  respectReducedMotion: true,
+  components: {
+    Button: { defaultProps: { radius: "md" } },
+    Badge: { defaultProps: { radius: "sm", variant: "light" } },
+    Tooltip: { defaultProps: { withArrow: true, openDelay: 250 } },
+    Paper: { defaultProps: { radius: "md" } },
+    Card: { defaultProps: { radius: "md", withBorder: true } },
+    Modal: { defaultProps: { radius: "md", centered: true } },
+    Notification: { defaultProps: { radius: "md" } },
+  },
+  other: {
+    /** The app shell's header height, for pages that fill the viewport below it. */
+    headerHeight: 56,
+  },
+});
+
+/** Colours the theme object cannot hold: the page and surface backgrounds per scheme, used by
+ * the canvas and the app shell. */
+export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
+  variables: {},
+  light: {
+    // Mantine's dimmed grey (#868e96) is 3.3:1 on white; secondary text must reach 4.5:1 (WCAG AA).
+    "--mantine-color-dimmed": "#5f6770",
+    "--fd-page": t.colors.gray[0],
+    "--fd-surface": t.white,
+    "--fd-canvas": "#f7f8fb",
+    "--fd-canvas-dots": t.colors.gray[4],
+    "--fd-border": t.colors.gray[3],
+  },
+  dark: {
+    "--fd-page": t.colors.dark[8],
+    "--fd-surface": t.colors.dark[7],
+    "--fd-canvas": t.colors.dark[8],
+    "--fd-canvas-dots": t.colors.dark[4],
+    "--fd-border": t.colors.dark[4],
+  },
+});

@@ -1,0 +1,54 @@
+import { Text, type TextProps, Tooltip } from "@mantine/core";
+import dayjs from "dayjs";
+import relativeTime from "dayjs/plugin/relativeTime";
+import { useSyncExternalStore } from "react";
+
+dayjs.extend(relativeTime);
+
+// One clock for every relative time on the page: a tick every 30 s re-renders them together.
+let now = Date.now();
+const listeners = new Set<() => void>();
+let timer: ReturnType<typeof setInterval> | null = null;
+function subscribe(listener: () => void) {
+  listeners.add(listener);
+  timer ??= setInterval(() => {
+    now = Date.now();
+    for (const l of listeners) l();
+  }, 30_000);
+  return () => {
+    listeners.delete(listener);
+    if (!listeners.size && timer !== null) {
+      clearInterval(timer);
+      timer = null;
+    }
+  };
+}
+const getNow = () => now;
+
+/** The exact local time, as the tooltip and screen readers give it. */
+export function exactTime(value: string | number | Date): string {
+  return dayjs(value).format("ddd D MMM YYYY, HH:mm:ss");
+}
+
+/** "3 minutes ago" / "in 2 hours", with the exact time on hover (STYLE: relative times with
+ * the exact time on hover). `null` shows a dash. */
+export function RelativeTime({ value, ...rest }: { value: string | number | Date | null | undefined } & TextProps) {
+  const current = useSyncExternalStore(subscribe, getNow);
+  if (value === null || value === undefined || value === "") {
+    return (
+      <Text span c="dimmed" {...rest}>
+        —
+      </Text>
+    );
+  }
+  const when = dayjs(value);
+  // A clock slightly ahead of the browser's must not say "in a few seconds" for what just happened.
+  const text = Math.abs(when.diff(current)) < 45_000 ? "just now" : when.from(current);
+  return (
+    <Tooltip label={exactTime(value)}>
+      <Text span component="time" dateTime={when.toISOString()} {...rest}>
+        {text}
+      </Text>
+    </Tooltip>
+  );
+}

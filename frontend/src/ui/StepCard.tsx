@@ -1,0 +1,69 @@
+/**
+ * A step drawn as a card, the same on the designer's canvas and on the run graph: its icon and
+ * colour (steps/icons.tsx), its label, its type, and a badge on the right (problems in the
+ * designer, the status in a run). A status, when given, colours the card's border and tints
+ * its background from the shared palette (status.ts). Handles and anything else specific to
+ * a page come as children.
+ */
+import { Group, Text } from "@mantine/core";
+import clsx from "clsx";
+import { type ReactNode, memo } from "react";
+
+import { statusVar } from "../status";
+import { StepIcon } from "../steps/icons";
+import classes from "./StepCard.module.css";
+
+export type StepCardProps = {
+  type: string;
+  category?: string;
+  label: string;
+  /** The second line: the type's title or name by default. */
+  subtitle?: ReactNode;
+  /** On the right of the label: a problem count, a status badge. */
+  badge?: ReactNode;
+  /** A run or step status: the border and background follow the status palette. */
+  status?: string;
+  selected?: boolean;
+  /** Work is going on: the border pulses (unless the user asked for less motion). */
+  active?: boolean;
+  className?: string;
+  children?: ReactNode;
+};
+
+export const StepCard = memo(function StepCard({
+  type,
+  category,
+  label,
+  subtitle,
+  badge,
+  status,
+  selected,
+  active,
+  className,
+  children,
+}: StepCardProps) {
+  const style = status
+    ? ({ "--fd-step-border": statusVar(status), "--fd-step-tint": statusVar(status, "light") } as React.CSSProperties)
+    : undefined;
+  return (
+    <div
+      className={clsx(classes.card, selected && classes.selected, active && classes.active, className)}
+      style={style}
+      data-status={status}
+    >
+      <Group gap={10} wrap="nowrap" align="center">
+        <StepIcon type={type} category={category} size={34} radius="md" />
+        <div className={classes.text}>
+          <Text className={classes.label} fw={600} size="sm" lineClamp={1} title={label}>
+            {label}
+          </Text>
+          <Text className={classes.subtitle} size="xs" c="dimmed" lineClamp={1}>
+            {subtitle ?? type}
+          </Text>
+        </div>
+        {badge}
+      </Group>
+      {children}
+    </div>
+  );
+});
