@@ -7,6 +7,7 @@ anyway instead of querying. Issuing a one-time password changes the password has
 the user's other sessions, so no session can miss the flag.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -65,6 +67,19 @@ def require_new_password(get_response: Callable[[HttpRequest], HttpResponse]) ->
     return middleware
 
 
+class DrawnByTheApp:
+    """What frontend/src/auth.tsx needs to draw a password form with the app's theme: the
+    form's errors and the password rules, as JSON for the page's data attributes."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
+        errors = form.errors.get_json_data() if form is not None and form.is_bound else {}
+        context["errors_json"] = json.dumps(errors)
+        context["rules_json"] = json.dumps(password_validators_help_texts())
+        return context
+
+
 class NewPasswordForm(PasswordChangeForm):
     """Django's change form, refusing the old password as the new one (a one-time password
     was seen by whoever created the account)."""
@@ -82,7 +97,7 @@ class NewPasswordForm(PasswordChangeForm):
         return cleaned
 
 
-class ChangePasswordView(auth_views.PasswordChangeView):
+class ChangePasswordView(DrawnByTheApp, auth_views.PasswordChangeView):
     """The logged-in user changes their password; after a one-time password, they must."""
 
     form_class = NewPasswordForm
@@ -119,7 +134,7 @@ class ChangePasswordView(auth_views.PasswordChangeView):
         return response
 
 
-class SetPasswordView(auth_views.PasswordResetConfirmView):
+class SetPasswordView(DrawnByTheApp, auth_views.PasswordResetConfirmView):
     """The page a set-password link opens (Django's reset confirmation: the token leaves the
     URL for the session before the form shows, so no Referer carries it)."""
 
