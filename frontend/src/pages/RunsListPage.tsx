@@ -354,7 +354,7 @@ export function RunsListPage() {
         message: (
           <Stack gap={2}>
             {outcomes.map((o) => (
-              <Text key={o.run} size="sm" c={o.ok ? undefined : "red"}>
+              <Text key={o.run} size="sm" c={o.ok ? undefined : "var(--mantine-color-red-light-color)"}>
                 Run {o.run}: {o.text}
               </Text>
             ))}
@@ -387,7 +387,7 @@ export function RunsListPage() {
         </Text>
       ),
       labels: { confirm: what === "cancel" ? `Cancel ${runs}` : `Retry ${runs}`, cancel: "Back" },
-      confirmProps: { color: what === "cancel" ? "red" : undefined },
+      confirmProps: { color: what === "cancel" ? "red.9" : undefined },
       onConfirm: () => bulk.mutate(what),
     });
   };

@@ -132,7 +132,7 @@ function ActionForm({ runId, action, onClose }: { runId: number; action: Action;
           <Button variant="default" onClick={onClose} mih={40}>
             Close
           </Button>
-          <Button type="submit" color={action.kind === "cancel" ? "red" : undefined} loading={act.isPending} disabled={invalid !== null} mih={40}>
+          <Button type="submit" color={action.kind === "cancel" ? "red.9" : undefined} loading={act.isPending} disabled={invalid !== null} mih={40}>
             {CONFIRM[action.kind]}
           </Button>
         </Group>

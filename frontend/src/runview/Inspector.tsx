@@ -145,7 +145,8 @@ export function Inspector({
       )}
 
       {step.error && (
-        <Alert role="region" aria-label="Step error" color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={step.status === "retrying" ? "The last attempt failed; it is tried again" : "The step failed"}>
+        <section aria-label="Step error">
+        <Alert role="note" color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={step.status === "retrying" ? "The last attempt failed; it is tried again" : "The step failed"}>
           <Stack gap={6}>
             <Text size="sm" style={{ wordBreak: "break-word" }}>
               {step.error.message ?? jsonText(step.error)}
@@ -159,6 +160,7 @@ export function Inspector({
             {step.error.traceback && <JsonBlock value={step.error.traceback} label="Traceback" maxHeight={200} />}
           </Stack>
         </Alert>
+        </section>
       )}
 
       {step.status === "waiting" && (
@@ -220,7 +222,7 @@ export function Inspector({
         />
       )}
 
-      <Tabs defaultValue="output" keepMounted={false}>
+      <Tabs defaultValue="output" keepMounted={false} styles={{ tab: { minHeight: 40 } }}>
         <Tabs.List>
           <Tabs.Tab value="output">Output</Tabs.Tab>
           <Tabs.Tab value="input">Input</Tabs.Tab>
@@ -265,7 +267,7 @@ export function Inspector({
                       {a.to ? `, took ${formatDuration(elapsed(a.from, a.to, now))}` : ", still going"}
                     </Text>
                     {a.error && (
-                      <Text size="xs" c="red" style={{ wordBreak: "break-word" }}>
+                      <Text size="xs" c="var(--mantine-color-red-light-color)" style={{ wordBreak: "break-word" }}>
                         {a.error}
                       </Text>
                     )}

@@ -47,7 +47,7 @@ export function RunTimeline({
       <Box component="ul" aria-label="Timeline" className={classes.list}>
         {chart.rows.map((row) => (
           <li key={row.node} className={classes.row} data-selected={row.node === selected || undefined}>
-            <UnstyledButton className={classes.name} onClick={() => onSelect(row.node)} aria-label={`Inspect ${row.node} on the timeline`}>
+            <UnstyledButton className={classes.name} onClick={() => onSelect(row.node)} aria-label={`Inspect ${labels.get(row.node) ?? row.node} on the timeline`}>
               <Text size="sm" truncate>
                 {labels.get(row.node) ?? row.node}
               </Text>

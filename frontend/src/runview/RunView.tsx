@@ -251,8 +251,8 @@ export function RunView({ id }: { id: number }) {
               {run.error.message}
             </Text>
             {failedNode && steps.some((s) => s.node === failedNode) && (
-              <Button size="sm" variant="white" color="red" onClick={() => setSelected(failedNode)} mih={40}>
-                Inspect {labels.get(failedNode) ?? failedNode}
+              <Button size="sm" variant="default" onClick={() => setSelected(failedNode)} mih={40}>
+                Show the failed step
               </Button>
             )}
           </Group>

@@ -87,7 +87,7 @@ export function StepLogs({ runId, node, status }: { runId: number; node: string;
                             >
                               {row.line.level}
                             </Badge>{" "}
-                            <Text span ff="monospace" fz="xs" c={row.line.level === "error" ? "red" : undefined}>
+                            <Text span ff="monospace" fz="xs" c={row.line.level === "error" ? "var(--mantine-color-red-light-color)" : undefined}>
                               {row.line.message}
                             </Text>
                           </Box>

@@ -46,9 +46,12 @@ export function StepsTable({
         {
           accessor: "node",
           title: "Step",
-          render: (s) => (
+          render: (s) => {
+            const label = docs.get(s.node)?.label ?? s.node;
+            // The name holds the visible text (WCAG 2.5.3): "Inspect Finance approval approve".
+            return (
             <UnstyledButton
-              aria-label={`Inspect ${s.node}`}
+              aria-label={`Inspect ${label === s.node ? s.node : `${label} ${s.node}`}`}
               onClick={(e) => {
                 e.stopPropagation();
                 onSelect(s.node);
@@ -59,15 +62,18 @@ export function StepsTable({
                 <StepIcon type={s.type} category={catalog?.[s.type]?.category} size={28} />
                 <div style={{ minWidth: 0 }}>
                   <Text size="sm" fw={500} truncate maw={220}>
-                    {docs.get(s.node)?.label ?? s.node}
+                    {label}
                   </Text>
-                  <Text size="xs" c="dimmed" ff="monospace">
-                    {s.node}
-                  </Text>
+                  {label !== s.node && (
+                    <Text size="xs" c="dimmed" ff="monospace">
+                      {s.node}
+                    </Text>
+                  )}
                 </div>
               </Group>
             </UnstyledButton>
-          ),
+            );
+          },
         },
         {
           accessor: "type",
@@ -99,7 +105,7 @@ export function StepsTable({
           visibleMediaQuery: (theme) => `(min-width: ${theme.breakpoints.sm})`,
           render: (s) =>
             s.error?.message ? (
-              <Text size="sm" c="red" lineClamp={2} title={s.error.message} maw={360}>
+              <Text size="sm" c="var(--mantine-color-red-light-color)" lineClamp={2} title={s.error.message} maw={360}>
                 {s.error.message}
               </Text>
             ) : null,
