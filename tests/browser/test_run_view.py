@@ -92,7 +92,9 @@ def test_the_run_view_colours_steps_live_and_retries_a_failed_step_with_edited_i
     expect(inspector.get_by_label("Step output", exact=True)).to_have_text("3")
     expect(inspector.get_by_label("Idempotency key", exact=True)).to_have_value(f"{run.pk}:add:1")
     inspector.get_by_role("tab", name="Input").click()
-    expect(inspector.get_by_label("Step input", exact=True)).to_contain_text('"function": "examples.add"')
+    expect(inspector.get_by_label("Step input", exact=True)).to_contain_text(
+        '"function": "examples.add"'
+    )
 
     execute(run, "bad")
     expect(node_of(page, "bad")).to_have_attribute("data-status", "failed")
@@ -313,7 +315,11 @@ def test_on_a_phone_the_run_fits_the_screen_and_a_step_is_inspected_and_retried(
     node_of(page, "bad").tap()
     drawer = page.get_by_role("dialog", name="Step bad")
     retry = drawer.get_by_role("button", name="Retry", exact=True)
-    for control in (retry, drawer.get_by_role("button", name="Skip"), drawer.get_by_role("tab", name="Logs")):
+    for control in (
+        retry,
+        drawer.get_by_role("button", name="Skip"),
+        drawer.get_by_role("tab", name="Logs"),
+    ):
         height = control.bounding_box()["height"]
         assert height >= 40, f"a tap target {height} px tall"
     retry.tap()

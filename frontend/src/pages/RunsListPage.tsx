@@ -153,7 +153,7 @@ function FilterBar({
   onChange: (f: Filters) => void;
   workflows: WorkflowRow[] | undefined;
 }) {
-  const phone = useMediaQuery("(max-width: 48em)") ?? false;
+  const phone = useMediaQuery("(max-width: 48em)", undefined, { getInitialValueInEffect: false }) ?? false;
   const [opened, { toggle }] = useDisclosure(false);
   // Typing a username filters once the typing stops.
   const [actor, setActor] = useState(filters.actor);
@@ -205,6 +205,8 @@ function FilterBar({
         clearable
         allowSingleDateInRange
         valueFormat="D MMM YYYY"
+        // Its placeholder is text in a button: the theme's placeholder grey is 2:1 on white.
+        styles={{ placeholder: { color: "var(--mantine-color-dimmed)" } }}
         value={[filters.since, filters.until]}
         onChange={([since, until]) => onChange({ ...filters, since: since ? String(since) : null, until: until ? String(until) : since ? String(since) : null })}
         className={classes.filterWide}
@@ -243,10 +245,26 @@ function FilterBar({
 export function RunsListPage() {
   const client = useQueryClient();
   const navigate = useNavigate();
-  const phone = useMediaQuery("(max-width: 48em)") ?? false;
+  const phone = useMediaQuery("(max-width: 48em)", undefined, { getInitialValueInEffect: false }) ?? false;
+  // The filters live in the URL (a link keeps them) and in state: the router writes the URL in
+  // a transition, and a click that follows at once must see the filters it just set.
   const [search, setSearch] = useSearchParams();
-  const filters = useMemo(() => filtersFromSearch(search), [search]);
-  const setFilters = useCallback((f: Filters) => setSearch(filtersToSearch(f), { replace: true }), [setSearch]);
+  const [filters, setFilterState] = useState(() => filtersFromSearch(search));
+  const shown = useRef(filters);
+  shown.current = filters;
+  useEffect(() => {
+    // The URL changed from outside (a link to /runs?workflow=3, back and forward).
+    const fromUrl = filtersFromSearch(search);
+    if (filtersToSearch(fromUrl).toString() !== filtersToSearch(shown.current).toString()) setFilterState(fromUrl);
+  }, [search]);
+  const setFilters = useCallback(
+    (f: Filters) => {
+      shown.current = f;
+      setFilterState(f);
+      setSearch(filtersToSearch(f), { replace: true });
+    },
+    [setSearch],
+  );
   const params = useMemo(() => runsParams(filters), [filters]);
   const listKey = useMemo(() => keys.runs(params), [params]);
   const workflows = useWorkflowNames();

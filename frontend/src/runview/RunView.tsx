@@ -116,7 +116,7 @@ function RelatedRuns({ run }: { run: Run }) {
 export function RunView({ id }: { id: number }) {
   const client = useQueryClient();
   const navigate = useNavigate();
-  const phone = useMediaQuery("(max-width: 48em)") ?? false;
+  const phone = useMediaQuery("(max-width: 48em)", undefined, { getInitialValueInEffect: false }) ?? false;
   const runQuery = useRun(id);
   const run = runQuery.data;
   const eventsQuery = useRunEvents(id, run !== undefined);
