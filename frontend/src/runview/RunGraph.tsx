@@ -203,6 +203,21 @@ function RunGraphCanvas({ graph, catalog, steps, selected, onSelect, vertical = 
     if (measured) fit();
   }, [fit, measured]);
 
+  // A step chosen elsewhere (the steps table, the timeline) is brought into view if the
+  // graph does not show it, at the same zoom.
+  useEffect(() => {
+    if (!selected || !measured || !sizing.width) return;
+    const node = flow.getInternalNode(selected);
+    if (!node) return;
+    const { x, y, zoom } = flow.getViewport();
+    const { width: w = CARD.width, height: h = CARD.height } = node.measured;
+    const left = node.internals.positionAbsolute.x * zoom + x;
+    const top = node.internals.positionAbsolute.y * zoom + y;
+    const room = { width: sizing.width, height: vertical ? sizing.height : sizing.height - 40 };
+    if (left >= 0 && top >= 0 && left + w * zoom <= room.width && top + h * zoom <= room.height) return;
+    void flow.setCenter(node.internals.positionAbsolute.x + w / 2, node.internals.positionAbsolute.y + h / 2, { zoom, duration: 250 });
+  }, [selected, measured, sizing, flow, vertical]);
+
   return (
     <Box ref={box} className={classes.frame} data-testid="run-graph" data-vertical={vertical || undefined}>
       <Box className={classes.canvas} w={vertical ? sizing.width || "100%" : "100%"} h={sizing.height}>
