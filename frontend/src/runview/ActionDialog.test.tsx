@@ -22,7 +22,8 @@ function respond(status: number, body: unknown) {
   return fetch;
 }
 
-describe("the operator dialog", () => {
+// A modal with an autosizing editor takes a few seconds to render on a busy machine.
+describe("the operator dialog", { timeout: 20_000 }, () => {
   it("sends the edited input and the reason of a retry, refusing bad JSON first", async () => {
     const fetch = respond(200, { node: "bad", status: "queued", attempt: 1, error: null, started_at: null, finished_at: null, type: "code.function" });
     const close = vi.fn();
