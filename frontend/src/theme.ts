@@ -57,7 +57,8 @@ export const theme = createTheme({
     Tooltip: { defaultProps: { withArrow: true, openDelay: 250 } },
     Paper: { defaultProps: { radius: "md" } },
     Card: { defaultProps: { radius: "md", withBorder: true } },
-    Modal: { defaultProps: { radius: "md", centered: true } },
+    // Mantine's close button has no name of its own (axe: button-name).
+    Modal: { defaultProps: { radius: "md", centered: true, closeButtonProps: { "aria-label": "Close" } } },
     Notification: { defaultProps: { radius: "md" } },
   },
   other: {
