@@ -164,11 +164,12 @@ export function Inspector({
       )}
 
       {step.status === "waiting" && (
-        <Alert color={statusLook("waiting").color} variant="light" icon={human ? <IconInbox size={18} /> : <IconHourglass size={18} />} title={human ? "Waiting for a person" : "Waiting"}>
+        <Alert color={statusLook("waiting").color} variant="default" icon={human ? <IconInbox size={18} /> : <IconHourglass size={18} />} title={human ? "Waiting for a person" : "Waiting"}>
           <Stack gap={6} align="flex-start">
             {step.wake_at && (
               <Text size="sm">
-                Wakes <RelativeTime value={step.wake_at} size="sm" /> ({exactTime(step.wake_at)}).
+                {/* A person's task is due (then reminded or escalated); a delay wakes. */}
+                {human ? "Due" : "Wakes"} <RelativeTime value={step.wake_at} size="sm" /> ({exactTime(step.wake_at)}).
               </Text>
             )}
             {human && (
