@@ -40,6 +40,13 @@ def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice
     log_in(page, web_server, "alice", f"/runs/{run.pk}")
     # The run's websocket (connect-src names ws://<host> for browsers that want it named).
     expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
+    # The run graph (React Flow, laid out by elkjs in the browser) and the runs list's table.
+    expect(page.get_by_test_id("run-graph").locator(".run-step")).to_have_count(2)
+    page.get_by_role("tab", name="Timeline").click()
+    expect(page.get_by_role("tabpanel", name="Timeline")).to_contain_text("No step has started")
+    page.goto(f"{web_server.url}/runs")
+    runs = page.get_by_role("table", name="Runs")
+    expect(runs.locator(f'tr[data-id="{run.pk}"]')).to_be_visible()
 
     # The editor: React Flow, a step's form (react-jsonschema-form with ajv), CodeMirror.
     page.goto(f"{web_server.url}/designer/new")
