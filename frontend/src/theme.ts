@@ -111,11 +111,6 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
     "--mantine-color-dimmed": "#5f6770",
     // Links on the page's grey (#f8f9fa) need 4.5:1: the brand's shade 6 gives 4.46.
     "--mantine-color-anchor": t.colors.flow[7],
-    // Light badges (the status palette) draw shade 9 on shade 1: yellow gives 2.7:1, orange
-    // 3.6, teal 4.3; these darker tones give 5 to 6 (WCAG AA), the same hues.
-    "--mantine-color-yellow-light-color": "#8a5a00",
-    "--mantine-color-orange-light-color": "#b03a0c",
-    "--mantine-color-teal-light-color": "#066649",
     "--fd-page": t.colors.gray[0],
     "--fd-surface": t.white,
     "--fd-canvas": "#f7f8fb",
