@@ -24,6 +24,11 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+// A page's first load transforms its chunk (the tables' library and all): seconds on a busy
+// two-core machine, more than findBy's default second.
+const LOADED = { timeout: 15_000 };
+const SLOW = 20_000;
+
 function renderAt(path: string, staff = false) {
   const router = createMemoryRouter([{ path: "*", element: <App user={{ username: "alice", staff }} /> }], {
     initialEntries: [path],
@@ -34,8 +39,8 @@ function renderAt(path: string, staff = false) {
 describe("the app shell", () => {
   it("opens the workflows from the root path", async () => {
     renderAt("/");
-    expect(await screen.findByRole("heading", { level: 1, name: "Workflows" })).toBeTruthy();
-  });
+    expect(await screen.findByRole("heading", { level: 1, name: "Workflows" }, LOADED)).toBeTruthy();
+  }, SLOW);
 
   it("shows the signed-in user", () => {
     renderAt("/runs");
@@ -48,9 +53,9 @@ describe("the app shell", () => {
     const link = within(nav).getByRole("link", { name: label });
     fireEvent.click(link);
     // Pages load on demand: wait for the heading.
-    expect(await screen.findByRole("heading", { level: 1, name: label })).toBeTruthy();
+    expect(await screen.findByRole("heading", { level: 1, name: label }, LOADED)).toBeTruthy();
     expect(link.getAttribute("aria-current")).toBe("page");
-  });
+  }, SLOW);
 
   it("says when a route does not exist", () => {
     renderAt("/nowhere");
