@@ -54,6 +54,9 @@ function sortRows(rows: Credential[], sort: DataTableSortStatus<Credential>, kin
   return sort.direction === "desc" ? sorted.reverse() : sorted;
 }
 
+// Red text that reads at 4.5:1 on the menu in both schemes (the theme's red-6 is 3.3:1 on white).
+const DANGER = "var(--mantine-color-red-light-color)";
+
 function RowMenu({
   row,
   onEdit,
@@ -86,7 +89,7 @@ function RowMenu({
               Share…
             </Menu.Item>
             <Menu.Divider />
-            <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={onDelete}>
+            <Menu.Item color={DANGER} leftSection={<IconTrash size={16} />} onClick={onDelete}>
               Delete…
             </Menu.Item>
           </>
@@ -312,13 +315,23 @@ export function CredentialsPage() {
           withTableBorder
           borderRadius="md"
           highlightOnHover
+          // Dimmed text keeps 4.5:1 on a hovered row in dark mode too (dark-5 would be 4.0).
+          highlightOnHoverColor={{ light: "gray.1", dark: "dark.6" }}
           verticalAlign="center"
           minHeight={rows.length ? undefined : 160}
           records={rows}
           columns={columns}
           fetching={list.isPending}
           sortStatus={sort}
-          onSortStatusChange={setSort}
+          onSortStatusChange={(next) =>
+            // Another column starts A to Z (the table would keep the previous direction),
+            // the update time newest first.
+            setSort(
+              next.columnAccessor === sort.columnAccessor
+                ? next
+                : { ...next, direction: next.columnAccessor === "updated_at" ? "desc" : "asc" },
+            )
+          }
           noRecordsText=""
           customRowAttributes={(row) => ({ "data-id": row.id })}
         />

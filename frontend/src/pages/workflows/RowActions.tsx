@@ -16,6 +16,9 @@ import type { WorkflowRow } from "./list";
 
 const RUNNERS = new Set(["runner", "editor", "owner"]);
 
+// Red text that reads at 4.5:1 on the menu in both schemes (the theme's red-6 is 3.3:1 on white).
+const DANGER = "var(--mantine-color-red-light-color)";
+
 export function RowActions({
   row,
   busy,
@@ -65,7 +68,7 @@ export function RowActions({
               Restore
             </Menu.Item>
           ) : (
-            <Menu.Item color="red" leftSection={<IconArchive size={16} />} onClick={() => onArchive(row)}>
+            <Menu.Item color={DANGER} leftSection={<IconArchive size={16} />} onClick={() => onArchive(row)}>
               Archive…
             </Menu.Item>
           ))}

@@ -8,6 +8,7 @@ import {
   importFormat,
   isFiltered,
   listParams,
+  nextSort,
   orderingOf,
   ready,
   triggerLabel,
@@ -27,6 +28,19 @@ describe("the list's parameters", () => {
     expect(orderingOf(DEFAULT_SORT)).toBe("-updated_at");
     expect(orderingOf({ columnAccessor: "name", direction: "asc" })).toBe("name");
     expect(orderingOf({ columnAccessor: "last_run", direction: "desc" })).toBe("-last_run");
+  });
+
+  it("turns a column around, and starts another in its own direction", () => {
+    const byName = nextSort(DEFAULT_SORT, { columnAccessor: "name", direction: "desc" });
+    expect(byName).toEqual({ columnAccessor: "name", direction: "asc" });
+    expect(nextSort(byName, { columnAccessor: "name", direction: "desc" })).toEqual({
+      columnAccessor: "name",
+      direction: "desc",
+    });
+    expect(nextSort(byName, { columnAccessor: "last_run", direction: "desc" })).toEqual({
+      columnAccessor: "last_run",
+      direction: "desc",
+    });
   });
 
   it("asks for what the view shows and leaves out what it does not filter", () => {

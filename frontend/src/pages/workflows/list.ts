@@ -32,6 +32,24 @@ export type Sort = { columnAccessor: SortColumn; direction: "asc" | "desc" };
 export const DEFAULT_SORT: Sort = { columnAccessor: "updated_at", direction: "desc" };
 export const PAGE_SIZE = 25;
 
+/** The direction a column sorts in when first chosen: words A to Z, numbers and times newest
+ * or highest first. */
+const FIRST_DIRECTION: Record<SortColumn, Sort["direction"]> = {
+  name: "asc",
+  owner: "asc",
+  latest_version: "desc",
+  last_run: "desc",
+  updated_at: "desc",
+};
+
+/** The sort after a click on a column's header: the same column turns around; another starts
+ * in its own first direction (the table would keep the previous column's). */
+export function nextSort(previous: Sort, clicked: { columnAccessor: string; direction: Sort["direction"] }): Sort {
+  const column = clicked.columnAccessor as SortColumn;
+  if (column === previous.columnAccessor) return { columnAccessor: column, direction: clicked.direction };
+  return { columnAccessor: column, direction: FIRST_DIRECTION[column] ?? "asc" };
+}
+
 /** The server's ?ordering= for a column's sort. */
 export function orderingOf(sort: Sort): string {
   return `${sort.direction === "desc" ? "-" : ""}${sort.columnAccessor}`;
