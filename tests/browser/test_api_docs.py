@@ -26,7 +26,10 @@ def is_dark(color: tuple[int, ...]) -> bool:
 
 def open_docs(page, server) -> None:
     log_in(page, server, "alice", "/api/docs/")
-    expect(page.get_by_role("heading", name=re.compile("Flowdeck API"))).to_be_visible()
+    # Swagger UI draws once it has the schema, which the server builds per request: seconds on
+    # a busy machine.
+    title = page.get_by_role("heading", name=re.compile("Flowdeck API"))
+    expect(title).to_be_visible(timeout=30_000)
 
 
 def test_the_api_docs_sit_in_flowdecks_frame(page, live_server, alice):
@@ -61,7 +64,8 @@ def test_the_api_docs_are_dark_when_the_system_prefers_dark(dark_page, live_serv
     expect(dark_page.locator("html")).not_to_have_class(re.compile(r"\bdark-mode\b"))
     assert not is_dark(rgb(dark_page, "body"))
     dark_page.reload()
-    expect(dark_page.get_by_role("heading", name=re.compile("Flowdeck API"))).to_be_visible()
+    title = dark_page.get_by_role("heading", name=re.compile("Flowdeck API"))
+    expect(title).to_be_visible(timeout=30_000)
     assert not is_dark(rgb(dark_page, "body"))
 
 

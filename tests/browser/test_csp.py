@@ -71,7 +71,9 @@ def test_the_admin_and_the_api_docs_run_under_the_policy(page, web_server, admin
     # The API reference: Swagger UI (its start-up script a file) in our frame (a Vite entry),
     # and a call made from it with the session (its CSRF header included).
     page.goto(f"{web_server.url}/api/docs/")
-    expect(page.get_by_role("heading", name=re.compile("Flowdeck API"))).to_be_visible()
+    # Drawn once the schema arrives (built per request: seconds on a busy machine).
+    title = page.get_by_role("heading", name=re.compile("Flowdeck API"))
+    expect(title).to_be_visible(timeout=30_000)
     header = page.get_by_role("banner")
     expect(header.get_by_role("heading", level=1, name="API reference")).to_be_visible()
     expect(header.get_by_role("link", name="Back to Flowdeck")).to_be_visible()
