@@ -23,5 +23,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // A test that renders a page waits for its chunk to load: seconds on a busy two-core machine.
+    testTimeout: 20_000,
   },
 });

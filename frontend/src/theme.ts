@@ -5,6 +5,7 @@
  */
 import {
   type CSSVariablesResolver,
+  darken,
   type MantineColorsTuple,
   createTheme,
   localStorageColorSchemeManager,
@@ -50,6 +51,8 @@ export const theme = createTheme({
   fontSizes: { xs: "0.75rem", sm: "0.875rem", md: "0.95rem", lg: "1.06rem", xl: "1.25rem" },
   defaultRadius: "md",
   cursorType: "pointer",
+  // Text on filled colours turns dark where white would be unreadable (yellow, lime).
+  autoContrast: true,
   focusRing: "auto",
   respectReducedMotion: true,
   components: {
@@ -58,7 +61,7 @@ export const theme = createTheme({
     Tooltip: { defaultProps: { withArrow: true, openDelay: 250 } },
     Paper: { defaultProps: { radius: "md" } },
     Card: { defaultProps: { radius: "md", withBorder: true } },
-    // Mantine's close button has no name of its own (axe-core: button-name, critical).
+    // Mantine's close button has no name of its own (axe: button-name).
     Modal: { defaultProps: { radius: "md", centered: true, closeButtonProps: { "aria-label": "Close" } } },
     // The placeholder that takes the first focus is a presentational element with a tabindex
     // inside role="menu": axe-core's aria-required-children fails every open menu (critical).
@@ -71,21 +74,45 @@ export const theme = createTheme({
   },
 });
 
+// --- Contrast -----------------------------------------------------------------------------------
+// WCAG relative luminance and contrast ratio of two CSS colours (#rrggbb or rgba(...)).
+function channels(color: string): number[] {
+  if (color.startsWith("#")) return [1, 3, 5].map((i) => Number.parseInt(color.slice(i, i + 2), 16));
+  return (color.match(/\d+(\.\d+)?/g) ?? ["0", "0", "0"]).slice(0, 3).map(Number);
+}
+function luminance(color: string): number {
+  const [r, g, b] = channels(color).map((c) => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+export function contrast(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** The text colour of a `light` variant (badges, alerts, light buttons) in the light scheme:
+ * Mantine's shade 9 on shade 1, darkened until it reads at 4.6:1 (WCAG AA is 4.5:1; teal,
+ * green, lime, yellow and orange fall short as they are: yellow's 9 on 1 is 2.7:1). */
+export function readableLightColor(shades: readonly string[]): string {
+  let color = shades[9];
+  for (let amount = 0.05; contrast(color, shades[1]) < 4.6 && amount < 0.9; amount += 0.05) {
+    color = darken(shades[9], amount);
+  }
+  return color;
+}
+
 /** Colours the theme object cannot hold: the page and surface backgrounds per scheme, used by
  * the canvas and the app shell. */
 export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
   variables: {},
   light: {
+    ...Object.fromEntries(
+      Object.entries(t.colors).map(([name, shades]) => [`--mantine-color-${name}-light-color`, readableLightColor(shades)]),
+    ),
     // Mantine's dimmed grey (#868e96) is 3.3:1 on white; secondary text must reach 4.5:1 (WCAG AA).
     "--mantine-color-dimmed": "#5f6770",
-    // The light variant (status badges) writes shade 9 on shade 1: under 4.5:1 for these colours
-    // (teal 4.3, green 3.8, lime 3.3, orange 3.6, yellow 2.7; red 4.51): darker text, 5.3-6:1.
-    "--mantine-color-teal-light-color": "#06664a",
-    "--mantine-color-green-light-color": "#24712f",
-    "--mantine-color-lime-light-color": "#466f0a",
-    "--mantine-color-orange-light-color": "#a83a0c",
-    "--mantine-color-yellow-light-color": "#8a4d00",
-    "--mantine-color-red-light-color": "#b02525",
     "--fd-page": t.colors.gray[0],
     "--fd-surface": t.white,
     "--fd-canvas": "#f7f8fb",
