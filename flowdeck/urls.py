@@ -13,7 +13,12 @@ api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (the CSP forbids it).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Our template puts Swagger UI in Flowdeck's frame (header, theme, dark mode).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
     path("", include("designer.urls")),
     path("", include("alerts.urls")),
     path("", include("connectors.urls")),

@@ -317,6 +317,8 @@ def _areas() -> dict[str, list[Rule]]:
             lambda w: "/api/workflows/import/?name=imported",
             (Case("POST", LOGGED_IN, body=a_graph),),
         ),
+        # Each caller gets the examples it does not have yet, as its own.
+        Rule("workflow-examples", lambda w: "/api/workflows/examples/", (Case("POST", LOGGED_IN),)),
         Rule(
             "workflow-validate",
             lambda w: "/api/workflows/validate/",

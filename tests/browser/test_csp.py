@@ -1,7 +1,7 @@
 """The Content-Security-Policy (flowdeck/security.py) in Chromium, served by daphne: every page
 of the app works under it (the editor's forms, CodeMirror, React Flow, charts, a run's
-websocket), and so do the admin and the API docs, with no violation reported; an injected
-inline script does not run."""
+websocket), and so do the admin and the API docs (in Flowdeck's frame, trying a call), with no
+violation reported; an injected inline script does not run."""
 
 import re
 
@@ -75,8 +75,21 @@ def test_the_admin_and_the_api_docs_run_under_the_policy(page, web_server, admin
     page.goto(f"{web_server.url}/admin/auth/user/{admin.pk}/change/")
     expect(page.get_by_label("Username:")).to_have_value("admin")
 
+    # The API reference: Swagger UI (its start-up script a file) in our frame (a Vite entry),
+    # and a call made from it with the session (its CSRF header included).
     page.goto(f"{web_server.url}/api/docs/")
-    expect(page.get_by_role("heading", name=re.compile("Flowdeck API"))).to_be_visible()
+    # Drawn once the schema arrives (built per request: seconds on a busy machine).
+    title = page.get_by_role("heading", name=re.compile("Flowdeck API"))
+    expect(title).to_be_visible(timeout=30_000)
+    header = page.get_by_role("banner")
+    expect(header.get_by_role("heading", level=1, name="API reference")).to_be_visible()
+    expect(header.get_by_role("link", name="Back to Flowdeck")).to_be_visible()
+    me = page.locator(".opblock", has=page.locator('[data-path="/api/me/"]'))
+    me.locator(".opblock-summary-control").click()
+    me.get_by_role("button", name="Try it out").click()
+    me.get_by_role("button", name="Execute").click()
+    expect(me.locator(".live-responses-table tbody .response-col_status")).to_have_text("200")
+    expect(me.locator(".live-responses-table")).to_contain_text('"username": "admin"')
 
     assert violations == []
 
