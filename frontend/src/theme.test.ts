@@ -1,12 +1,16 @@
 import { DEFAULT_THEME } from "@mantine/core";
 import { describe, expect, it } from "vitest";
 
-import { contrast, readableLightColor, theme } from "./theme";
+import { contrast, readableLightColor, readableOn, theme } from "./theme";
 
 describe("the light variant's text", () => {
   it.each(Object.keys({ ...DEFAULT_THEME.colors, ...theme.colors }))("reads at 4.5:1 on its background in %s", (name) => {
     const shades = (theme.colors?.[name] ?? DEFAULT_THEME.colors[name]) as readonly string[];
     expect(contrast(readableLightColor(shades), shades[1])).toBeGreaterThanOrEqual(4.5);
+  });
+
+  it.each(Object.keys(DEFAULT_THEME.colors))("coloured text reads at 4.5:1 on white in %s", (name) => {
+    expect(contrast(readableOn(DEFAULT_THEME.colors[name][6], "#ffffff"), "#ffffff")).toBeGreaterThanOrEqual(4.5);
   });
 
   it("keeps a colour that already reads (blue's shade 9)", () => {

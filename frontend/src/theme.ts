@@ -96,11 +96,16 @@ export function contrast(a: string, b: string): number {
  * Mantine's shade 9 on shade 1, darkened until it reads at 4.6:1 (WCAG AA is 4.5:1; teal,
  * green, lime, yellow and orange fall short as they are: yellow's 9 on 1 is 2.7:1). */
 export function readableLightColor(shades: readonly string[]): string {
-  let color = shades[9];
-  for (let amount = 0.05; contrast(color, shades[1]) < 4.6 && amount < 0.9; amount += 0.05) {
-    color = darken(shades[9], amount);
+  return readableOn(shades[9], shades[1]);
+}
+
+/** `color`, darkened until it reads at 4.6:1 on `background`. */
+export function readableOn(color: string, background: string): string {
+  let readable = color;
+  for (let amount = 0.05; contrast(readable, background) < 4.6 && amount < 0.9; amount += 0.05) {
+    readable = darken(color, amount);
   }
-  return color;
+  return readable;
 }
 
 /** Colours the theme object cannot hold: the page and surface backgrounds per scheme, used by
@@ -109,7 +114,11 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
   variables: {},
   light: {
     ...Object.fromEntries(
-      Object.entries(t.colors).map(([name, shades]) => [`--mantine-color-${name}-light-color`, readableLightColor(shades)]),
+      Object.entries(t.colors).flatMap(([name, shades]) => [
+        [`--mantine-color-${name}-light-color`, readableLightColor(shades)],
+        // Coloured text (a red "Log out", Text c="red"): shade 6 on white is 3.3:1 in red.
+        [`--mantine-color-${name}-text`, readableOn(shades[6], t.white)],
+      ]),
     ),
     // Mantine's dimmed grey (#868e96) is 3.3:1 on white; secondary text must reach 4.5:1 (WCAG AA).
     "--mantine-color-dimmed": "#5f6770",
