@@ -7,8 +7,10 @@
  */
 import type { Node } from "@xyflow/react";
 
+import { nodeTypeOf } from "../steps/nodes/kinds";
 import type { NodeChangeKind } from "./diff";
-import { type Catalog, type NodeDoc, type Position, handlesOf } from "./graph";
+import { STEP_WIDTH, stepHeight } from "../steps/geometry";
+import { type Catalog, ERROR_HANDLE, type NodeDoc, type Position, handlesOf } from "./graph";
 
 export type StepData = {
   label: string;
@@ -21,7 +23,8 @@ export type StepData = {
   /** How the step differs in a version comparison. */
   change?: NodeChangeKind;
 };
-export type StepNode = Node<StepData, "step">;
+/** A step as React Flow draws it; its type is its category's node view (steps/nodes). */
+export type StepNode = Node<StepData>;
 
 type Inputs = {
   doc: NodeDoc;
@@ -81,18 +84,24 @@ export class FlowNodes {
         return before.node;
       }
       const size = this.sizes.get(doc.id);
+      const handles = handlesOf(doc, catalog);
+      const outputs = handles.filter((h) => h !== ERROR_HANDLE).length;
       const node: StepNode = {
         id: doc.id,
-        type: "step",
+        type: nodeTypeOf(catalog[doc.type]?.category ?? ""),
         position: inputs.position ?? doc.position ?? { x: 0, y: 0 },
         selected: inputs.selected,
+        // The size the node view draws, until React Flow measures it: steps outside the view
+        // (onlyRenderVisibleElements) are never measured, and the minimap and fitView need it.
+        initialWidth: STEP_WIDTH,
+        initialHeight: stepHeight(outputs),
         ...(size ? { measured: size } : {}),
         data: {
           label: doc.label ?? doc.id,
           type: doc.type,
           title: catalog[doc.type]?.title ?? doc.type,
           category: catalog[doc.type]?.category ?? "",
-          handles: handlesOf(doc, catalog),
+          handles,
           problems: inputs.problems,
           change: inputs.change,
         },
