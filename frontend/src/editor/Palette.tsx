@@ -122,25 +122,31 @@ export function Palette() {
               </Title>
               <Stack gap={2}>
                 {infos.map((info) => (
-                  <UnstyledButton
+                  // The whole entry drags and clicks; its button (icon and title) is the
+                  // keyboard's way in, and names it; the description is read with it.
+                  <div
                     key={info.type}
                     className={classes.entry}
                     draggable
-                    aria-label={info.title}
-                    aria-describedby={`palette-${info.type}`}
                     onDragStart={(e) => onDragStart(e, info.type)}
                     onClick={() => void add(info.type)}
                   >
                     <StepIcon type={info.type} category={info.category} size={30} />
                     <div className={classes.text}>
-                      <Text size="sm" fw={600} lh={1.3}>
+                      <UnstyledButton
+                        className={classes.title}
+                        aria-describedby={`palette-${info.type}`}
+                        fz="sm"
+                        fw={600}
+                        lh={1.3}
+                      >
                         {info.title}
-                      </Text>
+                      </UnstyledButton>
                       <Text id={`palette-${info.type}`} size="xs" c="dimmed" lh={1.35} lineClamp={2}>
                         {info.description}
                       </Text>
                     </div>
-                  </UnstyledButton>
+                  </div>
                 ))}
               </Stack>
             </section>

@@ -60,8 +60,8 @@ function SaveState() {
   return (
     <Badge
       aria-label="Save state"
-      variant={dirty ? "light" : "outline"}
-      color={dirty ? "yellow" : "gray"}
+      variant="dot"
+      color={dirty ? "yellow" : meta.id ? "teal" : "gray"}
       size="lg"
       radius="sm"
       tt="none"

@@ -59,6 +59,13 @@ function RemoveButton({ id, onClick, disabled, className }: IconButtonProps) {
   );
 }
 
+/** "lines-1" (rjsf's name of a list's second item) → "lines item 2"; a title wins. */
+function itemLabel(name: string, title: string | undefined): string {
+  const item = /^(.*)-(\d+)$/.exec(name);
+  if (item) return `${title ?? item[1]} item ${Number(item[2]) + 1}`;
+  return title ?? name;
+}
+
 /** A JSON object typed as text: applied when it parses to an object, else its error shown. */
 export function JsonObjectField({ formData, onChange, fieldPathId, schema, name, required, disabled, readonly }: FieldProps) {
   const show = (value: unknown) => (value === undefined ? "" : JSON.stringify(value, null, 2));
@@ -74,17 +81,15 @@ export function JsonObjectField({ formData, onChange, fieldPathId, schema, name,
       return show(formData);
     });
   }, [formData]);
-  const title = (schema.title as string | undefined) ?? name;
   return (
     <JsonInput
       id={fieldPathId.$id}
-      label={/^\d+$/.test(name) ? `${title || "Item"} (JSON)` : `${title} (JSON)`}
+      label={`${itemLabel(name, schema.title as string | undefined)} (JSON)`}
       description={schema.description}
       required={required}
       disabled={disabled || readonly}
       autosize
       minRows={2}
-      formatOnBlur
       value={text}
       error={error}
       placeholder='{"key": "value"}'

@@ -136,7 +136,7 @@ function RunForm({ workflowId, graph, onClose }: { workflowId: number; graph: Gr
             formData={data}
             fields={FIELDS}
             validator={validator}
-            showErrorList={false}
+            showErrorList="top"
             noHtml5Validate
             id="run-form"
             onChange={(event) => setData((event.formData ?? {}) as Record<string, unknown>)}
@@ -165,7 +165,6 @@ function RunForm({ workflowId, graph, onClose }: { workflowId: number; graph: Gr
             autosize
             minRows={8}
             maxRows={20}
-            formatOnBlur
           />
           <Group justify="flex-end" mt="md">
             <Button variant="default" onClick={onClose}>

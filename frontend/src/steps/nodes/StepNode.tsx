@@ -45,6 +45,7 @@ export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<
       id={name}
       position={name === ERROR_HANDLE ? Position.Bottom : Position.Right}
       className={clsx(classes.handle, extra, name === ERROR_HANDLE && classes.error)}
+      role="img"
       aria-label={`${id} output ${name}`}
       data-label={name}
     />
@@ -61,6 +62,7 @@ export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<
           type="target"
           position={Position.Left}
           className={clsx(classes.handle, classes.target)}
+          role="img"
           aria-label={`${id} input`}
           data-label="in"
         />
