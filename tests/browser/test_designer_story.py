@@ -22,6 +22,29 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "designer" / "examples"
 HEADER = 56  # steps/geometry.ts STEP_HEADER: the drop point is the middle of this first line
 
 
+def toast(page, text: str):
+    """A toast (Mantine's notification, role alert) saying ``text``."""
+    return page.get_by_role("alert").filter(has_text=text)
+
+
+def pick(page, field, option) -> None:
+    """Choose ``option`` in a Mantine Select: open its list, click the option."""
+    field.click()
+    page.get_by_role("option", name=option, exact=isinstance(option, str)).click()
+
+
+def problems_list(page):
+    """The floating list of the workflow's problems, unfolded (it opens folded to its count)."""
+    region = page.get_by_role("region", name="Problems of the workflow")
+    region.get_by_role("button", name=re.compile("show the list")).click()
+    return region.get_by_role("list", name="Problems", exact=True)
+
+
+def no_problems(page):
+    """The problems' overlay, which is there only while there are problems."""
+    return page.get_by_role("region", name="Problems of the workflow")
+
+
 def node(page, node_id):
     return page.locator(f'.react-flow__node[data-id="{node_id}"]')
 
@@ -127,7 +150,7 @@ def test_three_dropped_steps_land_where_dropped_connect_save_and_come_back(
     ).fill("true")
     placed = {step_id: flow_position(page, step_id) for step_id in drops}
     toolbar.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="Saved version 1")).to_be_visible()
+    expect(toast(page, "Saved version 1")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/designer/\d+$"))
 
     page.reload()
@@ -206,7 +229,7 @@ def test_plus_on_a_connection_inserts_a_step_between_the_two(page, live_server, 
         "textbox", name="Seconds"
     ).fill("5")
     page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="Saved version 2")).to_be_visible()
+    expect(toast(page, "Saved version 2")).to_be_visible()
     saved = Workflow.objects.get(pk=wf.pk).versions.get(number=2).graph
     assert {(e["source"], e.get("source_handle"), e["target"]) for e in saved["edges"]} == {
         ("start", None, "check"),

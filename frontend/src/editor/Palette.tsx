@@ -61,7 +61,8 @@ export function useAddStep(): (type: string) => string | null {
       const box = document.querySelector("[data-testid=designer-canvas]")?.getBoundingClientRect();
       const state = useEditor.getState();
       if (!box) return null;
-      const topLeft = flow.screenToFlowPosition({ x: box.left, y: box.top });
+      // Below the overlays along the top edge (hints, the problems' count).
+      const topLeft = flow.screenToFlowPosition({ x: box.left, y: box.top + 56 });
       const bottomRight = flow.screenToFlowPosition({ x: box.right, y: box.bottom });
       const taken = state.graph.nodes.map((n) => {
         const measured = flow.getNode(n.id)?.measured;

@@ -34,7 +34,7 @@ import { useReactFlow } from "@xyflow/react";
 import { type ReactNode, useState } from "react";
 
 import { FIT_VIEW } from "../steps/geometry";
-import { notifyError } from "../ui/notify";
+import { toastError } from "./toast";
 import { autoLayout } from "./layout";
 import { findStep } from "./slices/find";
 import { isDirty, isEditing, useEditor } from "./store";
@@ -175,7 +175,7 @@ export function Toolbar() {
       moveNodes(await autoLayout(graph, catalog, 20));
       requestAnimationFrame(() => void flow.fitView({ ...FIT_VIEW, duration: 200 }));
     } catch (e) {
-      notifyError(e, "Auto-layout failed");
+      toastError(e, "Auto-layout failed");
     }
   };
 

@@ -11,7 +11,7 @@ import { useNavigate } from "react-router";
 import { ApiError, api } from "../api";
 import { keys } from "../query";
 import { FIT_VIEW } from "../steps/geometry";
-import { notifyError, notifySuccess } from "../ui/notify";
+import { toastError, toastOk } from "./toast";
 import { diffGraphs, overlayGraph } from "./diff";
 import type { GraphDoc } from "./graph";
 import { EDITING } from "./slices/view";
@@ -56,7 +56,7 @@ export function useSave() {
       void queryClient.invalidateQueries({ queryKey: keys.versions(workflow.id) });
       void queryClient.invalidateQueries({ queryKey: keys.webhook(workflow.id) });
       void queryClient.invalidateQueries({ queryKey: ["workflows"] });
-      notifySuccess(asCopy ? `Saved as a new workflow, ${workflow.name}` : `Saved version ${workflow.latest_version}`);
+      toastOk(asCopy ? `Saved as a new workflow, ${workflow.name}` : `Saved version ${workflow.latest_version}`);
       if (created) navigate(`/designer/${workflow.id}`, { replace: !asCopy });
     },
     onError: (e) => {
@@ -65,9 +65,9 @@ export function useSave() {
         useEditor.getState().setStale(stale);
       } else if (e instanceof ApiError && e.errors.length) {
         useEditor.getState().setSaveErrors(e.errors);
-        notifyError(e, `Not saved: ${e.errors.length} problem${e.errors.length > 1 ? "s" : ""} to fix first`);
+        toastError(e, `Not saved: ${e.errors.length} problem${e.errors.length > 1 ? "s" : ""} to fix first`);
       } else {
-        notifyError(e, "Not saved");
+        toastError(e, "Not saved");
       }
     },
   });
@@ -99,9 +99,9 @@ export function useVersions() {
         staleTime: 0,
       });
       openWorkflow(latest, catalog);
-      notifySuccess(`Reloaded version ${latest.latest_version}; your edits were dropped`);
+      toastOk(`Reloaded version ${latest.latest_version}; your edits were dropped`);
     } catch (e) {
-      notifyError(e, "Could not reload");
+      toastError(e, "Could not reload");
     }
   };
 
@@ -117,7 +117,7 @@ export function useVersions() {
       state.setMode({ kind: "version", number, graph: version.graph });
       fit();
     } catch (e) {
-      notifyError(e, `Could not open version ${number}`);
+      toastError(e, `Could not open version ${number}`);
     }
   };
 
@@ -131,7 +131,7 @@ export function useVersions() {
       state.setMode({ kind: "diff", number, latest, diff, graph: overlayGraph(old.graph, now.graph, diff) });
       fit();
     } catch (e) {
-      notifyError(e, "Could not compare");
+      toastError(e, "Could not compare");
     }
   };
 
@@ -148,12 +148,12 @@ export function useVersions() {
       openWorkflow(updated, useEditor.getState().catalog);
       queryClient.setQueryData(keys.workflow(updated.id), updated);
       void queryClient.invalidateQueries({ queryKey: keys.versions(updated.id) });
-      notifySuccess(`Restored version ${number} as version ${updated.latest_version}`);
+      toastOk(`Restored version ${number} as version ${updated.latest_version}`);
     },
     onError: (e) => {
       const stale = staleVersion(e);
       if (stale !== null) useEditor.getState().setStale(stale);
-      else notifyError(e, "Not restored");
+      else toastError(e, "Not restored");
     },
   });
 

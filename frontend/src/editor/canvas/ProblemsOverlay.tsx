@@ -1,7 +1,8 @@
 /**
  * The problems of the graph being edited, floating over the canvas's top-right corner (it
- * never pushes the canvas): what is wrong, where; a click selects the step and puts the
- * cursor in the field. Folds to its count.
+ * never pushes the canvas, and folded to its count it covers nearly nothing): what is wrong,
+ * where; a click selects the step and puts the cursor in the field. The selected step's
+ * problems are also in its panel.
  */
 import { Group, Paper, ScrollArea, Text, UnstyledButton } from "@mantine/core";
 import { IconAlertCircle, IconChevronDown, IconChevronUp } from "@tabler/icons-react";
@@ -14,12 +15,12 @@ import classes from "./Canvas.module.css";
 
 export function ProblemsOverlay() {
   const problems = useEditor((s) => s.problems);
-  const [open, setOpen] = useState(true);
+  const [open, setOpen] = useState(false);
   const reveal = useReveal();
   if (!problems.length) return null;
   const count = `${problems.length} problem${problems.length > 1 ? "s" : ""}`;
   return (
-    <Paper className={classes.problems} withBorder shadow="md" p={0} role="region" aria-label="Problems of the workflow">
+    <Paper className={classes.problems} withBorder shadow="md" p={0} role="region" aria-label="Problems of the workflow" data-open={open || undefined}>
       <UnstyledButton
         onClick={() => setOpen(!open)}
         aria-expanded={open}

@@ -14,7 +14,8 @@ import { useMemo, useState } from "react";
 import { useNavigate } from "react-router";
 
 import { ApiError, api } from "../../api";
-import { errorText, notifySuccess } from "../../ui/notify";
+import { errorText } from "../../ui/notify";
+import { toastOk } from "../toast";
 import { JsonObjectField, ThemedForm, openObjectsAsJson } from "../form";
 import type { GraphDoc } from "../graph";
 import { useEditor } from "../store";
@@ -64,7 +65,7 @@ function RunForm({ workflowId, graph, onClose }: { workflowId: number; graph: Gr
     mutationFn: (input: Record<string, unknown>) =>
       api<{ id: number }>(`/api/workflows/${workflowId}/runs/`, { method: "POST", body: { input } }),
     onSuccess: (run) => {
-      notifySuccess(`Run ${run.id} started`, "Running");
+      toastOk(`Run ${run.id} started`, "Running");
       onClose();
       navigate(`/runs/${run.id}`);
     },

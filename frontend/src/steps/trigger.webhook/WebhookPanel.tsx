@@ -10,7 +10,7 @@ import { type ReactNode, useState } from "react";
 
 import { ApiError, api } from "../../api";
 import { keys } from "../../query";
-import { notifyError } from "../../ui/notify";
+import { toastError } from "../../editor/toast";
 import { type WebhookInfo, curlExample } from "./curl";
 
 async function copyText(text: string): Promise<boolean> {
@@ -57,7 +57,7 @@ export function WebhookPanel({ workflowId, version }: { workflowId: number | nul
       queryClient.setQueryData([...keys.webhook(workflowId ?? 0), version], info);
       setNotice("New URL issued; the old one no longer works.");
     },
-    onError: (e) => notifyError(e, "Not rotated"),
+    onError: (e) => toastError(e, "Not rotated"),
   });
 
   if (path === null || (query.isError && noWebhook(query.error))) {
