@@ -26,17 +26,20 @@ import {
   IconHistory,
   IconLayoutDistributeVertical,
   IconPlayerPlay,
+  IconPlus,
   IconSearch,
   IconTrash,
 } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useReactFlow } from "@xyflow/react";
-import { type ReactNode, useState } from "react";
+import { type ReactNode, useMemo, useState } from "react";
 
 import { FIT_VIEW } from "../steps/geometry";
 import { toastError } from "./toast";
 import { autoLayout } from "./layout";
+import { useAddStep } from "./Palette";
 import { findStep } from "./slices/find";
+import { StepTypePicker } from "./StepTypePicker";
 import { isDirty, isEditing, useEditor } from "./store";
 import classes from "./Toolbar.module.css";
 import { useReveal } from "./useReveal";
@@ -154,6 +157,20 @@ function SaveButton() {
   );
 }
 
+/** On a phone the palette is not beside the canvas: its steps are a menu here. */
+function AddStepMenu() {
+  const catalog = useEditor((s) => s.catalog);
+  const types = useMemo(() => Object.values(catalog), [catalog]);
+  const add = useAddStep();
+  return (
+    <StepTypePicker types={types} label="Search steps to add" onPick={(type) => void add(type)}>
+      <Button variant="light" leftSection={<IconPlus size={16} />} hiddenFrom="sm">
+        Add step
+      </Button>
+    </StepTypePicker>
+  );
+}
+
 export function Toolbar() {
   const editing = useEditor(isEditing);
   const dirty = useEditor(isDirty);
@@ -234,6 +251,7 @@ export function Toolbar() {
         <FindBox />
       </Group>
       <Group gap="xs" wrap="nowrap">
+        {editing && <AddStepMenu />}
         <Tooltip label={id === null || dirty ? "Save first: a run uses a saved version" : "Start a run"}>
           <Button
             variant="default"

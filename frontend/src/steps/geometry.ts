@@ -41,3 +41,34 @@ export function stepHeight(outputs: number): number {
 export function dropPosition(p: { x: number; y: number }): { x: number; y: number } {
   return { x: Math.round(p.x - STEP_WIDTH / 2), y: Math.round(p.y - STEP_HEADER / 2) };
 }
+
+/** The side of a handle on the card: the input left, outputs right, `error` at the bottom. */
+export type HandleSide = "left" | "right" | "bottom";
+
+/** A handle's box relative to the step's top-left, as the node view draws it (12 px dots). */
+export type HandleBox = { id: string | null; type: "source" | "target"; side: HandleSide; x: number; y: number; width: number; height: number };
+
+const DOT = 12;
+
+/**
+ * Where the node view draws each handle: React Flow gets these with the node, so a step it has
+ * not drawn yet (outside the view) needs no drawing to be measured, and edges to it still
+ * end at its handles.
+ */
+export function handleBoxes(outputs: string[], hasError: boolean, trigger: boolean): HandleBox[] {
+  const box = (id: string | null, type: "source" | "target", side: HandleSide, cx: number, cy: number): HandleBox => ({
+    id,
+    type,
+    side,
+    x: cx - DOT / 2,
+    y: cy - DOT / 2,
+    width: DOT,
+    height: DOT,
+  });
+  const list: HandleBox[] = [];
+  if (!trigger) list.push(box(null, "target", "left", 0, STEP_HEADER / 2));
+  if (outputs.length === 1) list.push(box(outputs[0], "source", "right", STEP_WIDTH, STEP_HEADER / 2));
+  else outputs.forEach((h, i) => list.push(box(h, "source", "right", STEP_WIDTH, STEP_HEADER + i * STEP_ROW + STEP_ROW / 2)));
+  if (hasError) list.push(box("error", "source", "bottom", STEP_WIDTH / 2, stepHeight(outputs.length)));
+  return list;
+}

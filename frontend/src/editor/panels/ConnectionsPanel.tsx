@@ -5,7 +5,7 @@
  */
 import { ActionIcon, Button, Fieldset, Group, Select, Stack, Text, Tooltip } from "@mantine/core";
 import { IconArrowRight, IconPlus, IconRowInsertBottom, IconX } from "@tabler/icons-react";
-import { useMemo, useState } from "react";
+import { useDeferredValue, useMemo, useState } from "react";
 
 import { dropPosition } from "../../steps/geometry";
 import { DEFAULT_HANDLE, type NodeDoc, connectableTargets, handlesOf, insertableTypes } from "../graph";
@@ -13,7 +13,8 @@ import { StepTypePicker } from "../StepTypePicker";
 import { useEditor } from "../store";
 
 export function ConnectionsPanel({ node }: { node: NodeDoc }) {
-  const graph = useEditor((s) => s.graph);
+  // Deferred: the canvas shows an edit before this list is worked out again.
+  const graph = useDeferredValue(useEditor((s) => s.graph));
   const catalog = useEditor((s) => s.catalog);
   const { connect, disconnect, insertOnEdge } = useEditor.getState();
   const handles = handlesOf(node, catalog);
@@ -27,6 +28,10 @@ export function ConnectionsPanel({ node }: { node: NodeDoc }) {
     [graph, catalog, node.id, handle],
   );
   const insertable = useMemo(() => insertableTypes(catalog), [catalog]);
+  const options = useMemo(
+    () => candidates.map((n) => ({ value: n.id, label: n.label ? `${n.label} (${n.id})` : n.id })),
+    [candidates],
+  );
   const chosen = candidates.some((n) => n.id === target) ? target : (candidates[0]?.id ?? "");
   const labelOf = (id: string) => graph.nodes.find((n) => n.id === id)?.label || id;
   const between = (targetId: string) => {
@@ -101,7 +106,7 @@ export function ConnectionsPanel({ node }: { node: NodeDoc }) {
               label="Next step"
               size="xs"
               style={{ flex: 1, minWidth: 0 }}
-              data={candidates.map((n) => ({ value: n.id, label: n.label ? `${n.label} (${n.id})` : n.id }))}
+              data={options}
               value={chosen || null}
               placeholder={candidates.length ? undefined : "none can follow"}
               allowDeselect={false}

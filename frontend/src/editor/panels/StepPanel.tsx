@@ -1,10 +1,11 @@
 /**
- * The side panel of the selected step: its title and description, its problems, its config
+ * The side panel of the selected step (memoised: it renders when its step does, a moment
+ * after the canvas; see SidePanel): its title and description, its problems, its config
  * form, what its type adds (the webhook URL, the schedule's next fire times), its connections.
  */
 import { Alert, Group, List, Stack, Text, Title } from "@mantine/core";
 import { IconAlertCircle } from "@tabler/icons-react";
-import { useMemo } from "react";
+import { memo, useDeferredValue, useMemo } from "react";
 
 import { SchedulePanel } from "../../steps/trigger.schedule/SchedulePanel";
 import { WebhookPanel } from "../../steps/trigger.webhook/WebhookPanel";
@@ -15,9 +16,9 @@ import { useEditor } from "../store";
 import { ConfigPanel } from "./ConfigPanel";
 import { ConnectionsPanel } from "./ConnectionsPanel";
 
-export function StepPanel({ node }: { node: NodeDoc }) {
+export const StepPanel = memo(function StepPanel({ node }: { node: NodeDoc }) {
   const info = useEditor((s) => s.catalog[node.type]);
-  const problems = useEditor((s) => s.problems);
+  const problems = useDeferredValue(useEditor((s) => s.problems));
   const meta = useEditor((s) => s.meta);
   const mine = useMemo(() => problems.filter((p) => p.node === node.id), [problems, node.id]);
   return (
@@ -50,4 +51,4 @@ export function StepPanel({ node }: { node: NodeDoc }) {
       <ConnectionsPanel key={node.id} node={node} />
     </Stack>
   );
-}
+});
