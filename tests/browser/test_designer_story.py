@@ -195,17 +195,18 @@ def test_plus_on_a_connection_inserts_a_step_between_the_two(page, live_server, 
             "check": {
                 "type": "logic.condition",
                 "config": {"expression": "true"},
-                "position": {"x": 300, "y": 0},
+                "position": {"x": 260, "y": 0},
             },
             "shape": {
                 "type": "data.transform",
                 "config": {"value": 1},
-                "position": {"x": 700, "y": 0},
+                "position": {"x": 560, "y": 0},
             },
         },
         ["start>check", "check.true>shape"],
     )
     wf = do_create_workflow(actor=alice, name="Inserting", graph=graph)
+    page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, live_server, "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/designer/{wf.pk}")
     expect(page.get_by_label("Graph size")).to_have_text("3 steps, 2 connections")

@@ -21,9 +21,21 @@ export function useReveal() {
         });
       }
       if (field?.startsWith("config.")) {
-        // rjsf names its inputs root_<path with _>; the panel renders on the next frame.
+        // rjsf names its inputs root_<path with _>; the panel renders a moment later (and the
+        // expression editor may still be loading): try for a second.
         const fieldId = `root_${field.slice("config.".length).replaceAll(".", "_")}`;
-        window.setTimeout(() => document.getElementById(fieldId)?.focus(), 80);
+        const started = performance.now();
+        let held = 0;
+        const focus = () => {
+          const element = document.getElementById(fieldId);
+          if (element && element.closest(`[aria-label="Configure ${id}"]`)) {
+            if (document.activeElement === element) held++;
+            else element.focus();
+          }
+          // Done once the field has kept the focus a few rounds (the panel may re-render).
+          if (held < 4 && performance.now() - started < 2000) window.setTimeout(focus, 50);
+        };
+        window.setTimeout(focus, 30);
       }
     },
     [flow],

@@ -75,9 +75,14 @@ export const StepEdge = memo(function StepEdge({
     setHovered(true);
   };
   // Moving from the line to the button leaves the line: wait a moment before hiding it.
+  // A button that appears under a still pointer gets no mouseenter: ask the page whether the
+  // pointer is over it before hiding it.
+  const middle = useRef<HTMLDivElement>(null);
   const exit = () => {
     window.clearTimeout(leave.current);
-    leave.current = window.setTimeout(() => setHovered(false), 250);
+    leave.current = window.setTimeout(() => {
+      if (!middle.current?.matches(":hover")) setHovered(false);
+    }, 250);
   };
   const showPlus = !!data?.insertable && (hovered || !!selected || menuOpen);
   return (
@@ -88,6 +93,7 @@ export const StepEdge = memo(function StepEdge({
       {(showPlus || label) && (
         <EdgeLabelRenderer>
           <div
+            ref={middle}
             className={`nodrag nopan ${classes.edgeMiddle}`}
             style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
             onMouseEnter={enter}

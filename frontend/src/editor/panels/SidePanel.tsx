@@ -1,7 +1,6 @@
 /** The panel right of the canvas: the version history when open, else the selected step's, else
  * the workflow's inputs and output. */
 import { ScrollArea } from "@mantine/core";
-import { useDeferredValue } from "react";
 
 import { useEditor } from "../store";
 import { StepPanel } from "./StepPanel";
@@ -16,12 +15,12 @@ export function SidePanel() {
   const node = useEditor((s) =>
     s.mode.kind === "edit" && s.selected.size === 1 ? s.graph.nodes.find((n) => s.selected.has(n.id)) : undefined,
   );
-  // The panel follows the selection and the edits a moment later, in a render React may
-  // interrupt: the canvas draws a click or a key first (bench/designer_canvas.py measures it).
-  const shown = useDeferredValue(node);
+  // Its parts are memoised and read the graph deferred (StepPanel, ConfigPanel): a key typed
+  // in the label re-renders the label field and the canvas at once, the rest a moment later.
+  const shown = node;
   let panel = null;
   if (historyOpen && id !== null) panel = <VersionsPanel workflowId={id} />;
-  else if (shown) panel = <StepPanel node={shown} />;
+  else if (shown) panel = <StepPanel key={shown.id} node={shown} />;
   else if (editing) panel = <WorkflowPanel />;
   if (!panel) return null;
   return (
