@@ -286,9 +286,9 @@ def select_and_type(page, text: str = "abcdefghij") -> dict[str, Any]:
     page.evaluate("window.__bench.startFrames()")
     started = time.perf_counter()
     page.keyboard.type(text)
-    expect(page.locator(f'.react-flow__node[data-id="{node_id}"] [data-step-label]')).to_contain_text(
-        text, timeout=60_000
-    )
+    expect(
+        page.locator(f'.react-flow__node[data-id="{node_id}"] [data-step-label]')
+    ).to_contain_text(text, timeout=60_000)
     typed = (time.perf_counter() - started) * 1000 / len(text)
     recorded = page.evaluate("window.__bench.stopFrames()")
     return {

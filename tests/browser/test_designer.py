@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_designer_story import no_problems, problems_list, toast
+from tests.browser.test_designer_story import problems_list, toast
 from tests.browser.test_shell import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -292,7 +292,9 @@ def test_a_refused_connection_says_why_while_it_is_dragged(page, live_server, al
     palette.get_by_role("button", name="Transform").click()
     palette.get_by_role("button", name="Condition").click()
     # A trigger starts the workflow: it has no input to drag onto.
-    expect(page.locator('.react-flow__node[data-id="manual"] .react-flow__handle-left')).to_have_count(0)
+    expect(
+        page.locator('.react-flow__node[data-id="manual"] .react-flow__handle-left')
+    ).to_have_count(0)
     drag(page, page.get_by_label("transform output out"), page.get_by_label("condition input"))
     expect(page.get_by_label("Graph size")).to_have_text("3 steps, 1 connections")
     # From the condition's output back onto the transform's input: a cycle, refused, with the

@@ -63,7 +63,9 @@ def flow_position(page, node_id) -> tuple[float, float]:
 
 def drag_from_palette(page, title: str, x: float, y: float) -> None:
     """Press on the palette's entry, move to (x, y) in steps, release: HTML drag and drop."""
-    entry = page.get_by_role("complementary", name="Steps").get_by_role("button", name=title, exact=True)
+    entry = page.get_by_role("complementary", name="Steps").get_by_role(
+        "button", name=title, exact=True
+    )
     box = entry.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()

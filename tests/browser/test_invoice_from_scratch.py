@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_designer import drag
-from tests.browser.test_designer_story import no_problems, pick, problems_list, toast
+from tests.browser.test_designer_story import no_problems, pick, toast
 from tests.browser.test_shell import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
