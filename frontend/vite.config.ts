@@ -11,8 +11,9 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     manifest: true,
-    // The app, and the pages outside it (log in, locked out) with the same theme.
-    rollupOptions: { input: ["src/main.tsx", "src/auth.tsx"] },
+    // The app, and the pages outside it (log in, locked out; the API reference's frame) with
+    // the same theme.
+    rollupOptions: { input: ["src/main.tsx", "src/auth.tsx", "src/apidocs.tsx"] },
     // The big chunks load on demand: the editor when first opened (~600 kB, React Flow and the
     // form library) and elkjs on the first auto-layout (~1.5 MB, a Java port). The first page
     // stays near 320 kB.
@@ -22,5 +23,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // A test that renders a page waits for its chunk to load: seconds on a busy two-core machine.
+    testTimeout: 20_000,
   },
 });
