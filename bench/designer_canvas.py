@@ -191,15 +191,18 @@ def log_in(page, base: str) -> None:
     page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/designer$"))
+    page.wait_for_url(re.compile(r"/workflows$"))
 
 
 def open_designer(page, base: str, workflow_id: int, steps: int) -> dict[str, Any]:
     from playwright.sync_api import expect
 
     page.goto(f"{base}/designer/{workflow_id}")
-    expect(page.get_by_label("Graph size")).to_have_text(re.compile(rf"^{steps} steps"))
-    expect(page.locator(".react-flow__node").first).to_be_visible()
+    # A loaded machine may take longer than expect's 5 s default.
+    expect(page.get_by_label("Graph size")).to_have_text(
+        re.compile(rf"^{steps} steps"), timeout=60_000
+    )
+    expect(page.locator(".react-flow__node").first).to_be_visible(timeout=60_000)
     # Let the load finish its work (measuring, fitView) before reading the long tasks.
     page.wait_for_timeout(1500)
     load = page.evaluate("window.__bench.stopLoad()")
@@ -283,9 +286,9 @@ def select_and_type(page, text: str = "abcdefghij") -> dict[str, Any]:
     page.evaluate("window.__bench.startFrames()")
     started = time.perf_counter()
     page.keyboard.type(text)
-    expect(page.locator(f'.react-flow__node[data-id="{node_id}"] .step-label')).to_contain_text(
-        text
-    )
+    expect(
+        page.locator(f'.react-flow__node[data-id="{node_id}"] [data-step-label]')
+    ).to_contain_text(text, timeout=60_000)
     typed = (time.perf_counter() - started) * 1000 / len(text)
     recorded = page.evaluate("window.__bench.stopFrames()")
     return {

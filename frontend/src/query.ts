@@ -21,6 +21,10 @@ export const keys = {
   versions: (workflowId: number) => ["workflow", workflowId, "versions"] as const,
   version: (workflowId: number, number: number) => ["workflow", workflowId, "versions", number] as const,
   schedule: (workflowId: number) => ["workflow", workflowId, "schedule"] as const,
+  /** The next fire times of a cron expression in a time zone (the designer's schedule panel). */
+  schedulePreview: (cron: string, timezone: string) => ["schedule-preview", cron, timezone] as const,
+  /** The server's validation of one state of the graph being edited (a number per graph object). */
+  validation: (graph: number) => ["validation", graph] as const,
   webhook: (workflowId: number) => ["workflow", workflowId, "webhook"] as const,
   runs: (params: Params = {}) => ["runs", params] as const,
   run: (id: number) => ["run", id] as const,

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_designer_story import problems_list, toast
 from tests.browser.test_shell import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,7 @@ def drag(page, source, target) -> None:
 
 def test_a_user_builds_a_small_workflow_on_the_canvas(page, live_server, alice):
     log_in(page, live_server, "alice", "alice-pass-123")
-    expect(page).to_have_url(re.compile(r"/designer$"))
+    expect(page).to_have_url(re.compile(r"/workflows$"))
     page.get_by_role("link", name="New workflow").click()
     palette = page.get_by_role("complementary", name="Steps")
     size = page.get_by_label("Graph size")
@@ -48,7 +49,7 @@ def test_a_user_builds_a_small_workflow_on_the_canvas(page, live_server, alice):
 
     # A second trigger is refused, and the reason is shown.
     palette.get_by_role("button", name="Manual start").click()
-    expect(page.get_by_role("status")).to_contain_text("exactly one trigger")
+    expect(page.get_by_role("status", name="Edit refused")).to_contain_text("exactly one trigger")
     expect(size).to_have_text("2 steps, 1 connections")
 
     # Undo takes back the connection, redo brings it back.
@@ -91,8 +92,8 @@ def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workfl
     expect(toolbar.get_by_label("Save state")).to_have_text("Unsaved changes")
 
     # The transform has no value yet and is not connected: the server says so, on the node.
-    toolbar.get_by_role("button", name="Save").click()
-    problems = page.get_by_role("list", name="Problems", exact=True)
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    problems = problems_list(page)
     expect(problems).to_contain_text("transform")
     transform = page.locator('.react-flow__node[data-id="transform"]')
     expect(transform.get_by_label(re.compile(r"\d+ problems"))).to_be_visible()
@@ -100,8 +101,8 @@ def test_a_user_saves_sees_the_servers_problems_on_the_node_and_finds_the_workfl
     # Remove it and save: version 1 of a new workflow, at its own address.
     transform.click()
     toolbar.get_by_role("button", name="Delete").click()
-    toolbar.get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 1")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/designer/\d+$"))
 
     page.reload()
@@ -131,8 +132,8 @@ def test_a_step_is_configured_from_the_form_generated_from_its_schema(page, live
     panel.get_by_label("Expression").fill("input.amount > 1000")
     panel.get_by_label("Label").fill("Big?")
     expect(page.locator('.react-flow__node[data-id="condition"]')).to_contain_text("Big?")
-    toolbar.get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 1")).to_be_visible()
 
     page.reload()
     page.locator('.react-flow__node[data-id="condition"]').click()
@@ -275,8 +276,8 @@ def test_copy_paste_shortcuts_and_the_retry_and_timeout_fields(page, live_server
         page.get_by_label("manual output out"),
         condition.locator(".react-flow__handle-left"),
     )
-    toolbar.get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 1")).to_be_visible()
 
     node = next(
         n for n in Workflow.objects.get().versions.get().graph["nodes"] if n["id"] == "condition"
@@ -297,16 +298,23 @@ def test_a_refused_connection_says_why_while_it_is_dragged(page, live_server, al
     palette = page.get_by_role("complementary", name="Steps")
     palette.get_by_role("button", name="Manual start").click()
     palette.get_by_role("button", name="Transform").click()
-    # From the transform's output onto the trigger's input: refused, with the reason, while held.
-    source = page.get_by_label("transform output out").bounding_box()
-    target = page.locator('.react-flow__node[data-id="manual"] .react-flow__handle-left')
-    box = target.bounding_box()
+    palette.get_by_role("button", name="Condition").click()
+    # A trigger starts the workflow: it has no input to drag onto.
+    expect(
+        page.locator('.react-flow__node[data-id="manual"] .react-flow__handle-left')
+    ).to_have_count(0)
+    drag(page, page.get_by_label("transform output out"), page.get_by_label("condition input"))
+    expect(page.get_by_label("Graph size")).to_have_text("3 steps, 1 connections")
+    # From the condition's output back onto the transform's input: a cycle, refused, with the
+    # reason, while held.
+    source = page.get_by_label("condition output true").bounding_box()
+    box = page.get_by_label("transform input").bounding_box()
     page.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=12)
     expect(page.get_by_role("status", name="Connection refused")).to_contain_text(
-        "a trigger starts the workflow"
+        "that would make a cycle"
     )
     page.mouse.up()
     expect(page.get_by_role("status", name="Connection refused")).to_have_count(0)
-    expect(page.get_by_label("Graph size")).to_have_text("2 steps, 0 connections")
+    expect(page.get_by_label("Graph size")).to_have_text("3 steps, 1 connections")

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_designer_story import no_problems, pick, problems_list, toast
 from tests.browser.test_shell import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,15 +34,15 @@ def test_inputs_are_declared_as_fields_and_saved_as_the_input_schema(page, live_
     settings = page.get_by_role("complementary", name="Workflow settings")
     settings.get_by_label("New input name").fill("amount")
     settings.get_by_role("button", name="Add input").click()
-    settings.get_by_label("Type of amount").select_option("number")
+    pick(page, settings.get_by_label("Type of amount"), "number")
     settings.get_by_label("Title of amount").fill("Amount (EUR)")
     settings.get_by_label("amount is required").check()
     settings.get_by_label("New input name").fill("2nd")
     settings.get_by_role("button", name="Add input").click()
     expect(settings.get_by_role("alert")).to_contain_text("not starting with a digit")
 
-    toolbar.get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 1")).to_be_visible()
     graph = Workflow.objects.get(name="With inputs").versions.get().graph
     assert graph["input_schema"] == {
         "type": "object",
@@ -59,7 +60,7 @@ def test_problems_appear_while_editing_and_jump_to_the_step_and_field(page, live
     toolbar, palette = new_workflow(page, live_server, "Problems")
     palette.get_by_role("button", name="Manual start").click()
     palette.get_by_role("button", name="Condition").click()
-    problems = page.get_by_role("list", name="Problems", exact=True)
+    problems = problems_list(page)
     # Before any save: not connected (seen here), expression missing (the schema says so).
     expect(problems).to_contain_text("condition is not connected to the trigger")
     expect(problems).to_contain_text("condition: config.expression")
@@ -83,7 +84,7 @@ def test_problems_appear_while_editing_and_jump_to_the_step_and_field(page, live
     find.fill("manual")
     find.press("Enter")
     connections = page.get_by_role("group", name="Connections of manual")
-    connections.get_by_label("Next step").select_option("condition")
+    pick(page, connections.get_by_label("Next step"), "Condition (condition)")
     connections.get_by_role("button", name="Connect").click()
     expect(page.get_by_label("Graph size")).to_have_text("2 steps, 1 connections")
     expect(problems).to_have_count(0)
@@ -224,9 +225,9 @@ def test_renaming_a_step_updates_its_connections_and_the_expressions_naming_it(
     expect(node(page, "load")).to_be_visible()
     expect(page.get_by_role("complementary", name="Configure load")).to_be_visible()
     expect(page.get_by_label("Graph size")).to_have_text("3 steps, 2 connections")
-    expect(page.get_by_role("list", name="Problems", exact=True)).to_have_count(0)
-    page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 2")
+    expect(no_problems(page)).to_have_count(0)
+    page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 2")).to_be_visible()
     saved = Workflow.objects.get(pk=wf.pk).versions.get(number=2).graph
     nodes = {n["id"]: n for n in saved["nodes"]}
     assert set(nodes) == {"start", "load", "shape"}

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_designer_story import toast
 from tests.browser.test_shell import log_in
 from tests.engine_kit import build
 
@@ -60,7 +61,7 @@ def test_history_opens_an_old_version_read_only_compares_and_restores_it(page, l
     expect(page.locator('.react-flow__node[data-id="old"]')).to_be_visible()
     expect(page.locator('.react-flow__node[data-id="fresh"]')).to_have_count(0)
     expect(page.get_by_role("complementary", name="Steps")).to_have_count(0)
-    expect(toolbar.get_by_role("button", name="Save")).to_be_disabled()
+    expect(toolbar.get_by_role("button", name="Save", exact=True)).to_be_disabled()
 
     # The comparison marks what version 2 added, removed and changed, on the canvas and in words.
     first.get_by_role("button", name="Compare version 1 with latest").click()
@@ -75,7 +76,7 @@ def test_history_opens_an_old_version_read_only_compares_and_restores_it(page, l
     # Restore version 1: it becomes version 3, with a note saying so, and the editor shows it.
     first.get_by_role("button", name="Open version 1").click()
     page.get_by_role("button", name="Restore version 1 as a new version").click()
-    expect(page.get_by_label("Notice")).to_have_text("Restored version 1 as version 3")
+    expect(toast(page, "Restored version 1 as version 3")).to_be_visible()
     expect(toolbar.get_by_label("Save state")).to_have_text("Version 3")
     expect(page.locator('.react-flow__node[data-id="old"]')).to_be_visible()
     expect(history.get_by_role("listitem", name="Version 3")).to_contain_text("Restored version 1")
@@ -101,14 +102,14 @@ def test_a_stale_save_is_kept_as_a_copy_with_the_users_edits(page, live_server, 
     toolbar.get_by_role("searchbox", name="Find step").press("Enter")
     page.get_by_role("complementary", name="Configure shape").get_by_label("Label").fill("Shaped")
     expect(toolbar.get_by_label("Save state")).to_have_text("Unsaved changes")
-    toolbar.get_by_role("button", name="Save").click()
+    toolbar.get_by_role("button", name="Save", exact=True).click()
 
-    stale = page.get_by_role("alert", name="Stale save")
+    stale = page.get_by_role("dialog", name="Stale save")
     expect(stale).to_contain_text("Someone saved version 3")
     expect(page.locator('.react-flow__node[data-id="shape"]')).to_contain_text("Shaped")
     stale.get_by_role("button", name="Save my edits as a copy").click()
 
-    expect(page.get_by_label("Notice")).to_have_text("Saved as a new workflow, Versioned (copy)")
+    expect(toast(page, "Saved as a new workflow, Versioned (copy)")).to_be_visible()
     copy = Workflow.objects.get(name="Versioned (copy)")
     expect(page).to_have_url(re.compile(rf"/designer/{copy.pk}$"))
     labels = {n["id"]: n.get("label") for n in copy.versions.get(number=1).graph["nodes"]}
@@ -133,8 +134,8 @@ def test_reload_after_a_stale_save_drops_the_edits_for_the_latest_version(page, 
     toolbar.get_by_role("searchbox", name="Find step").fill("fresh")
     toolbar.get_by_role("searchbox", name="Find step").press("Enter")
     page.get_by_role("complementary", name="Configure fresh").get_by_label("Label").fill("Mine")
-    toolbar.get_by_role("button", name="Save").click()
-    page.get_by_role("alert", name="Stale save").get_by_role(
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("dialog", name="Stale save").get_by_role(
         "button", name="Reload version 3 and drop my edits"
     ).click()
     expect(page.get_by_label("Save state")).to_have_text("Version 3")
@@ -151,13 +152,13 @@ def test_leaving_with_unsaved_edits_asks_first(page, live_server, alice):
 
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="Runs").click()
-    dialog = page.get_by_role("alertdialog", name="Unsaved changes")
+    dialog = page.get_by_role("dialog", name="Unsaved changes")
     dialog.get_by_role("button", name="Stay").click()
     expect(page).to_have_url(re.compile(rf"/designer/{wf.pk}$"))
     expect(page.get_by_label("Graph size")).to_have_text("4 steps, 2 connections")
 
     nav.get_by_role("link", name="Runs").click()
-    page.get_by_role("alertdialog", name="Unsaved changes").get_by_role(
+    page.get_by_role("dialog", name="Unsaved changes").get_by_role(
         "button", name="Leave without saving"
     ).click()
     expect(page).to_have_url(re.compile(r"/runs$"))

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_designer import drag
+from tests.browser.test_designer_story import toast
 from tests.browser.test_shell import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -117,8 +118,8 @@ def test_a_template_completes_upstream_steps_and_input_and_the_result_is_saved(
     page.keyboard.type(" ")
     expect(value).to_have_text("{{ steps.lookup.output }}")
 
-    toolbar.get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 2")
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 2")).to_be_visible()
     saved = Workflow.objects.get(pk=wf.pk).versions.get(number=2).graph
     node = next(n for n in saved["nodes"] if n["id"] == "transform")
     assert node["config"] == {"value": "{{ steps.lookup.output }}"}

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_designer_story import toast
 from tests.browser.test_shell import log_in
 from tests.engine_kit import build
 
@@ -108,8 +109,8 @@ def test_a_new_workflow_gets_its_webhook_url_when_saved(page, live_server, alice
     page.locator('.react-flow__node[data-id="webhook"]').click()
     panel = page.get_by_role("region", name="Webhook URL")
     expect(panel).to_contain_text("Save the workflow to get the URL")
-    toolbar.get_by_role("button", name="Save").click()
-    expect(page.get_by_label("Notice")).to_have_text("Saved version 1")
+    toolbar.get_by_role("button", name="Save", exact=True).click()
+    expect(toast(page, "Saved version 1")).to_be_visible()
     # The saved workflow opens at its own address (which reloads it); select the step again.
     expect(page).to_have_url(re.compile(r"/designer/\d+$"))
     page.reload()

@@ -34,7 +34,7 @@ import {
 } from "@codemirror/view";
 import type { WidgetProps } from "@rjsf/utils";
 import { ariaDescribedByIds } from "@rjsf/utils";
-import { useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef } from "react";
 
 import {
   type ExpressionCompletion,
@@ -177,7 +177,8 @@ export default function ExpressionWidget(props: WidgetProps & { focusOnMount?: {
   const nodeId = String(props.registry.formContext?.nodeId ?? "");
 
   // Selectors on the store: the graph and catalog change identity only when they are edited.
-  const graph = useEditor((s) => s.graph);
+  // Deferred: completing names is worked out after the canvas has drawn an edit.
+  const graph = useDeferredValue(useEditor((s) => s.graph));
   const catalog = useEditor((s) => s.catalog);
   const names = useMemo(
     () => expressionCompletions(graph, nodeId, catalog, { items: !!options.items }),

@@ -24,42 +24,33 @@ export function JsonValueField({
   }, [formData]);
   const title = (schema.title as string | undefined) ?? name;
   const id = fieldPathId.$id;
+  // The expression editor in template mode: JSON text with templates in it, completed. Its own
+  // label, hint and errors: FieldTemplate shows the errors rjsf gives.
   return (
-    <div className="form-group field json-value">
-      <label htmlFor={id} className="control-label">
-        {title}
-        {required ? "*" : ""}
-      </label>
-      {schema.description && <p className="field-description">{schema.description}</p>}
-      {/* The expression editor in template mode: JSON text with templates in it, completed. */}
-      <ExpressionField
-        {...({
-          id,
-          name,
-          label: title,
-          value: text,
-          required,
-          disabled,
-          readonly,
-          rawErrors,
-          registry,
-          schema,
-          options: { mode: "template", multiline: true, emptyValue: "" },
-          onChange: (next: string | undefined) => {
-            const typed = next ?? "";
-            setText(typed);
-            onChange(parseJsonValue(typed), fieldPathId.path);
-          },
-          onBlur: () => {},
-          onFocus: () => {},
-        } as unknown as WidgetProps)}
-      />
-      <small>JSON (an object, a list, a number…), or plain text for a string; templates allowed.</small>
-      {rawErrors?.map((error) => (
-        <small key={error} role="alert">
-          {error}
-        </small>
-      ))}
-    </div>
+    <ExpressionField
+      {...({
+        id,
+        name,
+        label: title,
+        value: text,
+        required,
+        disabled,
+        readonly,
+        rawErrors,
+        registry,
+        schema: {
+          ...schema,
+          description: `${schema.description ? `${schema.description} ` : ""}JSON (an object, a list, a number…), or plain text for a string; templates allowed.`,
+        },
+        options: { mode: "template", multiline: true, emptyValue: "" },
+        onChange: (next: string | undefined) => {
+          const typed = next ?? "";
+          setText(typed);
+          onChange(parseJsonValue(typed), fieldPathId.path);
+        },
+        onBlur: () => {},
+        onFocus: () => {},
+      } as unknown as WidgetProps)}
+    />
   );
 }

@@ -5,6 +5,7 @@
  */
 import type { RegistryWidgetsType, WidgetProps } from "@rjsf/utils";
 import { ariaDescribedByIds } from "@rjsf/utils";
+import { Input, Textarea } from "@mantine/core";
 import { Suspense, lazy, useRef } from "react";
 
 import type { ExpressionFieldOptions } from "./completion";
@@ -107,31 +108,41 @@ export function expressionForm(
 // CodeMirror is its own chunk: the designer's first paint does not wait for it.
 const ExpressionEditor = lazy(() => import("./ExpressionWidget"));
 
-/** The expression widget, and a plain textarea doing the same job while it loads. */
+/** The expression widget under its label, and a plain text area doing the same job while it
+ * loads. rjsf's Mantine theme leaves labels to the widgets. */
 export function ExpressionField(props: WidgetProps) {
-  const { id, label, name, value, onChange, options } = props;
-  // Someone typing in the textarea when the editor arrives keeps typing in the editor.
+  const { id, label, name, value, onChange, options, required, schema, hideLabel } = props;
+  // Someone typing in the text area when the editor arrives keeps typing in the editor.
   const typing = useRef(false);
   const fallback = (
-    <textarea
+    <Textarea
       id={id}
       aria-label={label || name}
       aria-describedby={ariaDescribedByIds(id)}
       value={value ?? ""}
-      rows={1}
+      autosize
+      minRows={1}
       onFocus={() => {
         typing.current = true;
       }}
       onBlur={() => {
         typing.current = false;
       }}
-      onChange={(e) => onChange(e.target.value === "" ? options.emptyValue : e.target.value)}
+      onChange={(e) => onChange(e.currentTarget.value === "" ? options.emptyValue : e.currentTarget.value)}
     />
   );
   return (
-    <Suspense fallback={fallback}>
-      <ExpressionEditor {...props} focusOnMount={typing} />
-    </Suspense>
+    <Input.Wrapper
+      label={hideLabel ? undefined : label || name}
+      required={required}
+      description={schema.description}
+      labelProps={{ htmlFor: id, id: `${id}__label` }}
+      mb={4}
+    >
+      <Suspense fallback={fallback}>
+        <ExpressionEditor {...props} focusOnMount={typing} />
+      </Suspense>
+    </Input.Wrapper>
   );
 }
 

@@ -7,8 +7,12 @@
  */
 import type { Node } from "@xyflow/react";
 
+import { nodeTypeOf } from "../steps/nodes/kinds";
 import type { NodeChangeKind } from "./diff";
-import { type Catalog, type NodeDoc, type Position, handlesOf } from "./graph";
+import { Position as Side } from "@xyflow/react";
+
+import { STEP_WIDTH, handleBoxes, stepHeight } from "../steps/geometry";
+import { type Catalog, ERROR_HANDLE, type NodeDoc, type Position, handlesOf } from "./graph";
 
 export type StepData = {
   label: string;
@@ -21,7 +25,8 @@ export type StepData = {
   /** How the step differs in a version comparison. */
   change?: NodeChangeKind;
 };
-export type StepNode = Node<StepData, "step">;
+/** A step as React Flow draws it; its type is its category's node view (steps/nodes). */
+export type StepNode = Node<StepData>;
 
 type Inputs = {
   doc: NodeDoc;
@@ -33,6 +38,8 @@ type Inputs = {
 };
 
 type Size = { width: number; height: number };
+
+const SIDES = { left: Side.Left, right: Side.Right, bottom: Side.Bottom } as const;
 
 function same(a: Inputs, b: Inputs): boolean {
   return (
@@ -81,18 +88,36 @@ export class FlowNodes {
         return before.node;
       }
       const size = this.sizes.get(doc.id);
+      const handles = handlesOf(doc, catalog);
+      const outputs = handles.filter((h) => h !== ERROR_HANDLE);
+      const category = catalog[doc.type]?.category ?? "";
       const node: StepNode = {
         id: doc.id,
-        type: "step",
+        type: nodeTypeOf(category),
         position: inputs.position ?? doc.position ?? { x: 0, y: 0 },
         selected: inputs.selected,
+        // The size the node view draws, until React Flow measures it: steps outside the view
+        // (onlyRenderVisibleElements) are never measured, and the minimap and fitView need it.
+        initialWidth: STEP_WIDTH,
+        initialHeight: stepHeight(outputs.length),
+        // Where its handles are, so React Flow need not draw a step outside the view to
+        // measure it (onlyRenderVisibleElements draws every unmeasured node once otherwise).
+        handles: handleBoxes(outputs, handles.includes(ERROR_HANDLE), category === "trigger").map((h) => ({
+          id: h.id,
+          type: h.type,
+          position: SIDES[h.side],
+          x: h.x,
+          y: h.y,
+          width: h.width,
+          height: h.height,
+        })),
         ...(size ? { measured: size } : {}),
         data: {
           label: doc.label ?? doc.id,
           type: doc.type,
           title: catalog[doc.type]?.title ?? doc.type,
           category: catalog[doc.type]?.category ?? "",
-          handles: handlesOf(doc, catalog),
+          handles,
           problems: inputs.problems,
           change: inputs.change,
         },

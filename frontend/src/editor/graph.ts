@@ -197,6 +197,61 @@ export function nodeProblem(graph: GraphDoc, catalog: Catalog, type: string): st
   return null;
 }
 
+/** The output a step inserted between two others continues from: `out` where it has one, else
+ * its first output that is not `error` (a condition's `true`); null for a step that ends a path. */
+export function continuingHandle(node: NodeDoc, catalog: Catalog): string | null {
+  const handles = handlesOf(node, catalog).filter((h) => h !== ERROR_HANDLE);
+  return handles.includes(DEFAULT_HANDLE) ? DEFAULT_HANDLE : (handles[0] ?? null);
+}
+
+/** The step types that can go between two steps: not a trigger, and with an output to go on. */
+export function insertableTypes(catalog: Catalog): StepTypeInfo[] {
+  return Object.values(catalog).filter(
+    (info) => !info.is_trigger && continuingHandle({ id: "x", type: info.type, config: {} }, catalog) !== null,
+  );
+}
+
+/**
+ * The graph with a new step of `type` on edge `edgeId`: the edge's source (from the same
+ * output) leads to the new step, and the new step (from `out`, or its first output) to the
+ * edge's target. A problem string when it cannot go there.
+ */
+export function insertStep(
+  graph: GraphDoc,
+  catalog: Catalog,
+  edgeId: string,
+  type: string,
+  position: Position,
+): { graph: GraphDoc; id: string } | string {
+  const edge = graph.edges.find((e) => e.id === edgeId);
+  if (!edge) return "that connection is no longer there";
+  const info = catalog[type];
+  if (!info) return `unknown step type ${type}`;
+  if (info.is_trigger) return "a trigger starts the workflow; it cannot go between two steps";
+  const id = newNodeId(type, graph.nodes.map((n) => n.id));
+  const node: NodeDoc = { id, type, label: info.title, position, config: {} };
+  const handle = continuingHandle(node, catalog);
+  if (handle === null) return `${info.title} ends a path; it cannot go between two steps`;
+  const taken = graph.edges.map((e) => e.id).filter((e) => e !== edge.id);
+  const first: EdgeDoc = { ...edge, target: id };
+  delete first.label;
+  taken.push(first.id);
+  const second: EdgeDoc = {
+    id: newEdgeId(taken),
+    source: id,
+    target: edge.target,
+    ...(handle !== DEFAULT_HANDLE ? { source_handle: handle } : {}),
+  };
+  return {
+    id,
+    graph: {
+      ...graph,
+      nodes: [...graph.nodes, node],
+      edges: [...graph.edges.map((e) => (e.id === edge.id ? first : e)), second],
+    },
+  };
+}
+
 export type Clip = { nodes: NodeDoc[]; edges: EdgeDoc[] };
 
 /** The selected nodes and the edges between them, for copy. */

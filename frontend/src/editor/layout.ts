@@ -4,11 +4,13 @@
  */
 import type { ElkNode } from "elkjs/lib/elk-api";
 
-import { type Catalog, type GraphDoc, type Position, handlesOf } from "./graph";
+import { STEP_WIDTH, stepHeight } from "../steps/geometry";
+import { type Catalog, ERROR_HANDLE, type GraphDoc, type Position, handlesOf } from "./graph";
 
-/** A step's box on the canvas, as the node view draws it: wider than tall, taller with outputs. */
-export function stepSize(handles: number): { width: number; height: number } {
-  return { width: 200, height: 56 + 20 * handles };
+/** A step's box on the canvas, as the node view draws it (steps/geometry.ts): taller with
+ * several outputs; `error` leaves from the bottom edge. */
+export function stepSize(handles: string[]): { width: number; height: number } {
+  return { width: STEP_WIDTH, height: stepHeight(handles.filter((h) => h !== ERROR_HANDLE).length) };
 }
 
 export function elkGraph(graph: GraphDoc, catalog: Catalog): ElkNode {
@@ -17,11 +19,11 @@ export function elkGraph(graph: GraphDoc, catalog: Catalog): ElkNode {
     layoutOptions: {
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "80",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "70",
       "elk.spacing.nodeNode": "40",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
     },
-    children: graph.nodes.map((node) => ({ id: node.id, ...stepSize(handlesOf(node, catalog).length) })),
+    children: graph.nodes.map((node) => ({ id: node.id, ...stepSize(handlesOf(node, catalog)) })),
     edges: graph.edges
       .filter((e) => e.source !== e.target)
       .map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),

@@ -1,218 +1,48 @@
 /**
- * The editor's state: one zustand store made of slices (STYLE 18). The graph slice holds the
- * document; history keeps snapshots for undo and redo of every edit; selection and clipboard
- * sit beside them. Components read it through selectors.
+ * The editor's state: one zustand store made of slices (STYLE 18), each in editor/slices/:
+ * the document and its undo history, the selection, the save state (what is saved, the
+ * name, the note, a stale save), the problems found, the view (editing, an old version, a diff; which side panel),
+ * find, the drag in progress, and the run dialog. Components read it through selectors; the
+ * actions that talk to the server are hooks beside it (useDocument.ts, useSave.ts).
  */
 import { create } from "zustand";
 
-import {
-  type Catalog,
-  type Clip,
-  type Connection,
-  type GraphDoc,
-  type NodeDoc,
-  type Position,
-  connectionProblem,
-  copySelection,
-  newEdgeId,
-  newNodeId,
-  nodeProblem,
-  prepareClip,
-  renameNode,
-} from "./graph";
+import { type DocumentSlice, documentSlice } from "./slices/document";
+import { type DragSlice, dragSlice } from "./slices/drag";
+import { type FindSlice, findSlice } from "./slices/find";
+import { type RunSlice, runSlice } from "./slices/run";
+import { type SaveSlice, saveSlice } from "./slices/save";
+import { type SelectionSlice, selectionSlice } from "./slices/selection";
+import { type ValidationSlice, validationSlice } from "./slices/validation";
+import { type ViewSlice, viewSlice } from "./slices/view";
 
-const HISTORY_LIMIT = 200;
+export type EditorState = DocumentSlice &
+  SelectionSlice &
+  SaveSlice &
+  ValidationSlice &
+  ViewSlice &
+  FindSlice &
+  DragSlice &
+  RunSlice;
 
-export type EditorState = {
-  catalog: Catalog;
-  graph: GraphDoc;
-  selected: Set<string>;
-  past: GraphDoc[];
-  future: GraphDoc[];
-  clipboard: Clip | null;
-  /** Why the last edit was refused, for the user to see; null after a successful one. */
-  problem: string | null;
+export const useEditor = create<EditorState>()((...a) => ({
+  ...documentSlice(...a),
+  ...selectionSlice(...a),
+  ...saveSlice(...a),
+  ...validationSlice(...a),
+  ...viewSlice(...a),
+  ...findSlice(...a),
+  ...dragSlice(...a),
+  ...runSlice(...a),
+}));
 
-  load: (graph: GraphDoc, catalog: Catalog) => void;
-  addNode: (type: string, position: Position) => string | null;
-  moveNodes: (moves: Record<string, Position>) => void;
-  updateNode: (id: string, change: Partial<Omit<NodeDoc, "id">>) => void;
-  /** Rename a step, its edges and the expressions naming it; the refusal, or null. */
-  renameNode: (from: string, to: string) => string | null;
-  /** Set a workflow-level part of the graph (its input schema or output); undefined removes it. */
-  setGraphPart: (key: "input_schema" | "output", value: unknown) => void;
-  disconnect: (edgeId: string) => void;
-  connect: (connection: Connection) => boolean;
-  select: (ids: string[], add?: boolean) => void;
-  deleteSelected: () => void;
-  copy: () => void;
-  paste: (offset?: Position) => string[];
-  duplicate: () => string[];
-  undo: () => void;
-  redo: () => void;
-};
-
-const EMPTY: GraphDoc = { format: 1, nodes: [], edges: [] };
-
-/** The selected ids that still exist in ``graph`` (an undo may remove what was selected). */
-function stillThere(selected: Set<string>, graph: GraphDoc): Set<string> {
-  const ids = new Set([...graph.nodes.map((n) => n.id), ...graph.edges.map((e) => e.id)]);
-  return new Set([...selected].filter((id) => ids.has(id)));
+/** Edits not saved yet: the graph or the name differ from what was saved (nothing while the
+ * workflow loads, when the store may still hold the last one). */
+export function isDirty(s: EditorState): boolean {
+  return s.loaded && (s.graph !== s.saved || s.meta.name !== s.meta.savedName);
 }
 
-export const useEditor = create<EditorState>()((set, get) => {
-  /** Apply an edit as one undoable step. */
-  const edit = (change: (graph: GraphDoc) => GraphDoc) => {
-    const { graph, past } = get();
-    const next = change(graph);
-    if (next === graph) return;
-    set({ graph: next, past: [...past, graph].slice(-HISTORY_LIMIT), future: [], problem: null });
-  };
-
-  return {
-    catalog: {},
-    graph: EMPTY,
-    selected: new Set(),
-    past: [],
-    future: [],
-    clipboard: null,
-    problem: null,
-
-    load: (graph, catalog) =>
-      set({ graph: structuredClone(graph), catalog, past: [], future: [], selected: new Set(), problem: null }),
-
-    addNode: (type, position) => {
-      const { graph, catalog } = get();
-      const problem = nodeProblem(graph, catalog, type);
-      if (problem) {
-        set({ problem });
-        return null;
-      }
-      const id = newNodeId(type, graph.nodes.map((n) => n.id));
-      const label = catalog[type]?.title ?? type;
-      edit((g) => ({ ...g, nodes: [...g.nodes, { id, type, label, position, config: {} }] }));
-      set({ selected: new Set([id]) });
-      return id;
-    },
-
-    moveNodes: (moves) =>
-      edit((g) => {
-        const moved = (n: NodeDoc) => {
-          const to = moves[n.id];
-          return to && (to.x !== n.position?.x || to.y !== n.position?.y);
-        };
-        if (!g.nodes.some(moved)) return g;
-        return { ...g, nodes: g.nodes.map((n) => (moved(n) ? { ...n, position: moves[n.id] } : n)) };
-      }),
-
-    updateNode: (id, change) =>
-      edit((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? { ...n, ...change } : n)) })),
-
-    renameNode: (from, to) => {
-      const renamed = renameNode(get().graph, from, to);
-      if (typeof renamed === "string") return renamed;
-      edit(() => renamed);
-      set((state) => ({
-        selected: new Set([...state.selected].map((id) => (id === from ? to : id))),
-      }));
-      return null;
-    },
-
-    setGraphPart: (key, value) =>
-      edit((g) => {
-        if (JSON.stringify(g[key]) === JSON.stringify(value)) return g;
-        const next = { ...g };
-        if (value === undefined) delete next[key];
-        else (next as Record<string, unknown>)[key] = value;
-        return next;
-      }),
-
-    disconnect: (edgeId) =>
-      edit((g) =>
-        g.edges.some((e) => e.id === edgeId) ? { ...g, edges: g.edges.filter((e) => e.id !== edgeId) } : g,
-      ),
-
-    connect: (connection) => {
-      const { graph, catalog } = get();
-      const problem = connectionProblem(graph, catalog, connection);
-      if (problem) {
-        set({ problem });
-        return false;
-      }
-      const handle = connection.sourceHandle || undefined;
-      edit((g) => ({
-        ...g,
-        edges: [
-          ...g.edges,
-          {
-            id: newEdgeId(g.edges.map((e) => e.id)),
-            source: connection.source,
-            target: connection.target,
-            ...(handle && handle !== "out" ? { source_handle: handle } : {}),
-          },
-        ],
-      }));
-      return true;
-    },
-
-    select: (ids, add = false) =>
-      set((state) => ({ selected: new Set([...(add ? state.selected : []), ...ids]) })),
-
-    deleteSelected: () => {
-      const { selected } = get();
-      if (!selected.size) return;
-      edit((g) => ({
-        ...g,
-        nodes: g.nodes.filter((n) => !selected.has(n.id)),
-        edges: g.edges.filter((e) => !selected.has(e.source) && !selected.has(e.target) && !selected.has(e.id)),
-      }));
-      set({ selected: new Set() });
-    },
-
-    copy: () => {
-      const { graph, selected } = get();
-      if (selected.size) set({ clipboard: copySelection(graph, selected) });
-    },
-
-    paste: (offset = { x: 40, y: 40 }) => {
-      const { clipboard, graph, catalog } = get();
-      if (!clipboard) return [];
-      const clip = prepareClip(graph, catalog, clipboard, offset);
-      if (!clip.nodes.length) return [];
-      edit((g) => ({ ...g, nodes: [...g.nodes, ...clip.nodes], edges: [...g.edges, ...clip.edges] }));
-      const ids = clip.nodes.map((n) => n.id);
-      set({ selected: new Set(ids) });
-      return ids;
-    },
-
-    duplicate: () => {
-      get().copy();
-      return get().paste();
-    },
-
-    undo: () => {
-      const { past, graph, future, selected } = get();
-      if (!past.length) return;
-      const previous = past[past.length - 1];
-      set({
-        graph: previous,
-        past: past.slice(0, -1),
-        future: [graph, ...future],
-        selected: stillThere(selected, previous),
-        problem: null,
-      });
-    },
-
-    redo: () => {
-      const { past, graph, future, selected } = get();
-      if (!future.length) return;
-      set({
-        graph: future[0],
-        past: [...past, graph],
-        future: future.slice(1),
-        selected: stillThere(selected, future[0]),
-        problem: null,
-      });
-    },
-  };
-});
+/** Whether the canvas edits the graph (not an old version or a diff). */
+export function isEditing(s: EditorState): boolean {
+  return s.mode.kind === "edit";
+}

@@ -1,51 +1,56 @@
 /**
- * The server's verdict on the graph being edited (`POST /api/workflows/validate/`): asked a
- * moment after each edit stops, and at once on demand. Answers to an older graph are dropped.
+ * The server's verdict on the graph being edited (`POST /api/workflows/validate/`), through
+ * TanStack Query: asked a moment after the edits stop, once per state of the graph (a graph
+ * object is immutable, so its identity keys the answer), and again on demand (Validate).
  */
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useDebouncedValue } from "@mantine/hooks";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
 import { ApiError, api } from "../api";
+import { keys } from "../query";
 import type { GraphDoc, Problem } from "./graph";
 
 const QUIET_MS = 400;
 
-export function useServerProblems(graph: GraphDoc, enabled: boolean) {
-  const [problems, setProblems] = useState<Problem[]>([]);
-  const [checked, setChecked] = useState<GraphDoc | null>(null);
-  const latest = useRef(graph);
-  latest.current = graph;
+const numbers = new WeakMap<GraphDoc, number>();
+let counter = 0;
 
-  const validate = useCallback(async (doc: GraphDoc) => {
-    try {
-      const result = await api<{ valid: boolean; errors: Problem[] }>("/api/workflows/validate/", {
-        method: "POST",
-        body: { graph: doc },
-      });
-      if (latest.current !== doc) return;
-      setProblems(result.errors);
-      setChecked(doc);
-    } catch (e) {
-      if (latest.current !== doc) return;
-      const errors = e instanceof ApiError && e.errors.length ? e.errors : null;
-      setProblems(
-        errors ?? [{ node: null, edge: null, field: null, code: "unavailable", message: (e as Error).message }],
-      );
-      setChecked(doc);
-    }
-  }, []);
+/** A number per graph object: the query key of its validation. */
+export function graphNumber(graph: GraphDoc): number {
+  let n = numbers.get(graph);
+  if (n === undefined) {
+    n = ++counter;
+    numbers.set(graph, n);
+  }
+  return n;
+}
 
-  useEffect(() => {
-    if (!enabled || !graph.nodes.length) {
-      setProblems([]);
-      setChecked(graph);
-      return;
-    }
-    const timer = window.setTimeout(() => void validate(graph), QUIET_MS);
-    return () => window.clearTimeout(timer);
-  }, [graph, enabled, validate]);
+async function validate(graph: GraphDoc): Promise<Problem[]> {
+  try {
+    const result = await api<{ valid: boolean; errors: Problem[] }>("/api/workflows/validate/", {
+      method: "POST",
+      body: { graph },
+    });
+    return result.errors;
+  } catch (e) {
+    if (e instanceof ApiError && e.errors.length) return e.errors;
+    return [{ node: null, edge: null, field: null, code: "unavailable", message: (e as Error).message }];
+  }
+}
 
-  /** Problems as of the graph now; `current` is false while an answer is awaited. */
-  return { problems, current: checked === graph, validateNow: () => validate(latest.current) };
+export function useServerProblems(graph: GraphDoc, enabled: boolean): Problem[] {
+  const [settled] = useDebouncedValue(graph, QUIET_MS);
+  const wanted = enabled && settled.nodes.length > 0;
+  const query = useQuery({
+    queryKey: keys.validation(graphNumber(settled)),
+    queryFn: () => validate(settled),
+    enabled: wanted,
+    staleTime: Infinity,
+    gcTime: 30_000,
+    // The last answer stays on screen while the next graph is checked.
+    placeholderData: keepPreviousData,
+  });
+  return enabled && graph.nodes.length && query.data ? query.data : [];
 }
 
 /** Client-side and server problems together, each once (the two may find the same). */

@@ -13,6 +13,9 @@ import { statusVar } from "../status";
 import { StepIcon } from "../steps/icons";
 import classes from "./StepCard.module.css";
 
+/** The label's font size in px: the designer computes the smallest readable zoom from it. */
+export const STEP_LABEL_PX = 14;
+
 export type StepCardProps = {
   type: string;
   category?: string;
@@ -54,7 +57,7 @@ export const StepCard = memo(function StepCard({
       <Group gap={10} wrap="nowrap" align="center">
         <StepIcon type={type} category={category} size={34} radius="md" />
         <div className={classes.text}>
-          <Text className={classes.label} fw={600} size="sm" lineClamp={1} title={label}>
+          <Text className={classes.label} fw={600} fz={STEP_LABEL_PX} lineClamp={1} title={label} data-step-label>
             {label}
           </Text>
           <Text className={classes.subtitle} size="xs" c="dimmed" lineClamp={1}>

@@ -3,14 +3,18 @@
  * words a person can act on: a 409 says what changed meanwhile, a 400 lists the fields, a 403
  * says who may.
  */
-import { notifications } from "@mantine/notifications";
+import { type NotificationData, notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconCheck, IconX } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 
 import { ApiError } from "../api";
 
-export function notifySuccess(message: ReactNode, title?: ReactNode): void {
-  notifications.show({ color: "teal", icon: <IconCheck size={18} />, title, message, autoClose: 4000 });
+/** Where a page wants its toasts when the default corner covers its own controls (the
+ * designer's toolbar has Save and Run top right). */
+export type ToastPlace = Pick<NotificationData, "position">;
+
+export function notifySuccess(message: ReactNode, title?: ReactNode, place?: ToastPlace): void {
+  notifications.show({ color: "teal", icon: <IconCheck size={18} />, title, message, autoClose: 4000, ...place });
 }
 
 /** What went wrong, for a person: the server's own message where it gave one. */
@@ -48,7 +52,7 @@ export function errorText(error: unknown): { title: string; message: string } {
   return { title: "Something went wrong", message: error instanceof Error ? error.message : String(error) };
 }
 
-export function notifyError(error: unknown, context?: string): void {
+export function notifyError(error: unknown, context?: string, place?: ToastPlace): void {
   const { title, message } = errorText(error);
   const conflict = error instanceof ApiError && error.status === 409;
   notifications.show({
@@ -57,5 +61,6 @@ export function notifyError(error: unknown, context?: string): void {
     title: context ? `${context}: ${title.toLowerCase()}` : title,
     message,
     autoClose: conflict ? 8000 : 6000,
+    ...place,
   });
 }

@@ -3,7 +3,7 @@
  * for, and how to show its answer. The server reads the cron (the same code that fires it), so
  * the designer shows exactly the times that will fire, daylight-saving changes included.
  */
-import { ApiError } from "../api";
+import { ApiError } from "../../api";
 
 export type PreviewRequest = { cron: string; timezone: string };
 export type PreviewResponse = { cron: string; timezone: string; next_fire_times: string[] };

@@ -1,0 +1,54 @@
+/**
+ * The side panel of the selected step (memoised: it renders when its step does, a moment
+ * after the canvas; see SidePanel): its title and description, its problems, its config
+ * form, what its type adds (the webhook URL, the schedule's next fire times), its connections.
+ */
+import { Alert, Group, List, Stack, Text, Title } from "@mantine/core";
+import { IconAlertCircle } from "@tabler/icons-react";
+import { memo, useDeferredValue, useMemo } from "react";
+
+import { SchedulePanel } from "../../steps/trigger.schedule/SchedulePanel";
+import { WebhookPanel } from "../../steps/trigger.webhook/WebhookPanel";
+import { StepIcon } from "../../steps/icons";
+import type { NodeDoc } from "../graph";
+import { problemText } from "../problems";
+import { useEditor } from "../store";
+import { ConfigPanel } from "./ConfigPanel";
+import { ConnectionsPanel } from "./ConnectionsPanel";
+
+export const StepPanel = memo(function StepPanel({ node }: { node: NodeDoc }) {
+  const info = useEditor((s) => s.catalog[node.type]);
+  const problems = useDeferredValue(useEditor((s) => s.problems));
+  const meta = useEditor((s) => s.meta);
+  const mine = useMemo(() => problems.filter((p) => p.node === node.id), [problems, node.id]);
+  return (
+    <Stack gap="md" component="aside" aria-label={`Configure ${node.id}`} p="md">
+      <Group gap="sm" wrap="nowrap" align="flex-start">
+        <StepIcon type={node.type} category={info?.category} size={36} />
+        <div style={{ minWidth: 0 }}>
+          <Title order={2} size="h4">
+            {info?.title ?? node.type}
+          </Title>
+          {info?.description && (
+            <Text size="sm" c="dimmed">
+              {info.description}
+            </Text>
+          )}
+        </div>
+      </Group>
+      {mine.length > 0 && (
+        <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} p="xs" title={`${mine.length} to fix`}>
+          <List size="sm" aria-label={`Problems of ${node.id}`}>
+            {mine.map((p, i) => (
+              <List.Item key={i}>{problemText({ ...p, node: null })}</List.Item>
+            ))}
+          </List>
+        </Alert>
+      )}
+      <ConfigPanel node={node} info={info} problems={mine} />
+      {node.type === "trigger.schedule" && <SchedulePanel config={node.config} />}
+      {node.type === "trigger.webhook" && <WebhookPanel workflowId={meta.id} version={meta.version} />}
+      <ConnectionsPanel key={node.id} node={node} />
+    </Stack>
+  );
+});

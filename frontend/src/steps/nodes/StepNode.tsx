@@ -1,0 +1,100 @@
+/**
+ * A step on the designer's canvas: a StepCard (icon, label, type, problem badge) with its
+ * handles: the input on the left, a single output at the header's right, several outputs as
+ * labelled rows, and `error` from the bottom edge. Every handle is named (aria-label, and on
+ * hover). The category views (nodes/index.ts) are this view with their differences.
+ */
+import { Badge } from "@mantine/core";
+import { Handle, type NodeProps, Position } from "@xyflow/react";
+import clsx from "clsx";
+import { type CSSProperties, memo } from "react";
+
+import { ERROR_HANDLE } from "../../editor/graph";
+import type { StepNode } from "../../editor/flowNodes";
+import { StepCard } from "../../ui/StepCard";
+import { STEP_HEADER, STEP_ROW, STEP_WIDTH, stepHeight } from "../geometry";
+import classes from "./StepNode.module.css";
+
+type Variant = {
+  /** A trigger starts the workflow: nothing leads into it. */
+  trigger?: boolean;
+};
+
+function ProblemBadge({ count }: { count: number }) {
+  if (!count) return null;
+  return (
+    <Badge color="red" variant="filled" size="sm" circle={count < 10} aria-label={`${count} problems`}>
+      {count}
+    </Badge>
+  );
+}
+
+export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<StepNode> & Variant) {
+  const outputs = data.handles.filter((h) => h !== ERROR_HANDLE);
+  const hasError = data.handles.includes(ERROR_HANDLE);
+  const rows = outputs.length > 1;
+  const style = {
+    "--fd-step-w": `${STEP_WIDTH}px`,
+    "--fd-step-h": `${stepHeight(outputs.length)}px`,
+    "--fd-step-header": `${STEP_HEADER}px`,
+    "--fd-step-row": `${STEP_ROW}px`,
+  } as CSSProperties;
+  const handle = (name: string, extra?: string) => (
+    <Handle
+      type="source"
+      id={name}
+      position={name === ERROR_HANDLE ? Position.Bottom : Position.Right}
+      className={clsx(classes.handle, extra, name === ERROR_HANDLE && classes.error)}
+      role="img"
+      aria-label={`${id} output ${name}`}
+      data-label={name}
+    />
+  );
+  return (
+    <div
+      className={clsx(classes.node, data.change === "removed" && classes.nodeRemoved)}
+      style={style}
+      aria-label={`Step ${id}`}
+      data-change={data.change}
+    >
+      {!trigger && (
+        <Handle
+          type="target"
+          position={Position.Left}
+          className={clsx(classes.handle, classes.target)}
+          role="img"
+          aria-label={`${id} input`}
+          data-label="in"
+        />
+      )}
+      <StepCard
+        type={data.type}
+        category={data.category}
+        label={data.label}
+        subtitle={data.title}
+        selected={selected}
+        className={clsx(classes.card, trigger && classes.trigger)}
+        badge={<ProblemBadge count={data.problems} />}
+      >
+        {rows && (
+          <div className={classes.rows}>
+            {outputs.map((name) => (
+              <div key={name} className={classes.row}>
+                {name}
+                {handle(name)}
+              </div>
+            ))}
+          </div>
+        )}
+        {!rows && outputs.length === 1 && handle(outputs[0], classes.single)}
+        {hasError && handle(ERROR_HANDLE)}
+      </StepCard>
+      {data.change && <span className={clsx(classes.change, classes[data.change])}>{data.change}</span>}
+    </div>
+  );
+}
+
+/** Any step whose category has no view of its own. */
+export const StepNodeView = memo(function StepNodeView(props: NodeProps<StepNode>) {
+  return <StepNodeBody {...props} />;
+});
