@@ -22,5 +22,8 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // @rjsf/mantine's ES modules import "dayjs/plugin/x" without the ".js" Node's resolver
+    // wants: let Vite resolve and transform it, as the build does.
+    server: { deps: { inline: ["@rjsf/mantine"] } },
   },
 });
