@@ -47,8 +47,9 @@ describe("the app shell", () => {
     const nav = screen.getByRole("navigation", { name: "Main" });
     const link = within(nav).getByRole("link", { name: label });
     fireEvent.click(link);
-    // Pages load on demand: wait for the heading.
-    expect(await screen.findByRole("heading", { level: 1, name: label })).toBeTruthy();
+    // Pages load on demand: wait for the heading (a page's first import is transformed by
+    // Vite on the spot, which takes seconds for the big ones on a busy machine).
+    expect(await screen.findByRole("heading", { level: 1, name: label }, { timeout: 15_000 })).toBeTruthy();
     expect(link.getAttribute("aria-current")).toBe("page");
   });
 
