@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.engine_kit import build, noop, start, workflow
+from tests.engine_kit import build, drive, form_graph, noop, start, workflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,9 +34,13 @@ def log_in(page, server, username: str, next_path: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
 
 
-def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice, violations):
+def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice, bob, violations):
     graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
     run = start(workflow(alice, graph, name="Watched"), actor=alice)
+    # A form task for the inbox's form (react-jsonschema-form with ajv), made before the run
+    # view opens (driving it runs the queued steps of both runs).
+    start(workflow(alice, form_graph(), name="Onboarding"), {}, actor=alice)
+    drive()
     log_in(page, web_server, "alice", f"/runs/{run.pk}")
     # The run's websocket (connect-src names ws://<host> for browsers that want it named).
     expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
@@ -56,8 +60,21 @@ def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice
     for section, heading in (("dashboard", "Dashboard"), ("inbox", "Inbox"), ("runs", "Runs")):
         page.goto(f"{web_server.url}/{section}")
         expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        if section == "dashboard":
+            # The charts (@mantine/charts on Recharts) draw their bars and sparklines.
+            chart = page.get_by_role("figure", name="Runs per interval")
+            expect(chart.locator(".recharts-bar-rectangle path").first).to_be_visible()
     page.goto(f"{web_server.url}/credentials")
     expect(page.get_by_role("heading", level=1, name="Credentials")).to_be_visible()
+    assert violations == []
+
+    # bob's inbox: a form drawn from its JSON Schema (@rjsf/mantine, ajv) checks its fields.
+    page.get_by_role("button", name="Account of alice").click()
+    page.get_by_role("menuitem", name="Log out").click()
+    log_in(page, web_server, "bob", "/inbox")
+    task = page.get_by_role("region", name="Task: Bank details")
+    task.get_by_role("button", name="Submit").click()
+    expect(task).to_contain_text("required")
 
     assert violations == []
 

@@ -171,7 +171,10 @@ function RuleModal({
   };
   const usesWindow = form.kind === "failure_rate" || form.kind === "run_failed";
   return (
-    <Modal opened={opened} onClose={onClose} title={rule ? `Edit rule ${rule.name}` : "New alert rule"} size="lg">
+    <Modal opened={opened} onClose={onClose} title={rule ? `Edit rule ${rule.name}` : "New alert rule"}
+      size="lg"
+      closeButtonProps={{ "aria-label": "Close" }}
+    >
       <form onSubmit={submit} aria-label={rule ? "Edit alert rule" : "New alert rule"}>
         <Stack gap="sm">
           <TextInput label="Rule name" required value={form.name} onChange={(e) => set("name")(e.currentTarget.value)} error={errors.name} data-autofocus />
@@ -270,7 +273,8 @@ export function AlertRules({ workflows }: { workflows: { id: number; name: strin
       title: `Delete rule ${rule.name}?`,
       children: <Text size="sm">Its open alerts stay in the history; no new alert is raised by it.</Text>,
       labels: { confirm: "Delete rule", cancel: "Cancel" },
-      confirmProps: { color: "red" },
+      confirmProps: { color: "red.9" },
+      closeButtonProps: { "aria-label": "Close" },
       onConfirm: () => remove.mutate(rule),
     });
 

@@ -203,15 +203,17 @@ export function InboxPage() {
         <Loader size="sm" aria-label="Loading the inbox" />
       </Center>
     );
-  } else if (all.length === 0 && !filtered) {
+  } else if (all.length === 0 && !filtered && selectedId === null) {
     body = <InboxEmpty me={me.data} />;
   } else {
     body = (
       <div className={classes.layout}>
         <div className={classes.listColumn}>
-          {filters}
+          {all.length > 0 || filtered ? filters : null}
           {tasks.length ? (
             <TaskList tasks={tasks} selectedId={shownId} now={now} />
+          ) : all.length === 0 && !filtered ? (
+            <InboxEmpty me={me.data} />
           ) : (
             <Empty
               icon={<IconFilterOff size={28} />}

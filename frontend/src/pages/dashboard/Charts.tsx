@@ -36,7 +36,7 @@ export function RunsChart({ stats }: { stats: Stats }) {
         xAxisProps={{ minTickGap: 16 }}
         maxBarWidth={28}
         barProps={{ isAnimationActive: false }}
-        textColor="dimmed"
+        textColor="var(--fd-chart-text)"
       />
     </Paper>
   );
@@ -64,7 +64,6 @@ export function OutcomeDonut({ stats }: { stats: Stats }) {
             tooltipDataSource="segment"
             chartLabel={rate === null ? "—" : percent(rate).replace(" ", "")}
             pieProps={{ isAnimationActive: false }}
-            aria-label={`Success rate ${percent(rate)}`}
           />
         ) : (
           <Text size="sm" c="dimmed" py="xl">

@@ -45,16 +45,19 @@ export function KpiCard({
         </Text>
       )}
       {spark && worthDrawing(spark) ? (
-        <Sparkline
-          data={spark}
-          h={36}
-          mt={6}
-          color={warn ? "red" : color}
-          curveType="monotone"
-          fillOpacity={0.25}
-          strokeWidth={1.6}
-          aria-hidden="true"
-        />
+        // Decoration for the eye (the value says it): hidden from screen readers, and inert so
+        // that Recharts' keyboard layer does not put a hidden stop in the tab order.
+        <div aria-hidden="true" inert>
+          <Sparkline
+            data={spark}
+            h={36}
+            mt={6}
+            color={warn ? "red" : color}
+            curveType="monotone"
+            fillOpacity={0.25}
+            strokeWidth={1.6}
+          />
+        </div>
       ) : (
         <div className={classes.sparkSpace} aria-hidden="true" />
       )}

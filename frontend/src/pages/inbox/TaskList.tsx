@@ -4,7 +4,7 @@
  * task (`/inbox/<id>`), so the browser's back button and a shared link work.
  */
 import { Badge, Group, Progress, Stack, Text, Tooltip, UnstyledButton } from "@mantine/core";
-import { IconBellRinging, IconClockExclamation } from "@tabler/icons-react";
+import { IconBellRinging, IconClock, IconClockExclamation } from "@tabler/icons-react";
 import { memo } from "react";
 import { Link } from "react-router";
 
@@ -12,15 +12,16 @@ import { useInbox } from "../../inbox";
 import { StepIcon } from "../../steps/icons";
 import { RelativeTime } from "../../ui/RelativeTime";
 import classes from "./Inbox.module.css";
-import { type Task, approvalProgress, dueColor, dueState, taskStepType } from "./model";
+import { type Task, approvalProgress, dueState, taskStepType } from "./model";
 
 export function DueTime({ task, now, size = "xs" }: { task: Task; now: number; size?: "xs" | "sm" }) {
   const state = dueState(task.due_at, now);
   if (state === "none") return null;
   return (
-    <Group gap={4} wrap="nowrap" c={dueColor(state)} data-due={state}>
+    <Group gap={4} wrap="nowrap" className={state === "overdue" ? classes.overdue : undefined} data-due={state}>
       {state === "overdue" && <IconClockExclamation size={14} aria-hidden="true" />}
-      <Text span size={size} fw={state === "overdue" ? 600 : 400} c="inherit">
+      {state === "soon" && <IconClock size={14} aria-hidden="true" className={classes.soon} />}
+      <Text span size={size} fw={state === "overdue" ? 600 : 400} c={state === "overdue" ? "inherit" : "dimmed"}>
         {state === "overdue" ? "overdue, due " : "due "}
         <RelativeTime value={task.due_at} size={size} c="inherit" fw="inherit" />
       </Text>

@@ -8,7 +8,7 @@ import { Anchor, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle } from "@tabler/icons-react";
 import { type QueryClient, useMutation, useQueryClient } from "@tanstack/react-query";
-import { Link } from "react-router";
+import { useNavigate } from "react-router";
 
 import { ApiError, api } from "../../api";
 import { keys } from "../../query";
@@ -59,6 +59,8 @@ function request(task: Task, decision: Decision): Promise<Task> {
 /** Decide `task`; `onDone` runs once it has left the list (to move on to the next one). */
 export function useTaskAction(task: Task, onDone: () => void) {
   const client = useQueryClient();
+  // Toasts render outside the router: their link navigates through this hook's function.
+  const navigate = useNavigate();
   return useMutation({
     mutationFn: (decision: Decision) => request(task, decision),
     onSuccess: (answer, decision) => {
@@ -80,8 +82,8 @@ export function useTaskAction(task: Task, onDone: () => void) {
         <Text size="sm">
           {task.title}
           {who}.{waiting}{" "}
-          <Anchor component={Link} to={`/runs/${task.run}`} size="sm">
-            Run {task.run}
+          <Anchor component="button" type="button" size="sm" onClick={() => navigate(`/runs/${task.run}`)}>
+            Open run {task.run}
           </Anchor>
         </Text>,
         `${VERB[decision.kind]}: ${task.title}`,

@@ -75,11 +75,6 @@ export function dueState(dueAt: string | null | undefined, now: number = Date.no
   return due - now <= SOON_MS ? "soon" : "later";
 }
 
-/** The colour of a due time: red overdue, orange soon, dimmed otherwise. */
-export function dueColor(state: DueState): string {
-  return state === "overdue" ? "red" : state === "soon" ? "orange" : "dimmed";
-}
-
 export type Progress = { done: number; required: number; percent: number };
 
 /** N-of-M approvals, or null when one approval decides (a form, or the default policy). */
