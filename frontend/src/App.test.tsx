@@ -34,8 +34,8 @@ function renderAt(path: string, staff = false) {
 describe("the app shell", () => {
   it("opens the workflows from the root path", async () => {
     renderAt("/");
-    expect(await screen.findByRole("heading", { level: 1, name: "Workflows" })).toBeTruthy();
-  });
+    expect(await screen.findByRole("heading", { level: 1, name: "Workflows" }, { timeout: 15_000 })).toBeTruthy();
+  }, 30_000);
 
   it("shows the signed-in user", () => {
     renderAt("/runs");
@@ -51,7 +51,7 @@ describe("the app shell", () => {
     // Vite on the spot, which takes seconds for the big ones on a busy machine).
     expect(await screen.findByRole("heading", { level: 1, name: label }, { timeout: 15_000 })).toBeTruthy();
     expect(link.getAttribute("aria-current")).toBe("page");
-  });
+  }, 30_000);
 
   it("says when a route does not exist", () => {
     renderAt("/nowhere");

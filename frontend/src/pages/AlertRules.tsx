@@ -365,7 +365,7 @@ export function AlertRules({ workflows }: { workflows: { id: number; name: strin
                 checked={r.enabled}
                 onChange={() => toggle.mutate(r)}
                 aria-label={`Rule ${r.name} on`}
-                size="md"
+                size="lg"
               />
             ),
           },
@@ -373,16 +373,16 @@ export function AlertRules({ workflows }: { workflows: { id: number; name: strin
             accessor: "actions",
             title: <span className="fd-visually-hidden">Actions</span>,
             textAlign: "right",
-            width: 100,
+            width: 110,
             render: (r) => (
               <Group gap={4} justify="flex-end" wrap="nowrap">
                 <Tooltip label="Edit">
-                  <ActionIcon variant="subtle" color="gray" size={36} aria-label={`Edit rule ${r.name}`} onClick={() => setEditing({ rule: r, key: r.id })}>
+                  <ActionIcon variant="subtle" color="gray" size={40} aria-label={`Edit rule ${r.name}`} onClick={() => setEditing({ rule: r, key: r.id })}>
                     <IconPencil size={18} />
                   </ActionIcon>
                 </Tooltip>
                 <Tooltip label="Delete">
-                  <ActionIcon variant="subtle" color="red" size={36} aria-label={`Delete rule ${r.name}`} onClick={() => confirmDelete(r)}>
+                  <ActionIcon variant="subtle" color="red" size={40} aria-label={`Delete rule ${r.name}`} onClick={() => confirmDelete(r)}>
                     <IconTrash size={18} />
                   </ActionIcon>
                 </Tooltip>

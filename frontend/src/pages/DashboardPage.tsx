@@ -23,9 +23,10 @@ import {
   IconStopwatch,
 } from "@tabler/icons-react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 
+import { usePageCommands } from "../CommandPalette";
 import { api } from "../api";
 import { useLiveEvents } from "../live";
 import { keys, queryString } from "../query";
@@ -258,6 +259,19 @@ export function DashboardPage() {
   }, 1000);
   const live = useLiveEvents("/ws/runs/", null, refresh);
 
+  // The palette (Ctrl+K) switches the window.
+  const commands = useMemo(
+    () =>
+      WINDOWS.map((w) => ({
+        id: `dashboard:${w.value}`,
+        label: `Dashboard: last ${w.label}`,
+        leftSection: <IconClockHour4 size={18} />,
+        onClick: () => setRange(w.value),
+      })),
+    [],
+  );
+  usePageCommands("dashboard", commands);
+
   const fresh = empty && anyRun.isSuccess && anyRun.data.results.length === 0 && !workflow;
 
   return (
@@ -269,6 +283,8 @@ export function DashboardPage() {
         actions={
           <Group gap="xs" wrap="wrap" role="search" aria-label="Dashboard filters" className={classes.filters}>
             <SegmentedControl
+              size="md"
+              classNames={{ label: classes.segment }}
               value={range}
               onChange={setRange}
               data={WINDOWS.map((w) => ({ value: w.value, label: w.label }))}
@@ -282,7 +298,8 @@ export function DashboardPage() {
               onChange={setWorkflow}
               clearable
               searchable
-              w={220}
+              w={{ base: "100%", xs: 220 }}
+              size="md"
               nothingFoundMessage="No such workflow"
             />
             <LiveBadge status={live} />

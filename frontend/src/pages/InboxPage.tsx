@@ -10,7 +10,6 @@ import {
   Box,
   Button,
   Center,
-  Chip,
   Group,
   Loader,
   SegmentedControl,
@@ -20,11 +19,12 @@ import {
   VisuallyHidden,
 } from "@mantine/core";
 import { useInterval, useMediaQuery } from "@mantine/hooks";
-import { IconFilterOff, IconForms, IconListCheck, IconUserCheck } from "@tabler/icons-react";
+import { IconClockExclamation, IconFilterOff, IconForms, IconListCheck, IconUserCheck } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 
+import { usePageCommands } from "../CommandPalette";
 import { api } from "../api";
 import { useInbox } from "../inbox";
 import { keys, queryString } from "../query";
@@ -106,6 +106,43 @@ export function InboxPage() {
     navigate(next === null ? "/inbox" : `/inbox/${next}`, { replace: true });
   };
   const filtered = kind !== "all" || workflow !== null || overdueOnly;
+  // The palette (Ctrl+K) offers the filters and the most urgent task.
+  const first = tasks[0];
+  const commands = useMemo(
+    () => [
+      ...(first
+        ? [
+            {
+              id: "inbox:first",
+              label: "Open the most urgent task",
+              description: first.title,
+              leftSection: <IconListCheck size={18} />,
+              onClick: () => navigate(`/inbox/${first.id}`),
+            },
+          ]
+        : []),
+      {
+        id: "inbox:overdue",
+        label: "Show overdue tasks",
+        leftSection: <IconClockExclamation size={18} />,
+        onClick: () => setOverdueOnly(true),
+      },
+      {
+        id: "inbox:approvals",
+        label: "Show approvals only",
+        leftSection: <IconUserCheck size={18} />,
+        onClick: () => setKind("approval"),
+      },
+      {
+        id: "inbox:forms",
+        label: "Show forms only",
+        leftSection: <IconForms size={18} />,
+        onClick: () => setKind("form"),
+      },
+    ],
+    [first, navigate],
+  );
+  usePageCommands("inbox", commands);
   const clear = () => {
     setKind("all");
     setWorkflow(null);
@@ -154,6 +191,8 @@ export function InboxPage() {
   const filters = (
     <Group gap="xs" wrap="wrap" className={classes.filters} role="search" aria-label="Task filters">
       <SegmentedControl
+        size="md"
+        classNames={{ label: classes.segment }}
         value={kind}
         onChange={(value) => setKind(value as Kind)}
         aria-label="Kind of task"
@@ -187,12 +226,19 @@ export function InboxPage() {
         onChange={setWorkflow}
         clearable
         searchable
-        w={{ base: "100%", xs: 220 }}
-        size="sm"
+        style={{ flex: "1 1 160px", maxWidth: 320 }}
+        size="md"
       />
-      <Chip checked={overdueOnly} onChange={setOverdueOnly} color="red" variant="light" size="md">
+      <Button
+        variant={overdueOnly ? "light" : "default"}
+        color={overdueOnly ? "red" : "gray"}
+        size="md"
+        aria-pressed={overdueOnly}
+        leftSection={<IconClockExclamation size={18} />}
+        onClick={() => setOverdueOnly((v) => !v)}
+      >
         Overdue{overdue ? ` (${overdue})` : ""}
-      </Chip>
+      </Button>
     </Group>
   );
 

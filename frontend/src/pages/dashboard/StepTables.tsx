@@ -148,13 +148,21 @@ export function BusiestSteps({ rows }: { rows: Busy[] }) {
             sortable: true,
             render: (r) => <StepName node={r.node} workflow={r.workflow_name} />,
           },
-          { accessor: "attempts", title: "Attempts", sortable: true, textAlign: "right" },
           {
-            accessor: "step_runs",
-            title: "Retried",
+            accessor: "attempts",
+            title: "Attempts",
             sortable: true,
             textAlign: "right",
-            render: (r) => (r.attempts > r.step_runs ? `${r.attempts - r.step_runs}×` : "—"),
+            render: (r) => (
+              <div>
+                <Text size="sm">{r.attempts}</Text>
+                {r.attempts > r.step_runs && (
+                  <Text size="xs" c="dimmed" style={{ whiteSpace: "nowrap" }}>
+                    +{r.attempts - r.step_runs} {r.attempts - r.step_runs === 1 ? "retry" : "retries"}
+                  </Text>
+                )}
+              </div>
+            ),
           },
         ]}
       />

@@ -42,7 +42,7 @@ export function InboxEmpty({ me }: { me: Me | undefined }) {
     staleTime: 60_000,
   });
   const example = found.data?.results.find((w) => w.name === EXAMPLE);
-  const inGroup = me?.groups.includes(EXAMPLE_GROUP) ?? false;
+  const inGroup = me?.groups?.includes(EXAMPLE_GROUP) ?? false;
 
   const start = useMutation({
     mutationFn: async (id: number) => {

@@ -316,7 +316,7 @@ export function TaskDetail({
             </Text>
           </Fact>
           <Fact label="Run">
-            <Anchor component={Link} to={`/runs/${task.run}`} size="sm">
+            <Anchor component={Link} to={`/runs/${task.run}`} size="sm" className={classes.factLink}>
               <Group gap={4} wrap="nowrap" component="span">
                 Run {task.run}
                 <IconExternalLink size={14} aria-hidden="true" />
