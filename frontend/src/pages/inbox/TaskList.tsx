@@ -49,6 +49,7 @@ export function ReminderBadge({ task }: { task: Task }) {
 
 const TaskRow = memo(function TaskRow({ task, selected, now }: { task: Task; selected: boolean; now: number }) {
   const progress = approvalProgress(task);
+  const assignees = [...task.assignees.groups, ...task.assignees.users].join(", ");
   return (
     <li aria-label={task.title} data-id={task.id} className={classes.item}>
       <UnstyledButton
@@ -64,9 +65,10 @@ const TaskRow = memo(function TaskRow({ task, selected, now }: { task: Task; sel
             <Text fw={600} size="sm" lineClamp={2}>
               {task.title}
             </Text>
-            <Text size="xs" c="dimmed" truncate="end">
+            <Text size="xs" c="dimmed" lineClamp={2}>
               {task.workflow_name} · run {task.run}
               {task.requester ? ` · started by ${task.requester}` : ""}
+              {assignees ? ` · for ${assignees}` : ""}
             </Text>
             <Group gap={8} wrap="wrap">
               <DueTime task={task} now={now} />
