@@ -285,11 +285,12 @@ class Installation:
 def create_people() -> tuple[str, str]:
     """The workflow's owner (who starts runs and watches) and an approver, with tokens."""
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
+
+    from people.tokens import do_create_token
 
     owner = User.objects.create_user("load-owner", password=uuid.uuid4().hex)
     approver = User.objects.create_user("load-approver", password=uuid.uuid4().hex)
-    return Token.objects.create(user=owner).key, Token.objects.create(user=approver).key
+    return tuple(do_create_token(actor=u, user=u, name="load")[1] for u in (owner, approver))
 
 
 # --- Where the CPU went ----------------------------------------------------------------------

@@ -50,6 +50,16 @@ class ImmutableVersionError(Exception):
     pass
 
 
+def trigger_type_of(graph: object) -> str:
+    """The type of a graph's first ``trigger.*`` node ("" for none: a graph never valid)."""
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    for node in nodes if isinstance(nodes, list) else []:
+        kind = node.get("type") if isinstance(node, dict) else None
+        if isinstance(kind, str) and kind.startswith("trigger."):
+            return kind[:64]
+    return ""
+
+
 class WorkflowVersion(models.Model):
     """One saved graph. Written once, never edited or deleted: runs pin it."""
 
@@ -60,6 +70,9 @@ class WorkflowVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     note = models.CharField(max_length=500, blank=True)
+    # The type of the graph's trigger node, kept beside the graph so that the workflows list
+    # shows it without reading (and decoding) every graph.
+    trigger_type = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -75,6 +88,7 @@ class WorkflowVersion(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise ImmutableVersionError("a workflow version is never changed; save a new one")
+        self.trigger_type = trigger_type_of(self.graph)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -62,6 +62,9 @@ class WorkflowSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     role = serializers.SerializerMethodField(help_text="The caller's role on this workflow.")
     last_run = serializers.SerializerMethodField(help_text="The newest run, or null.")
+    trigger = serializers.SerializerMethodField(
+        help_text="The type of the newest version's trigger node (trigger.manual, ...), or null."
+    )
 
     class Meta:
         model = Workflow
@@ -72,6 +75,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "owner",
             "archived",
             "latest_version",
+            "trigger",
             "max_concurrent_runs",
             "role",
             "last_run",
@@ -89,6 +93,18 @@ class WorkflowSerializer(serializers.ModelSerializer):
         ):
             return workflow.granted_role
         return role_of(user, workflow)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_trigger(self, workflow: Workflow) -> str | None:
+        # The list annotates it (WorkflowViewSet.get_queryset); one workflow costs one query.
+        if hasattr(workflow, "trigger_type"):
+            return workflow.trigger_type or None
+        kind = (
+            workflow.versions.filter(number=workflow.latest_version)
+            .values_list("trigger_type", flat=True)
+            .first()
+        )
+        return kind or None
 
     @extend_schema_field(RunSummarySerializer(allow_null=True))
     def get_last_run(self, workflow: Workflow) -> dict[str, Any] | None:

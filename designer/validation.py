@@ -69,6 +69,7 @@ CODES = {
     "expression_limit": "constants that make something past the sandbox's limits "
     "(10**10000000, 'a' * 10**10)",
     "invalid_input_schema": "input_schema is not a valid JSON Schema",
+    "invalid_example": "a sample input in input_schema.examples that input_schema refuses",
 }
 
 # jsonschema keywords -> our codes.
@@ -528,10 +529,28 @@ class _Checker:
                 field="input_schema.type",
             )
             return
+        yield from self.check_examples(schema)
         properties = schema.get("properties")
         # Names are checked where the schema lists them, unless it explicitly allows others.
         if isinstance(properties, dict) and properties and not _allows_more(schema):
             self.input_fields = frozenset(properties)
+
+    def check_examples(self, schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """JSON Schema's ``examples``: the sample inputs the Run form offers. Each must be an
+        input a run would accept (checked as a run's input is), or the form offers a run
+        that fails at once."""
+        examples = schema.get("examples")
+        if not isinstance(examples, list):
+            return  # not there (check_schema has refused a non-list)
+        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        for index, sample in enumerate(examples[:20]):
+            problems = sorted(validator.iter_errors(sample), key=lambda e: list(e.absolute_path))
+            for problem in problems[:5]:
+                yield error(
+                    "invalid_example",
+                    f"sample input {index + 1} does not fit input_schema: {problem.message}",
+                    field=_dotted(["input_schema", "examples", index, *problem.absolute_path]),
+                )
 
     def check_configs(self) -> Iterator[dict[str, Any]]:
         for node_id, step_type in self.types.items():

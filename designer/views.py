@@ -1,7 +1,8 @@
 """The designer's API (CONTRACT §5): workflows, versions, validation, sharing, import/export,
 and the step-type catalog."""
 
-from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db import transaction
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,7 +16,8 @@ from rest_framework.views import APIView
 
 from designer import services, transfer
 from designer.catalog import catalog, describe
-from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant
+from designer.examples import load_examples
+from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant, WorkflowVersion
 from designer.parsers import YAMLParser
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import (
@@ -42,7 +44,17 @@ from flowdeck.params import id_or_none, object_id
 
 # Room for name, description and note beside a graph at its limit.
 MAX_BODY_BYTES = MAX_GRAPH_BYTES + 64 * 1024
-ORDERINGS = ("name", "-name", "updated_at", "-updated_at", "created_at", "-created_at")
+# ?ordering= names (each also with "-") and what they sort by; a workflow never run sorts as
+# the oldest last run.
+ORDER_BY = {
+    "name": F("name"),
+    "updated_at": F("updated_at"),
+    "created_at": F("created_at"),
+    "owner": F("owner__username"),
+    "latest_version": F("latest_version"),
+    "last_run": F("last_run_pk"),
+}
+ORDERINGS = tuple(o for name in ORDER_BY for o in (name, f"-{name}"))
 
 
 def as_api_error(exc: Exception) -> Exception:
@@ -117,6 +129,11 @@ class WorkflowViewSet(
                 last_run_status=Subquery(newest_run.values("status")[:1]),
                 last_run_created_at=Subquery(newest_run.values("created_at")[:1]),
                 granted_role=Subquery(grants.values("role")[:1]),
+                trigger_type=Subquery(
+                    WorkflowVersion.objects.filter(
+                        workflow=OuterRef("pk"), number=OuterRef("latest_version")
+                    ).values("trigger_type")[:1]
+                ),
             )
         )
 
@@ -143,7 +160,10 @@ class WorkflowViewSet(
                     )
                 ],
             )
-        return queryset.order_by(ordering, "-id")
+        field = ORDER_BY[ordering.removeprefix("-")]
+        if ordering.startswith("-"):
+            return queryset.order_by(field.desc(nulls_last=True), "-id")
+        return queryset.order_by(field.asc(nulls_first=True), "-id")
 
     def handle_exception(self, exc: Exception) -> Response:
         # One place turns the services' exceptions into the contract's error responses.
@@ -237,6 +257,17 @@ class WorkflowViewSet(
         workflow = self.get_workflow(Role.OWNER)
         services.do_set_archived(actor=request.user, workflow=workflow, archived=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={201: WorkflowSerializer(many=True)})
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def examples(self, request: Request) -> Response:
+        """Add the example workflows the caller does not have yet (by name), owned by the
+        caller; the answer lists those added (empty when the caller has them all)."""
+        # All or none: a half-loaded set would be added again, twice, on the next try.
+        with transaction.atomic():
+            created = load_examples(request.user)
+        data = WorkflowSerializer(created, many=True, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=ValidateSerializer,

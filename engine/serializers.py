@@ -20,7 +20,9 @@ from engine.steplogs import LEVELS
 
 class StartRunSerializer(serializers.Serializer):
     input = serializers.JSONField(
-        required=False, default=dict, help_text="Checked against the workflow's input_schema."
+        required=False,
+        help_text="Checked against the workflow's input_schema. Left out: the input of the "
+        "workflow's schedule when it starts with trigger.schedule, else {}.",
     )
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="A version number; the latest when left out."

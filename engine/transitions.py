@@ -12,6 +12,7 @@ concurrency limit). Cancelling a parent therefore does not lock its children: it
 cancellation after commit, and the sweeper repeats it if that task is lost.
 """
 
+import copy
 import json
 import logging
 import os
@@ -243,8 +244,23 @@ class UnknownVersion(LookupError):
     pass
 
 
-def check_start(workflow: Workflow, number: int | None, data: Any) -> WorkflowVersion:
-    """The version a new run of ``workflow`` pins (the newest unless ``number``), after the
+def start_input(graph: Mapping[str, Any], given: Any) -> Any:
+    """The input of a run started by hand (UI, API, CLI): what the caller gave; when they gave
+    none (``None``, not ``{}``), what the workflow's schedule would give it, so that running a
+    scheduled workflow by hand does what its next firing will; else ``{}``."""
+    if given is not None:
+        return given
+    for node in graph.get("nodes", []):
+        if node.get("type") == "trigger.schedule":
+            return copy.deepcopy((node.get("config") or {}).get("input", {}))
+    return {}
+
+
+def check_start(
+    workflow: Workflow, number: int | None, data: Any
+) -> tuple[WorkflowVersion, dict[str, Any]]:
+    """The version a new run of ``workflow`` pins (the newest unless ``number``) and the run's
+    input (``start_input``: ``data``, or the schedule's when ``data`` is None), after the
     checks every way of starting a run makes: Conflict for an archived workflow,
     UnknownVersion, InputInvalid for input against the version's input_schema."""
     if workflow.archived:
@@ -253,8 +269,9 @@ def check_start(workflow: Workflow, number: int | None, data: Any) -> WorkflowVe
     version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
     if version is None:
         raise UnknownVersion(f"workflow {workflow.pk} has no version {number}")
+    data = start_input(version.graph, data)
     check_start_input(version.graph, data)
-    return version
+    return version, data
 
 
 def retry_delay(policy: Mapping[str, Any], attempt: int, rng: random.Random | None = None) -> float:

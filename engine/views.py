@@ -141,7 +141,9 @@ class WorkflowRunsView(generics.GenericAPIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
-            version = transitions.check_start(workflow, data.get("version"), data["input"])
+            version, run_input = transitions.check_start(
+                workflow, data.get("version"), data.get("input")
+            )
         except transitions.Conflict as exc:
             raise conflict(str(exc), "archived") from exc
         except transitions.UnknownVersion as exc:
@@ -154,7 +156,7 @@ class WorkflowRunsView(generics.GenericAPIView):
         trigger = Trigger.MANUAL if request.auth is None else Trigger.API
         run, created = transitions.do_start_run(
             version=version,
-            input=data["input"],
+            input=run_input,
             trigger=trigger,
             actor=request.user,
             idempotency_key=data.get("idempotency_key"),

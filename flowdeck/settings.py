@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -54,6 +53,7 @@ INSTALLED_APPS = [
     "alerts",
     "connectors",
     "webhooks",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A login with a one-time password reaches nothing until it chooses a new one.
+    "people.passwords.require_new_password",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -187,7 +189,7 @@ LOGOUT_REDIRECT_URL = "/login/"
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with WWW-Authenticate, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "people.tokens.ApiTokenAuthentication",  # hashed, named tokens (people/tokens.py)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,18 +6,25 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from engine.metrics import metrics_view
 from flowdeck import api, docs, health, views
 from flowdeck.login_throttle import throttled
+from people import passwords
 
 api_patterns = [
     path("", api.ApiRootView.as_view(), name="api-root"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (the CSP forbids it).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Our template puts Swagger UI in Flowdeck's frame (header, theme, dark mode).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
     path("", include("designer.urls")),
     path("", include("alerts.urls")),
     path("", include("connectors.urls")),
     path("", include("webhooks.urls")),
     path("", include("engine.urls")),
+    path("", include("people.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +34,14 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("change-password/", passwords.ChangePasswordView.as_view(), name="change-password"),
+    # The link's token leaves the URL for the session at once (Django's reset view).
+    path(
+        "set-password/<uidb64>/<token>/",
+        passwords.SetPasswordView.as_view(),
+        name="set-password",
+    ),
+    path("set-password/done/", passwords.SetPasswordDoneView.as_view(), name="set-password-done"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
@@ -36,7 +51,8 @@ urlpatterns = [
     path("", views.app_shell, name="app"),
     # Client-side routes of the single-page app; React Router takes it from there.
     re_path(
-        r"^(?P<route>workflows|designer|runs|inbox|dashboard|credentials)(?:/.*)?$", views.app_shell
+        r"^(?P<route>workflows|designer|runs|inbox|dashboard|credentials|people|account)(?:/.*)?$",
+        views.app_shell,
     ),
 ]
 

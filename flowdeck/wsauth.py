@@ -1,4 +1,5 @@
-"""Who is on a websocket: the session (browser), or a DRF token (scripts), and where from.
+"""Who is on a websocket: the session (browser), or an API token (scripts, people/tokens.py),
+and where from.
 
 The browser sends its session cookie (``AuthMiddlewareStack``) and an ``Origin`` header that
 must name an allowed host, or a page elsewhere could ride the cookie. Scripts send
@@ -40,12 +41,9 @@ def token_key(scope: Scope) -> str | None:
 
 @database_sync_to_async
 def _token_user(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
+    from people.tokens import user_for_key
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    return user_for_key(key) or AnonymousUser()
 
 
 class TokenAuthMiddleware:

@@ -11,8 +11,9 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     manifest: true,
-    // The app, and the pages outside it (log in, locked out) with the same theme.
-    rollupOptions: { input: ["src/main.tsx", "src/auth.tsx"] },
+    // The app, and the pages outside it (log in, locked out; the API reference's frame) with
+    // the same theme.
+    rollupOptions: { input: ["src/main.tsx", "src/auth.tsx", "src/apidocs.tsx"] },
     // The big chunks load on demand: the editor when first opened (~600 kB, React Flow and the
     // form library) and elkjs on the first auto-layout (~1.5 MB, a Java port). The first page
     // stays near 320 kB.
@@ -25,5 +26,7 @@ export default defineConfig({
     // @rjsf/mantine's ES modules import "dayjs/plugin/x" without the ".js" Node's resolver
     // wants: let Vite resolve and transform it, as the build does.
     server: { deps: { inline: ["@rjsf/mantine"] } },
+    // A test that renders a page waits for its chunk to load: seconds on a busy two-core machine.
+    testTimeout: 20_000,
   },
 });

@@ -63,3 +63,10 @@ def require_scaleout_services() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true and scale-out services are missing: {reason}")
     pytest.skip(f"scale-out services are missing: {reason}")
+
+
+def api_key(user, name: str = "tests") -> str:
+    """A new API token's key for ``user`` (Authorization: Token <key>), made as the user."""
+    from people.tokens import do_create_token
+
+    return do_create_token(actor=user, user=user, name=name)[1]

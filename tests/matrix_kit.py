@@ -32,6 +32,8 @@ from alerts.models import Alert, AlertRule
 from connectors.credentials import do_create_credential, do_grant_credential
 from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant
 from engine.models import HumanTask, Run
+from people.models import ApiToken
+from people.tokens import do_create_token
 from tests.engine_kit import build, drive, fn, start, task_of, workflow
 from tests.schedule_kit import scheduled
 from webhooks.models import WebhookEndpoint
@@ -77,6 +79,8 @@ OPEN = everyone(OK)
 LOGGED_IN = {**everyone(OK), "anonymous": 401}
 PAGE = {**everyone(OK), "anonymous": LOGIN}
 STAFF_ONLY = {**everyone(404), "anonymous": 401, "staff": OK}
+# Staff's own endpoints (people and groups): that they exist is no secret, so 403, not 404.
+STAFF = {**everyone(403), "anonymous": 401, "staff": OK}
 
 
 def needs(role: Role) -> Expect:
@@ -114,6 +118,8 @@ class World:
     global_alert: Alert
     credential: Any
     credential_grant: Any
+    group: Group  # "reviewers", with the viewer in it; named by no workflow
+    api_token: ApiToken  # the owner's
 
 
 def matrix_graph() -> dict[str, Any]:
@@ -182,6 +188,9 @@ def seed(alice: User, charlie: User, admin: User) -> World:
     credential_grant = do_grant_credential(
         actor=alice, credential=credential, role=Role.VIEWER, group=auditors
     )
+    reviewers = Group.objects.create(name="reviewers")
+    reviewers.user_set.add(users["viewer"])
+    api_token, _ = do_create_token(actor=alice, user=alice, name="matrix")
     return World(
         users=users,
         wf=wf,
@@ -197,6 +206,8 @@ def seed(alice: User, charlie: User, admin: User) -> World:
         global_alert=global_alert,
         credential=credential,
         credential_grant=credential_grant,
+        group=reviewers,
+        api_token=api_token,
     )
 
 
@@ -306,6 +317,8 @@ def _areas() -> dict[str, list[Rule]]:
             lambda w: "/api/workflows/import/?name=imported",
             (Case("POST", LOGGED_IN, body=a_graph),),
         ),
+        # Each caller gets the examples it does not have yet, as its own.
+        Rule("workflow-examples", lambda w: "/api/workflows/examples/", (Case("POST", LOGGED_IN),)),
         Rule(
             "workflow-validate",
             lambda w: "/api/workflows/validate/",
@@ -609,15 +622,133 @@ def _areas() -> dict[str, list[Rule]]:
             ),
         ),
         Rule(
-            r"^(?P<route>designer|runs|inbox|dashboard|credentials)(?:/.*)?$",
+            r"^(?P<route>workflows|designer|runs|inbox|dashboard|credentials|people|account)(?:/.*)?$",
             lambda w: "/designer",
             tuple(
                 Case("GET", PAGE, path=lambda w, p=p: p, note=p)
-                for p in ("/designer", "/runs/42", "/inbox", "/dashboard", "/credentials")
+                for p in (
+                    "/workflows",
+                    "/designer",
+                    "/runs/42",
+                    "/inbox",
+                    "/dashboard",
+                    "/credentials",
+                    "/people",
+                    "/account",
+                )
             ),
         ),
     ]
+    new_user = {"username": "newbie", "password_setup": "link"}
+
+    def user_url(suffix: str = "") -> Callable[[World], str]:
+        return lambda w: f"/api/users/{w.users['viewer'].pk}/{suffix}"
+
+    def group_url(suffix: str = "") -> Callable[[World], str]:
+        return lambda w: f"/api/groups/{w.group.pk}/{suffix}"
+
+    people = [
+        Rule(
+            "user-list",
+            lambda w: "/api/users/",
+            (
+                Case("GET", STAFF),
+                Case("POST", STAFF, body=lambda w: new_user),
+            ),
+        ),
+        Rule(
+            "user-detail",
+            user_url(),
+            (Case("GET", STAFF), Case("PATCH", STAFF, body=lambda w: {"first_name": "Vi"})),
+        ),
+        Rule("user-deactivate", user_url("deactivate/"), (Case("POST", STAFF),)),
+        Rule("user-reactivate", user_url("reactivate/"), (Case("POST", STAFF),)),
+        Rule(
+            "user-password",
+            user_url("password/"),
+            (Case("POST", STAFF, body=lambda w: {"password_setup": "one_time"}),),
+        ),
+        Rule(
+            "group-list",
+            lambda w: "/api/groups/",
+            (Case("GET", STAFF), Case("POST", STAFF, body=lambda w: {"name": "newcomers"})),
+        ),
+        Rule(
+            "group-detail",
+            group_url(),
+            (
+                Case("GET", STAFF),
+                Case("PATCH", STAFF, body=lambda w: {"name": "reviewers-2"}),
+                Case("DELETE", STAFF),
+            ),
+        ),
+        Rule(
+            "group-members",
+            group_url("members/"),
+            (Case("POST", STAFF, body=lambda w: {"usernames": ["charlie"]}),),
+        ),
+        Rule(
+            "group-member",
+            lambda w: f"/api/groups/{w.group.pk}/members/{w.users['viewer'].pk}/",
+            (Case("DELETE", STAFF),),
+        ),
+        # Everyone has tokens of their own; only staff see or revoke somebody else's, and to
+        # anyone else another's token does not exist.
+        Rule(
+            "token-list",
+            lambda w: "/api/tokens/",
+            (
+                Case("GET", LOGGED_IN, then=lists(lambda w: w.api_token, "owner")),
+                Case(
+                    "GET",
+                    STAFF,
+                    path=lambda w: "/api/tokens/?all=true",
+                    then=lists(lambda w: w.api_token, "staff"),
+                    note="everyone's",
+                ),
+                Case(
+                    "GET",
+                    but(STAFF, owner=OK),
+                    path=lambda w: "/api/tokens/?user=alice",
+                    then=lists(lambda w: w.api_token, "owner", "staff"),
+                    note="the owner's",
+                ),
+                Case("POST", LOGGED_IN, body=lambda w: {"name": "a script"}),
+            ),
+        ),
+        Rule(
+            "token-detail",
+            lambda w: f"/api/tokens/{w.api_token.pk}/",
+            (Case("DELETE", {**everyone(404), "anonymous": 401, "owner": OK, "staff": OK}),),
+        ),
+    ]
+    wrong_password = {
+        "old_password": "not-it",
+        "new_password1": "a-new-pass-123",
+        "new_password2": "a-new-pass-123",
+    }
+    dead_link = "/set-password/MQ/not-a-token/"
+    pages = [
+        # A page to change one's password: a wrong current password shows the form again.
+        Rule(
+            "change-password",
+            lambda w: "/change-password/",
+            tuple(Case(method, PAGE, body=lambda w: wrong_password) for method in ("GET", "POST")),
+        ),
+        # The link is the credential, whoever opens it: a dead one says so, to everyone.
+        Rule(
+            "set-password",
+            lambda w: dead_link,
+            tuple(
+                Case(method, OPEN, body=lambda w: {"new_password1": "x"})
+                for method in ("GET", "POST")
+            ),
+        ),
+        Rule("set-password-done", lambda w: "/set-password/done/", (Case("GET", OPEN),)),
+    ]
     return {
+        "people": people,
+        "pages": pages,
         "workflows": workflow_roles,
         "runs": runs,
         "approvals": approvals,

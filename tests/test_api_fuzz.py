@@ -42,7 +42,6 @@ from django.db import close_old_connections, transaction
 from django.test import override_settings
 from django.utils import timezone
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import checks as base_checks
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi import checks
@@ -52,6 +51,7 @@ from connectors.credentials import do_create_credential, do_grant_credential
 from designer.models import Role
 from designer.services import do_grant
 from tests.engine_kit import build, drive, fn, noop, start, task_of, workflow
+from tests.helpers import api_key
 from webhooks.models import WebhookEndpoint
 from webhooks.services import token_of
 
@@ -227,7 +227,7 @@ def seeded(db, alice, bob) -> dict[str, Any]:
         "/api/alerts/{id}/": [{"id": alert.pk}],
         "/api/hooks/{token}/": [{"token": token_of(WebhookEndpoint.objects.get(workflow=hooked))}],
     }
-    return {"token": Token.objects.create(user=alice).key, "real": real}
+    return {"token": api_key(alice), "real": real}
 
 
 def real_choices(path: str, seeded: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from flowdeck.env import env_rate, parse_rate
 from flowdeck.throttling import AnonRateThrottle, UserRateThrottle, forget
-from tests.helpers import free_port
+from tests.helpers import api_key, free_port
 from tests.test_settings_modes import load_settings
 from tests.workers import WebServer
 
@@ -151,10 +151,9 @@ def test_healthz_is_not_throttled(api, anon_rate):
 @pytest.mark.django_db(transaction=True)
 def test_processes_share_one_count(alice, user_rate, tmp_path):
     """Two requests here, then two through a daphne process, and the next is over 4/day."""
-    from rest_framework.authtoken.models import Token
 
     user_rate("4/day", alice)
-    token = Token.objects.create(user=alice).key
+    token = api_key(alice)
     for _ in range(2):
         assert as_user(alice).get("/api/me/").status_code == 200
     web = WebServer(tmp_path / "web.log", free_port(), FLOWDECK_API_RATE_USER="4/day").start()

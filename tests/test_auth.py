@@ -6,11 +6,24 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
-from rest_framework.authtoken.models import Token
+
+from people.models import ApiToken
+from tests.helpers import api_key
 
 pytestmark = pytest.mark.django_db
 
-APP_ROUTES = ["/", "/designer", "/runs", "/inbox", "/dashboard", "/credentials", "/runs/42"]
+APP_ROUTES = [
+    "/",
+    "/workflows",
+    "/designer",
+    "/runs",
+    "/inbox",
+    "/dashboard",
+    "/credentials",
+    "/runs/42",
+    "/people",
+    "/account",
+]
 
 
 @pytest.mark.parametrize("path", APP_ROUTES)
@@ -83,8 +96,8 @@ def test_a_session_reaches_the_api(api, alice):
 
 
 def test_a_token_reaches_the_api(api, bob):
-    token = Token.objects.create(user=bob)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_key(bob)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.get("/api/me/")
     assert response.status_code == 200
     assert response.json() == {
@@ -96,7 +109,7 @@ def test_a_token_reaches_the_api(api, bob):
 
 
 def test_a_wrong_token_gets_401(api, bob):
-    Token.objects.create(user=bob)
+    api_key(bob)
     api.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     assert api.get("/api/me/").status_code == 401
 
@@ -108,25 +121,40 @@ def test_the_openapi_schema_is_served_to_a_logged_in_user(api, alice):
     assert "/api/me/" in response.json()["paths"]
 
 
-def test_the_token_command_prints_a_working_token(api, alice, capsys):
+def test_the_token_command_prints_a_working_key_once(api, alice, capsys):
     call_command("flowdeck_token", "alice")
     key = capsys.readouterr().out.strip()
-    assert Token.objects.get(user=alice).key == key
-    call_command("flowdeck_token", "alice")
-    assert capsys.readouterr().out.strip() == key, "a second call prints the same token"
+
+    token = ApiToken.objects.get(user=alice)
+    assert (token.name, token.prefix) == ("cli", key[:8])
+    assert key not in token.key_hash, "only a hash of the key is kept"
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/me/").json()["username"] == "alice"
+    # A second call cannot print the key again: it says how to get a new one.
+    with pytest.raises(CommandError, match="--rotate"):
+        call_command("flowdeck_token", "alice")
 
 
-def test_the_token_command_rotates_and_creates_users(alice, capsys):
+def test_the_token_command_rotates_names_tokens_and_creates_users(api, alice, capsys):
     call_command("flowdeck_token", "alice")
     old = capsys.readouterr().out.strip()
+
     call_command("flowdeck_token", "alice", "--rotate")
-    assert capsys.readouterr().out.strip() != old
+    new = capsys.readouterr().out.strip()
+    call_command("flowdeck_token", "alice", "--name", "backup job")
+    other = capsys.readouterr().out.strip()
+
+    assert len({old, new, other}) == 3
+    api.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    assert api.get("/api/me/").status_code == 401, "the rotated key stopped working"
+    for key in (new, other):
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert api.get("/api/me/").status_code == 200
+    assert sorted(alice.api_tokens.values_list("name", flat=True)) == ["backup job", "cli"]
     with pytest.raises(CommandError, match="--create-user"):
         call_command("flowdeck_token", "robot")
     call_command("flowdeck_token", "robot", "--create-user")
-    assert Token.objects.filter(user__username="robot").count() == 1
+    assert ApiToken.objects.filter(user__username="robot").count() == 1
 
 
 def test_bootstrap_creates_the_first_admin_once_and_stores_only_a_hash(client, capsys):
@@ -141,6 +169,29 @@ def test_bootstrap_creates_the_first_admin_once_and_stores_only_a_hash(client, c
     again = capsys.readouterr().out
     assert "exists already" in again and password not in again
     assert User.objects.filter(is_superuser=True).count() == 1
+
+
+def test_bootstrap_puts_the_admin_in_the_groups_the_examples_name_and_says_so(capsys):
+    from django.contrib.auth.models import Group, User
+
+    from designer.models import Workflow
+    from people.groups import groups_named_by
+
+    call_command("flowdeck_bootstrap")
+    out = capsys.readouterr().out
+
+    named = set().union(
+        *(groups_named_by(wf.versions.get().graph) for wf in Workflow.objects.all())
+    )
+    assert named == {"finance", "finance-leads"}
+    admin = User.objects.get(username="admin")
+    assert set(admin.groups.values_list("name", flat=True)) == named
+    assert "admin is in the groups finance, finance-leads" in out
+    # A restart changes nothing: what an administrator undid since stays undone.
+    admin.groups.remove(Group.objects.get(name="finance"))
+    call_command("flowdeck_bootstrap")
+    assert list(admin.groups.values_list("name", flat=True)) == ["finance-leads"]
+    assert Group.objects.count() == 2
 
 
 def test_the_admin_site_manages_users_and_groups(client, admin):

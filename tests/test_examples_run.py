@@ -7,16 +7,20 @@ from datetime import timedelta
 import httpx
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
+from designer import services, transfer
 from designer.demo_services import ORDERS, DemoServer, figure
-from designer.examples import load_examples
+from designer.examples import example_files, load_examples
 from designer.models import Workflow, WorkflowVersion
 from engine import transitions
 from engine.models import Run
 from tests.engine_kit import drive, start, statuses, steps, task_of
+from tests.helpers import wait_until
+from tests.workers import Workers
 
 
 def route_order(alice) -> Workflow:
@@ -80,8 +84,6 @@ def test_a_big_invoice_waits_for_finance_and_a_rejection_fails_the_run_naming_wh
     drive()
     task = task_of(run, "approve")
     assert (task.title, task.description) == ("Approve invoice INV-7 of 5000 EUR", "Supplier: ACME")
-    with pytest.raises(transitions.Forbidden):  # four eyes: alice started it
-        transitions.do_decide(task.pk, actor=alice, decision="approve")
     transitions.do_decide(task.pk, actor=bob, decision="reject", comment="duplicate")
     drive()
 
@@ -93,6 +95,39 @@ def test_a_big_invoice_waits_for_finance_and_a_rejection_fails_the_run_naming_wh
         "node": "rejected",
     }
     assert statuses(run)["pay"] == "skipped"
+
+
+def test_the_invoice_example_lets_its_requester_approve_until_four_eyes_is_turned_on(alice, bob):
+    """The README's walk-through: one person starts a big invoice and approves it. The
+    example's description says how to turn four eyes on, and then it holds."""
+    load_examples(alice)
+    wf = Workflow.objects.get(name="Invoice approval")
+    Group.objects.create(name="finance-leads")
+    invoice = {"invoice": "INV-9", "amount": 5000, "supplier": "ACME"}
+    assert "turn on Four eyes" in wf.description
+
+    run = start(wf, invoice, actor=bob)
+    drive()
+    transitions.do_decide(task_of(run, "approve").pk, actor=bob, decision="approve")
+
+    graph = wf.versions.get().graph
+    approve = next(n for n in graph["nodes"] if n["id"] == "approve")
+    approve["config"]["forbid_requester"] = True
+    services.do_save_version(actor=alice, workflow=wf, graph=graph, base_version=1)
+    strict = start(wf, invoice, actor=bob)
+    drive()
+    with pytest.raises(transitions.Forbidden):
+        transitions.do_decide(task_of(strict, "approve").pk, actor=bob, decision="approve")
+
+
+def test_every_example_offers_a_sample_input_its_schema_accepts(alice):
+    load_examples(alice)
+    for wf in Workflow.objects.all():
+        graph = wf.versions.order_by("-number").first().graph
+        samples = graph["input_schema"]["examples"]
+        assert samples, wf.name
+        for sample in samples:
+            transitions.check_start_input(graph, sample)
 
 
 # --- The examples that call the demo services (designer/demo_services.py) ------------------------
@@ -198,3 +233,76 @@ def test_the_demo_services_answer_404_and_400_for_what_they_do_not_serve(demo):
     assert httpx.post(f"{demo.url}/pay", content=b"not json").status_code == 400
     assert httpx.post(f"{demo.url}/pay", json={"amount": 5}).status_code == 400
     assert httpx.post(f"{demo.url}/pay", content=b"x" * 70_000).status_code == 413
+
+
+# --- Every example as on a fresh ./start.sh: bootstrapped, started through the API, real workers --
+
+
+@pytest.fixture(scope="module")
+def demo_and_workers(django_db_setup, tmp_path_factory):
+    """The demo services on a free port, and worker processes allowed to reach it (as
+    ./start.sh allows 127.0.0.1:9000)."""
+    with DemoServer("127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        port = server.server_address[1]
+        server.url = f"http://127.0.0.1:{port}"
+        log = tmp_path_factory.mktemp("examples") / "worker.log"
+        workers = Workers(log, FLOWDECK_HTTP_ALLOW_NETWORKS=f"127.0.0.1:{port}").start()
+        yield server
+        workers.stop()
+        server.shutdown()
+
+
+EXAMPLE_NAMES = [
+    transfer.parts_of(transfer.load(path.read_bytes(), "json"))[0] for path in example_files()
+]
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def run_to_its_end(api, run_id: int) -> dict:
+    """Wait for the run to end, approving what it asks of the caller on the way, through the
+    API as the Inbox does."""
+
+    def ended() -> dict | None:
+        for task in api.get(f"/api/approvals/?run={run_id}").json()["results"]:
+            if task["can_decide"]:
+                decided = api.post(
+                    f"/api/approvals/{task['id']}/decide/",
+                    {"decision": "approve", "comment": "looks right"},
+                    format="json",
+                )
+                assert decided.status_code == 200, decided.content
+        run = api.get(f"/api/runs/{run_id}/").json()
+        return run if run["status"] in TERMINAL else None
+
+    return wait_until(ended, timeout=90, interval=0.2, what=f"run {run_id} to end")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_runs_to_its_end_from_the_api_as_the_first_admin(api, demo_and_workers, name):
+    call_command("flowdeck_bootstrap")
+    admin = User.objects.get(username="admin")
+    for version in WorkflowVersion.objects.all():  # the demo services listen elsewhere
+        text = json.dumps(version.graph).replace("http://127.0.0.1:9000", demo_and_workers.url)
+        WorkflowVersion.objects.filter(pk=version.pk).update(graph=json.loads(text))
+    wf = Workflow.objects.get(name=name)
+    graph = wf.versions.get().graph
+    scheduled = graph["nodes"][0]["type"] == "trigger.schedule"
+    # A scheduled workflow is started with no input (it gets its schedule's); every other with
+    # the first sample its input_schema offers, as the Run form does.
+    body = {} if scheduled else {"input": graph["input_schema"]["examples"][0]}
+    api.force_login(admin)
+
+    started = api.post(f"/api/workflows/{wf.pk}/runs/", body, format="json")
+    assert started.status_code == 201, started.content
+    run = run_to_its_end(api, started.json()["id"])
+
+    assert run["status"] == "succeeded", (run["error"], [s for s in run["steps"] if s["error"]])
+    if scheduled:
+        assert run["input"] == {"report": "daily"}
+    if name == "Invoice approval":  # the big sample: approved by the admin who started it
+        by_node = {s["node"]: s for s in run["steps"]}
+        assert by_node["approve"]["handle"] == "approved"
+        assert run["output"] == {"paid": True}

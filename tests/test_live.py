@@ -13,13 +13,13 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connection, transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from designer.models import Role, WorkflowGrant
 from engine import events, live
 from engine.models import Run, RunEvent
 from flowdeck.asgi import application
 from tests.engine_kit import build, execute, noop, start, workflow
+from tests.helpers import api_key
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -262,7 +262,7 @@ def test_a_bad_cursor_is_closed_with_4400(alice):
 
 def test_a_script_connects_with_its_token_in_the_header_or_the_query(alice):
     run = start(two_steps(alice))
-    key = Token.objects.create(user=alice).key
+    key = api_key(alice)
 
     async def scenario():
         header = (b"authorization", f"Token {key}".encode())

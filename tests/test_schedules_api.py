@@ -231,3 +231,70 @@ def test_a_bad_cron_or_zone_is_a_400_naming_the_field(api, alice, data, field, c
     (error,) = response.json()["errors"]
     assert (error["field"], error["code"]) == (field, code)
     assert error["message"]
+
+
+# --- Running a scheduled workflow by hand ---------------------------------------------------------
+
+
+def echo_graph(**schedule: object) -> dict:
+    """A schedule whose ``work`` step outputs the report the input names (failing without one,
+    as the "Nightly report" example did when run by hand)."""
+    return build(
+        {
+            "start": ("trigger.schedule", {"cron": "0 2 * * *", **schedule}),
+            "work": ("data.transform", {"value": "{{ input.report }}"}),
+        },
+        ["start>work"],
+        output={"report": "{{ steps.work.output }}"},
+    )
+
+
+@pytest.fixture
+def nightly(alice, clock):
+    return workflow(alice, echo_graph(input={"report": "daily"}), name="nightly")
+
+
+def test_a_manual_run_without_input_gets_the_schedules_input(api, alice, nightly):
+    api.force_login(alice)
+
+    response = api.post(f"/api/workflows/{nightly.pk}/runs/", {}, format="json")
+
+    assert response.status_code == 201, response.data
+    assert response.data["input"] == {"report": "daily"}
+    assert response.data["trigger"] == "manual"
+
+
+def test_a_manual_run_with_input_keeps_it_even_an_empty_one(api, alice, nightly):
+    api.force_login(alice)
+
+    weekly = api.post(
+        f"/api/workflows/{nightly.pk}/runs/", {"input": {"report": "weekly"}}, format="json"
+    )
+    empty = api.post(f"/api/workflows/{nightly.pk}/runs/", {"input": {}}, format="json")
+
+    assert weekly.data["input"] == {"report": "weekly"}
+    assert empty.data["input"] == {}
+
+
+def test_a_schedules_input_is_checked_like_any_input_when_run_by_hand(api, alice, clock):
+    schema = {"type": "object", "required": ["report"], "properties": {"report": {"enum": ["a"]}}}
+    graph = {**echo_graph(input={"report": "b"}), "input_schema": schema}
+    wf = workflow(alice, graph, name="strict")
+    api.force_login(alice)
+
+    response = api.post(f"/api/workflows/{wf.pk}/runs/", {}, format="json")
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.data["errors"]] == ["input.report"]
+
+
+def test_the_cli_runs_a_scheduled_workflow_with_its_schedules_input(alice, nightly, capsys):
+    from django.core.management import call_command
+
+    from engine.models import Run
+
+    call_command("flowdeck", "run", "nightly", "--as", "alice")
+
+    run = Run.objects.get(workflow=nightly)
+    assert (run.input, run.trigger) == ({"report": "daily"}, "cli")
+    assert "started" in capsys.readouterr().out

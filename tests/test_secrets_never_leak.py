@@ -20,10 +20,9 @@ import pytest
 import yaml
 from django.apps import apps
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 
 from tests.engine_kit import build
-from tests.helpers import free_port, wait_until
+from tests.helpers import api_key, free_port, wait_until
 from tests.http_server import LocalServer, Reply
 from tests.smtp_server import smtp_server
 from tests.workers import WebServer, Workers
@@ -76,10 +75,8 @@ def mailbox():
 
 
 def client_for(web: WebServer, user: User) -> httpx.Client:
-    token = Token.objects.create(user=user)
-    return httpx.Client(
-        base_url=web.url, headers={"Authorization": f"Token {token.key}"}, timeout=30
-    )
+    key = api_key(user)
+    return httpx.Client(base_url=web.url, headers={"Authorization": f"Token {key}"}, timeout=30)
 
 
 def create_credentials(api: httpx.Client, smtp_port: int) -> list[httpx.Response]:

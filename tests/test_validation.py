@@ -577,6 +577,25 @@ def test_an_input_schema_not_of_an_object_is_an_invalid_input_schema():
     assert_only(graph, "invalid_input_schema", field="input_schema.type")
 
 
+def test_sample_inputs_that_fit_the_input_schema_are_valid():
+    graph = base_graph()
+    graph["input_schema"]["examples"] = [{"amount": 1200, "name": "ACME"}, {"amount": 5}]
+    assert validate_graph(graph) == []
+
+
+@covers("invalid_example")
+def test_a_sample_input_the_input_schema_refuses_is_an_invalid_example():
+    graph = base_graph()
+    graph["input_schema"]["examples"] = [{"amount": 1200}, {"amount": "a lot"}]
+    assert_only(graph, "invalid_example", field="input_schema.examples.1.amount")
+
+
+def test_examples_that_are_not_a_list_are_an_invalid_input_schema():
+    graph = base_graph()
+    graph["input_schema"]["examples"] = {"amount": 5}
+    assert_only(graph, "invalid_input_schema", field="input_schema.examples")
+
+
 def test_item_and_index_are_names_in_a_map_input():
     graph = base_graph()
     graph["input_schema"]["properties"]["orders"] = {"type": "array"}

@@ -19,10 +19,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import Client, override_settings
-from rest_framework.authtoken.models import Token
 
 from engine.models import WorkflowSchedule
-from tests.helpers import free_port
+from tests.helpers import api_key, free_port
 from tests.matrix_kit import RULES, Callers, World, admin_path, endpoints, seed, send
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -425,8 +424,8 @@ def test_every_session_write_without_the_csrf_token_is_refused(world):
 def test_a_token_write_needs_no_csrf_token(world):
     """Scripts authenticate with a token on each request: no cookie rides along, so there is
     nothing to forge, and DRF checks CSRF only for sessions."""
-    token = Token.objects.create(user=world.users["owner"])
-    script = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_key(world.users["owner"])
+    script = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key}")
     found = []
     for rule, case, role, path, body in write_cases(world):
         if role != "owner" or not path.startswith("/api/") or rule.key in CSRF_EXEMPT:

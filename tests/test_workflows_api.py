@@ -8,9 +8,16 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from designer import services
-from designer.models import ImmutableVersionError, Role, Workflow, WorkflowVersion
+from designer.models import (
+    ImmutableVersionError,
+    Role,
+    Workflow,
+    WorkflowVersion,
+    trigger_type_of,
+)
 from tests.engine_kit import build, drive, noop, start
 from tests.graphs import example_graph, simple_graph
+from tests.schedule_kit import scheduled_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -451,3 +458,76 @@ def test_the_example_graphs_are_valid_through_the_api(alice):
             "/api/workflows/validate/", {"graph": example_graph(name)}, format="json"
         )
         assert response.json() == {"valid": True, "errors": []}, name
+
+
+# --- the examples, the trigger, sorting by any column ----------------------------------------
+def test_adding_the_examples_gives_the_caller_those_it_lacks_once(alice, bob):
+    from designer.examples import example_files
+
+    services.do_create_workflow(actor=alice, name="Invoice approval", graph=simple_graph())
+    response = as_user(alice).post("/api/workflows/examples/")
+
+    assert response.status_code == 201, response.json()
+    added = response.json()
+    assert len(added) == len(example_files()) - 1  # she had one of them by name
+    assert "Invoice approval" not in {w["name"] for w in added}
+    assert all(w["owner"] == "alice" and w["role"] == "owner" for w in added)
+    assert all(w["trigger"].startswith("trigger.") for w in added)
+    # Again: nothing left to add; bob gets his own set.
+    again = as_user(alice).post("/api/workflows/examples/")
+    assert (again.status_code, again.json()) == (201, [])
+    assert len(as_user(bob).post("/api/workflows/examples/").json()) == len(example_files())
+    assert Workflow.objects.filter(owner=bob).count() == len(example_files())
+
+
+def test_adding_the_examples_needs_a_login():
+    response = APIClient().post("/api/workflows/examples/")
+    assert response.status_code == 401
+    assert not Workflow.objects.exists()
+
+
+def test_the_list_and_the_detail_name_the_newest_versions_trigger(alice, workflow):
+    nightly = services.do_create_workflow(
+        actor=alice, name="Nightly", graph=scheduled_graph("0 9 * * *")
+    )
+    client = as_user(alice)
+    by_name = {w["name"]: w for w in client.get("/api/workflows/").json()["results"]}
+    assert by_name["Nightly"]["trigger"] == "trigger.schedule"
+    assert by_name["Invoices"]["trigger"] == "trigger.manual"
+    assert client.get(f"/api/workflows/{nightly.pk}/").json()["trigger"] == "trigger.schedule"
+
+    webhook = build({"start": ("trigger.webhook", {}), "work": noop()}, ["start>work"])
+    services.do_save_version(
+        actor=alice, workflow=nightly, graph=webhook, base_version=1, note="by hook now"
+    )
+    assert client.get(f"/api/workflows/{nightly.pk}/").json()["trigger"] == "trigger.webhook"
+    assert WorkflowVersion.objects.get(workflow=nightly, number=1).trigger_type == (
+        "trigger.schedule"
+    )
+
+
+def test_the_list_sorts_by_owner_version_and_last_run(alice, bob):
+    graph = build({"start": ("trigger.manual",), "work": noop()}, ["start>work"])
+    old = services.do_create_workflow(actor=alice, name="Old run", graph=graph)
+    new = services.do_create_workflow(actor=bob, name="New run", graph=graph)
+    never = services.do_create_workflow(actor=alice, name="Never run", graph=graph)
+    services.do_save_version(actor=bob, workflow=new, graph=graph, base_version=1)
+    share(new, Role.VIEWER, user=alice)
+    start(old)
+    start(new)
+
+    def names(ordering: str) -> list[str]:
+        body = as_user(alice).get(f"/api/workflows/?ordering={ordering}").json()
+        return [w["name"] for w in body["results"]]
+
+    assert names("-last_run") == ["New run", "Old run", "Never run"]  # never run: last
+    assert names("last_run") == ["Never run", "Old run", "New run"]
+    assert names("-latest_version")[0] == "New run"
+    assert names("owner")[-1] == "New run"  # bob after alice
+    assert never.latest_version == 1
+
+
+def test_a_versions_trigger_type_is_read_from_its_graph():
+    assert trigger_type_of(simple_graph()) == "trigger.manual"
+    assert trigger_type_of({"nodes": [{"id": "a", "type": "http.request"}]}) == ""
+    assert trigger_type_of({"nodes": "junk"}) == trigger_type_of([1, 2]) == ""

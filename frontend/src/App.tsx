@@ -32,6 +32,8 @@ import {
   IconBook,
   IconChevronDown,
   IconDeviceDesktop,
+  IconKey,
+  IconLock,
   IconLogout,
   IconMoon,
   IconSearch,
@@ -60,6 +62,8 @@ const InboxPage = lazy(() => import("./pages/InboxPage").then((m) => ({ default:
 const CredentialsPage = lazy(() =>
   import("./pages/CredentialsPage").then((m) => ({ default: m.CredentialsPage })),
 );
+const PeoplePage = lazy(() => import("./pages/PeoplePage").then((m) => ({ default: m.PeoplePage })));
+const AccountPage = lazy(() => import("./pages/AccountPage").then((m) => ({ default: m.AccountPage })));
 
 export type User = { username: string; staff: boolean };
 
@@ -213,6 +217,13 @@ function UserMenu({ user }: { user: User }) {
           Signed in as <b>{user.username}</b>
           {user.staff ? " (staff)" : ""}
         </Menu.Label>
+        <Menu.Item component={Link} to="/account" leftSection={<IconKey size={16} />}>
+          API tokens
+        </Menu.Item>
+        <Menu.Item component="a" href="/change-password/" leftSection={<IconLock size={16} />}>
+          Change password
+        </Menu.Item>
+        <Menu.Divider />
         <Menu.Item component="a" href="/docs/" leftSection={<IconBook size={16} />}>
           Documentation
         </Menu.Item>
@@ -301,6 +312,17 @@ export function App({ user }: { user: User }) {
           <Route path="/inbox/*" element={<Loaded what="the inbox" page={<InboxPage />} />} />
           <Route path="/dashboard/*" element={<Loaded what="the dashboard" page={<DashboardPage />} />} />
           <Route path="/credentials" element={<Loaded what="the credentials" page={<CredentialsPage />} />} />
+          <Route
+            path="/people/*"
+            element={
+              user.staff ? (
+                <Loaded what="the people" page={<PeoplePage me={user.username} />} />
+              ) : (
+                <NotFoundPage />
+              )
+            }
+          />
+          <Route path="/account" element={<Loaded what="your tokens" page={<AccountPage username={user.username} />} />} />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </AppShell.Main>

@@ -1,8 +1,9 @@
 /**
- * The pages outside the app (templates/registration/): logging in, and being locked out after
- * too many failed logins. Django renders the page and its data (CSRF token, where to go next,
- * the error); this draws it with the app's theme. The form is a plain HTML form posted to
- * Django's login view, as before.
+ * The pages outside the app (templates/registration/, templates/people/): logging in, being
+ * locked out after too many failed logins, choosing a password through a set-password link, and
+ * changing one's password (a must after logging in with a one-time password). Django renders
+ * the page and its data (CSRF token, where to go next, the form's errors as JSON, the password
+ * rules); this draws it with the app's theme. Every form is a plain HTML form posted to Django.
  */
 import "@fontsource-variable/inter";
 import "@mantine/core/styles.css";
@@ -12,6 +13,7 @@ import {
   Alert,
   Anchor,
   Button,
+  List,
   Center,
   Group,
   MantineProvider,
@@ -22,7 +24,13 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { IconAlertTriangle, IconLock, IconTopologyStar3 } from "@tabler/icons-react";
+import {
+  IconAlertTriangle,
+  IconCircleCheck,
+  IconLinkOff,
+  IconLock,
+  IconTopologyStar3,
+} from "@tabler/icons-react";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
@@ -107,7 +115,178 @@ function Locked({ data }: { data: Data }) {
   );
 }
 
-const PAGES: Record<string, (props: { data: Data }) => React.JSX.Element> = { login: LoginForm, locked: Locked };
+type FieldErrors = Record<string, { message: string; code: string }[]>;
+
+function parsed<T>(text: string | undefined, fallback: T): T {
+  try {
+    return text ? (JSON.parse(text) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The password fields of Django's SetPasswordForm (and PasswordChangeForm's current one),
+ * with the server's errors under each and the rules the new password must follow. */
+function PasswordFields({ data, current }: { data: Data; current?: string }) {
+  const errors = parsed<FieldErrors>(data.errors, {});
+  const rules = parsed<string[]>(data.rules, []);
+  const error = (name: string) => errors[name]?.map((e) => e.message).join(" ") || undefined;
+  const toggle = { "aria-label": "Show or hide what is typed" };
+  return (
+    <Stack gap="md">
+      {/* For password managers: which account the new password belongs to. */}
+      <input type="text" name="username" value={data.username ?? ""} autoComplete="username" hidden readOnly />
+      {errors.__all__ && (
+        <Alert color="red" variant="light" role="alert" icon={<IconAlertTriangle size={18} />}>
+          {errors.__all__.map((e) => e.message).join(" ")}
+        </Alert>
+      )}
+      {current && (
+        <PasswordInput
+          label={current}
+          name="old_password"
+          id="id_old_password"
+          autoComplete="current-password"
+          required
+          autoFocus
+          size="md"
+          error={error("old_password")}
+          visibilityToggleButtonProps={toggle}
+        />
+      )}
+      <PasswordInput
+        label="New password"
+        name="new_password1"
+        id="id_new_password1"
+        autoComplete="new-password"
+        required
+        autoFocus={!current}
+        size="md"
+        error={error("new_password1")}
+        description={
+          rules.length ? (
+            <List size="xs" spacing={2} c="dimmed" component="span" display="block">
+              {rules.map((rule) => (
+                <List.Item key={rule} component="span" display="list-item">
+                  {rule}
+                </List.Item>
+              ))}
+            </List>
+          ) : undefined
+        }
+        visibilityToggleButtonProps={toggle}
+      />
+      <PasswordInput
+        label="New password again"
+        name="new_password2"
+        id="id_new_password2"
+        autoComplete="new-password"
+        required
+        size="md"
+        error={error("new_password2")}
+        visibilityToggleButtonProps={toggle}
+      />
+    </Stack>
+  );
+}
+
+function SetPassword({ data }: { data: Data }) {
+  return (
+    <>
+      <Title order={1} size="h2" ta="center">
+        Choose your password
+      </Title>
+      <Text c="dimmed" size="sm" ta="center" mt={4} mb="lg">
+        Welcome{data.firstName ? `, ${data.firstName}` : ""}. You log in to Flowdeck as <b>{data.username}</b>.
+      </Text>
+      <form method="post" action={data.action} aria-label="Choose your password">
+        <input type="hidden" name="csrfmiddlewaretoken" value={data.csrf} />
+        <PasswordFields data={data} />
+        <Button type="submit" size="md" fullWidth mt="lg">
+          Set password
+        </Button>
+      </form>
+    </>
+  );
+}
+
+function ChangePassword({ data }: { data: Data }) {
+  const forced = data.forced === "1";
+  return (
+    <>
+      <Title order={1} size="h2" ta="center">
+        {forced ? "Choose a new password" : "Change your password"}
+      </Title>
+      <Text c="dimmed" size="sm" ta="center" mt={4} mb="lg">
+        {forced
+          ? "You logged in with a one-time password. Choose your own password to continue."
+          : `The password of ${data.username}.`}
+      </Text>
+      <form method="post" action={data.action} aria-label={forced ? "Choose a new password" : "Change your password"}>
+        <input type="hidden" name="csrfmiddlewaretoken" value={data.csrf} />
+        <input type="hidden" name="next" value={data.next ?? ""} />
+        <PasswordFields data={data} current={forced ? "One-time password" : "Current password"} />
+        <Button type="submit" size="md" fullWidth mt="lg">
+          {forced ? "Set password and continue" : "Change password"}
+        </Button>
+      </form>
+      {forced ? (
+        <form method="post" action={data.logout}>
+          <input type="hidden" name="csrfmiddlewaretoken" value={data.csrf} />
+          <Button type="submit" variant="subtle" color="gray" fullWidth mt="xs" size="md">
+            Log out
+          </Button>
+        </form>
+      ) : (
+        <Button component="a" href={data.next || "/"} variant="subtle" color="gray" fullWidth mt="xs" size="md">
+          Cancel
+        </Button>
+      )}
+    </>
+  );
+}
+
+function LinkInvalid({ data }: { data: Data }) {
+  return (
+    <>
+      <Title order={1} size="h2" ta="center" mb="md">
+        This link does not work
+      </Title>
+      <Alert color="orange" variant="light" icon={<IconLinkOff size={18} />} role="alert">
+        A set-password link works once, and for a limited time. This one was used already, has expired, or
+        belongs to a deactivated account. Ask an administrator for a new link.
+      </Alert>
+      <Button component="a" href={data.login} variant="light" fullWidth mt="lg" size="md">
+        Go to the login page
+      </Button>
+    </>
+  );
+}
+
+function PasswordSet({ data }: { data: Data }) {
+  return (
+    <>
+      <Title order={1} size="h2" ta="center" mb="md">
+        Your password is set
+      </Title>
+      <Alert color="teal" variant="light" icon={<IconCircleCheck size={18} />} role="status">
+        Log in with your username and the password you just chose.
+      </Alert>
+      <Button component="a" href={data.login} fullWidth mt="lg" size="md">
+        Log in
+      </Button>
+    </>
+  );
+}
+
+const PAGES: Record<string, (props: { data: Data }) => React.JSX.Element> = {
+  login: LoginForm,
+  locked: Locked,
+  "set-password": SetPassword,
+  "change-password": ChangePassword,
+  "link-invalid": LinkInvalid,
+  "password-set": PasswordSet,
+};
 
 const root = document.getElementById("root");
 if (!root) throw new Error("the page must contain <div id=\"root\">");

@@ -11,6 +11,7 @@ import {
   initialValues,
   kindFields,
   publicSummary,
+  secretStates,
   secretSummary,
 } from "./credentials";
 
@@ -120,6 +121,14 @@ describe("the server's errors", () => {
 });
 
 describe("the list's words", () => {
+  it("tell which secrets are set, from the kind, without a value", () => {
+    const stored = credential({ kind: "smtp", secret_fields: [] });
+    expect(secretStates(stored, SMTP)).toEqual([{ name: "password", set: false }]);
+    const set = { ...stored, secret_fields: ["password"] };
+    expect(secretStates(set, SMTP)).toEqual([{ name: "password", set: true }]);
+    expect(secretStates(set, undefined)).toEqual([{ name: "password", set: true }]);
+  });
+
   it("show the public fields and whether each secret is set, never a value", () => {
     const stored = credential({ data: { host: "mail", port: 25 }, secret_fields: [] });
     expect(publicSummary(stored)).toBe("host: mail, port: 25");

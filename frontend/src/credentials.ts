@@ -4,9 +4,10 @@
  * page and the designer's credential fields share: a form from a kind's field schemas, the
  * request body from that form, the server's field errors by field, a field's choices.
  */
-import { useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 
 import { type ApiErrorItem, api } from "./api";
+import { keys } from "./query";
 
 type Schema = Record<string, unknown>;
 
@@ -154,11 +155,18 @@ export function publicSummary(credential: Credential): string {
   return entries.length ? entries.map(([k, v]) => `${k}: ${String(v)}`).join(", ") : "—";
 }
 
+/** Each secret field of the kind (or, while the kinds load, each that is set) and whether
+ * it is set; never its value. */
+export function secretStates(credential: Credential, kind: KindInfo | undefined): { name: string; set: boolean }[] {
+  const names = kind ? Object.keys(kind.secret) : credential.secret_fields;
+  return names.map((name) => ({ name, set: credential.secret_fields.includes(name) }));
+}
+
 /** Each secret field of the kind and whether it is set: "token: set", "password: not set". */
 export function secretSummary(credential: Credential, kind: KindInfo | undefined): string {
-  const names = kind ? Object.keys(kind.secret) : credential.secret_fields;
-  if (names.length === 0) return "—";
-  return names.map((n) => `${n}: ${credential.secret_fields.includes(n) ? "set" : "not set"}`).join(", ");
+  const states = secretStates(credential, kind);
+  if (states.length === 0) return "—";
+  return states.map((s) => `${s.name}: ${s.set ? "set" : "not set"}`).join(", ");
 }
 
 // --- The designer's credential fields -------------------------------------------------------
@@ -204,29 +212,13 @@ export function credentialChoices(usable: Credential[] | null, kinds: string[], 
 }
 
 /** The credentials the user may name in workflows; read again when the window regains focus
- * (the user may have created one in another tab). */
+ * (the user may have created one in another tab). The credentials page's changes invalidate
+ * it (every ``["credentials", ...]`` query). */
 export function useUsableCredentials(): { usable: Credential[] | null; error: string | null } {
-  const [usable, setUsable] = useState<Credential[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let mounted = true;
-    const read = () => {
-      api<Credential[]>("/api/credentials/?usable=true")
-        .then((list) => {
-          if (!mounted) return;
-          setUsable(list);
-          setError(null);
-        })
-        .catch((e: Error) => {
-          if (mounted) setError(e.message);
-        });
-    };
-    read();
-    window.addEventListener("focus", read);
-    return () => {
-      mounted = false;
-      window.removeEventListener("focus", read);
-    };
-  }, []);
-  return { usable, error };
+  const query = useQuery({
+    queryKey: keys.credentials({ usable: true }),
+    queryFn: () => api<Credential[]>("/api/credentials/?usable=true"),
+    refetchOnWindowFocus: "always",
+  });
+  return { usable: query.data ?? null, error: query.error ? query.error.message : null };
 }

@@ -6,6 +6,7 @@ import {
   IconKey,
   IconPlayerPlay,
   IconSitemap,
+  IconUsers,
 } from "@tabler/icons-react";
 
 export type NavSection = {
@@ -24,6 +25,13 @@ export const SECTIONS: NavSection[] = [
   { path: "/inbox", label: "Inbox", icon: IconInbox, description: "Approvals and forms waiting for you" },
   { path: "/dashboard", label: "Dashboard", icon: IconChartBar, description: "Throughput, durations, failures, alerts" },
   { path: "/credentials", label: "Credentials", icon: IconKey, description: "Secrets the steps use, sealed" },
+  {
+    path: "/people",
+    label: "People",
+    icon: IconUsers,
+    description: "Users, groups and how they log in",
+    staffOnly: true,
+  },
 ];
 
 /** The sections a user sees. */

@@ -36,6 +36,7 @@ export const keys = {
   credentialGrants: (id: number) => ["credential", id, "grants"] as const,
   users: (params: Params = {}) => ["users", params] as const,
   groups: (params: Params = {}) => ["groups", params] as const,
+  group: (id: number) => ["group", id] as const,
   tokens: (params: Params = {}) => ["tokens", params] as const,
 };
 

@@ -1,7 +1,7 @@
 """The Content-Security-Policy (flowdeck/security.py) in Chromium, served by daphne: every page
 of the app works under it (the editor's forms, CodeMirror, React Flow, charts, a run's
-websocket), and so do the admin and the API docs, with no violation reported; an injected
-inline script does not run."""
+websocket), and so do the admin and the API docs (in Flowdeck's frame, trying a call), with no
+violation reported; an injected inline script does not run."""
 
 import re
 
@@ -44,6 +44,13 @@ def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice
     log_in(page, web_server, "alice", f"/runs/{run.pk}")
     # The run's websocket (connect-src names ws://<host> for browsers that want it named).
     expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
+    # The run graph (React Flow, laid out by elkjs in the browser) and the runs list's table.
+    expect(page.get_by_test_id("run-graph").locator(".run-step")).to_have_count(2)
+    page.get_by_role("tab", name="Timeline").click()
+    expect(page.get_by_role("tabpanel", name="Timeline")).to_contain_text("No step has started")
+    page.goto(f"{web_server.url}/runs")
+    runs = page.get_by_role("table", name="Runs")
+    expect(runs.locator(f'tr[data-id="{run.pk}"]')).to_be_visible()
 
     # The editor: React Flow, a step's form (react-jsonschema-form with ajv), CodeMirror.
     page.goto(f"{web_server.url}/designer/new")
@@ -85,8 +92,21 @@ def test_the_admin_and_the_api_docs_run_under_the_policy(page, web_server, admin
     page.goto(f"{web_server.url}/admin/auth/user/{admin.pk}/change/")
     expect(page.get_by_label("Username:")).to_have_value("admin")
 
+    # The API reference: Swagger UI (its start-up script a file) in our frame (a Vite entry),
+    # and a call made from it with the session (its CSRF header included).
     page.goto(f"{web_server.url}/api/docs/")
-    expect(page.get_by_role("heading", name=re.compile("Flowdeck API"))).to_be_visible()
+    # Drawn once the schema arrives (built per request: seconds on a busy machine).
+    title = page.get_by_role("heading", name=re.compile("Flowdeck API"))
+    expect(title).to_be_visible(timeout=30_000)
+    header = page.get_by_role("banner")
+    expect(header.get_by_role("heading", level=1, name="API reference")).to_be_visible()
+    expect(header.get_by_role("link", name="Back to Flowdeck")).to_be_visible()
+    me = page.locator(".opblock", has=page.locator('[data-path="/api/me/"]'))
+    me.locator(".opblock-summary-control").click()
+    me.get_by_role("button", name="Try it out").click()
+    me.get_by_role("button", name="Execute").click()
+    expect(me.locator(".live-responses-table tbody .response-col_status")).to_have_text("200")
+    expect(me.locator(".live-responses-table")).to_contain_text('"username": "admin"')
 
     assert violations == []
 

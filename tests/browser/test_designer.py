@@ -156,17 +156,22 @@ def test_the_workflows_page_lists_searches_imports_exports_and_archives(
     log_in(page, live_server, "alice", "alice-pass-123")
     table = page.get_by_role("table", name="Workflows")
     expect(table.get_by_role("link", name="Invoices", exact=True)).to_be_visible()
-    expect(table.get_by_role("link", name="Export Invoices")).to_have_attribute(
+    page.get_by_role("button", name="Actions for Invoices").click()
+    expect(page.get_by_role("menuitem", name="Export as JSON")).to_have_attribute(
         "href", f"/api/workflows/{invoices.pk}/export/?format=json"
     )
+    page.keyboard.press("Escape")
 
     page.get_by_label("Search workflows").fill("rep")
     expect(table.get_by_role("link", name="Reports", exact=True)).to_be_visible()
     expect(table.get_by_role("link", name="Invoices", exact=True)).to_have_count(0)
     page.get_by_label("Search workflows").fill("")
 
-    table.get_by_role("button", name="Archive Reports").click()
-    expect(page.get_by_label("Notice")).to_have_text("Archived Reports")
+    page.get_by_role("button", name="Actions for Reports").click()
+    page.get_by_role("menuitem", name="Archive…").click()
+    confirm = page.get_by_role("dialog", name="Archive Reports?")
+    confirm.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("alert").filter(has_text="Reports left the list")).to_be_visible()
     expect(table.get_by_role("link", name="Reports", exact=True)).to_have_count(0)
 
     # Import a document file; the editor opens it.
@@ -178,7 +183,10 @@ def test_the_workflows_page_lists_searches_imports_exports_and_archives(
     }
     path = tmp_path / "imported.json"
     path.write_text(json.dumps(document))
-    page.get_by_label("Import a workflow file").set_input_files(str(path))
+    page.get_by_role("button", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import a workflow")
+    dialog.locator('input[type="file"]').set_input_files(str(path))
+    dialog.get_by_role("button", name="Import", exact=True).click()
     expect(page).to_have_url(re.compile(r"/designer/\d+$"))
     expect(page.get_by_label("Graph size")).to_have_text("1 steps, 0 connections")
     expect(page.get_by_role("toolbar", name="Edit").get_by_label("Workflow name")).to_have_value(

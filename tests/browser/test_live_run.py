@@ -21,7 +21,8 @@ def open_run(page, server, run) -> None:
 
 
 def step_status(page, node: str):
-    return page.get_by_role("table", name="Steps").locator(f'tr[data-id="{node}"] td').nth(2)
+    """The status badge in the step's row of the Steps table."""
+    return page.get_by_role("table", name="Steps").locator(f'tr[data-id="{node}"] td [data-status]')
 
 
 def test_the_run_page_shows_the_run_moving_on_without_a_reload(page, web_server, alice):

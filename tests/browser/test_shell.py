@@ -24,8 +24,10 @@ def test_a_user_logs_in_and_sees_the_app_shell_with_its_navigation(page, live_se
     for section in ["Workflows", "Runs", "Inbox", "Dashboard", "Credentials"]:
         expect(nav.get_by_role("link", name=section)).to_be_visible()
     expect(page.get_by_role("button", name="Account of alice")).to_contain_text("alice")
-    # The designer opens on the workflows list; a new workflow opens the React Flow canvas.
-    expect(page.get_by_role("table", name="Workflows")).to_be_visible()
+    # The designer opens on the workflows list (empty: alice has none yet); a new workflow opens
+    # the React Flow canvas.
+    expect(page.get_by_role("heading", level=1, name="Workflows")).to_be_visible()
+    expect(page.get_by_role("region", name="Create your first workflow")).to_be_visible()
     page.get_by_role("link", name="New workflow").click()
     expect(page.locator(".react-flow")).to_be_visible()
 

@@ -17,13 +17,18 @@ from tests.engine_kit import build, fn, workflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# A node's fill for each status (frontend/src/runview/model.ts STYLES), as Chromium reports it.
-FILL = {
-    "pending": "rgb(244, 245, 247)",
-    "waiting": "rgb(255, 246, 224)",
-    "succeeded": "rgb(227, 245, 232)",
-    "failed": "rgb(253, 236, 234)",
-}
+# The status palette's colour of each status the story checks (frontend/src/status.ts).
+PALETTE = {"pending": "gray", "waiting": "yellow", "succeeded": "teal", "failed": "red"}
+
+# The colour a CSS value resolves to, as Chromium reports colours ("rgb(...)").
+RESOLVE = """(value) => {
+    const probe = document.createElement("span");
+    probe.style.color = value;
+    document.body.appendChild(probe);
+    const color = getComputedStyle(probe).color;
+    probe.remove();
+    return color;
+}"""
 
 
 def payout_graph() -> dict:
@@ -54,10 +59,16 @@ def node(page, node_id: str):
 
 
 def expect_node(page, node_id: str, status: str) -> None:
-    """The node shows ``status``: its state and, where the story checks it, its colour."""
+    """The node shows ``status``: its state and, where the story checks it, its card's colour
+    from the shared status palette (whether or not the card is selected)."""
     expect(node(page, node_id)).to_have_attribute("data-status", status)
-    if status in FILL:
-        expect(node(page, node_id)).to_have_css("background-color", FILL[status])
+    if status in PALETTE:
+        card = node(page, node_id).locator("[data-status]").first
+        drawn = card.evaluate(
+            "(e) => getComputedStyle(e).getPropertyValue('--fd-step-border').trim()"
+        )
+        palette = f"var(--mantine-color-{PALETTE[status]}-filled)"
+        assert page.evaluate(RESOLVE, drawn) == page.evaluate(RESOLVE, palette), (node_id, status)
 
 
 def figure(page, name: str):
@@ -92,7 +103,9 @@ def test_a_run_is_watched_live_from_start_to_success(browser, web_server, worker
         page.evaluate("window.__sameDocument = true")
         expect(page.get_by_role("status", name="Live updates")).to_have_text("live")
 
-        # The workers run the trigger; the approval parks and waits for bob.
+        # The workers run the trigger; the approval parks and waits for bob. The timeline is
+        # watched beside the graph.
+        page.get_by_role("tab", name="Timeline").click()
         expect_node(page, "start", "succeeded")
         expect_node(page, "approve", "waiting")
         expect_node(page, "cool_off", "pending")
@@ -120,15 +133,18 @@ def test_a_run_is_watched_live_from_start_to_success(browser, web_server, worker
         # The inspector shows what a step did: the approval's output names bob.
         node(page, "approve").click()
         approve = page.get_by_role("region", name="Step approve details")
-        expect(approve.get_by_label("Step output")).to_contain_text('"decided_by": "bob"')
-        expect(approve.get_by_label("Step output")).to_contain_text('"comment": "fine"')
+        output = approve.get_by_label("Step output", exact=True)
+        expect(output).to_contain_text('"decided_by": "bob"')
+        expect(output).to_contain_text('"comment": "fine"')
 
-        # pay failed: its error and its log; alice retries it with edited input.
-        node(page, "pay").click()
+        # pay failed: its error and its log; alice retries it with edited input. (She picks it
+        # on the timeline: with the inspector open, the graph shows it when it is chosen.)
+        page.get_by_role("button", name="Inspect pay on the timeline").click()
         pay = page.get_by_role("region", name="Step pay details")
         expect(pay.get_by_role("region", name="Step error")).to_contain_text(
             "attempt 1 failed on purpose"
         )
+        pay.get_by_role("tab", name="Logs").click()
         first = pay.get_by_role("group", name="Logs of attempt 1")
         expect(first).to_contain_text("failing attempt 1 on purpose")
         pay.get_by_role("button", name="Retry with edited input").click()
@@ -137,21 +153,25 @@ def test_a_run_is_watched_live_from_start_to_success(browser, web_server, worker
         expect(editor).to_have_value(re.compile('"fail_times": 1'))
         editor.fill('{"function": "examples.flaky", "args": {"fail_times": 0}')  # unbalanced
         expect(editor).to_have_attribute("aria-invalid", "true")
-        expect(dialog.get_by_role("button", name="Confirm")).to_be_disabled()
+        expect(dialog.get_by_role("button", name="Retry step")).to_be_disabled()
         editor.fill('{"function": "examples.flaky", "args": {"fail_times": 0}}')
         dialog.get_by_label("Reason").fill("the payment service is back")
-        dialog.get_by_role("button", name="Confirm").click()
+        dialog.get_by_role("button", name="Retry step").click()
         expect(dialog).to_be_hidden()
+        expect(page.get_by_role("alert").filter(has_text="Step pay queued again.")).to_be_visible()
 
         # The workers run the new attempt: the run succeeds, live.
         expect(page.get_by_label("Run status")).to_have_text("succeeded")
         expect_node(page, "pay", "succeeded")
         expect(page.get_by_label("Step pay: succeeded, attempt 2")).to_be_visible()
-        expect(pay.get_by_label("Step output")).to_have_text('{\n  "attempt": 2\n}')
         expect(pay.get_by_role("group", name="Logs of attempt 2")).to_contain_text(
             "attempt 2 succeeded"
         )
-        expect(page.get_by_label("Run output")).to_contain_text('"paid_on_attempt": 2')
+        pay.get_by_role("tab", name="Output").click()
+        expect(pay.get_by_label("Step output", exact=True)).to_have_text('{\n  "attempt": 2\n}')
+        page.get_by_role("tab", name="Input/output").click()
+        expect(page.get_by_label("Run output", exact=True)).to_contain_text('"paid_on_attempt": 2')
+        page.get_by_role("tab", name="Events").click()
         expect(page.get_by_role("table", name="Events")).to_contain_text(
             "reason: the payment service is back"
         )

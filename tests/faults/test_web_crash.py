@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rest_framework.authtoken.models import Token
 
 from engine.models import HumanTask, Run, RunEvent, TaskDecision
 from tests.engine_kit import approval_graph, start, statuses, workflow
-from tests.helpers import free_port, wait_until
+from tests.helpers import api_key, free_port, wait_until
 from tests.workers import WebServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,7 +78,7 @@ def crashing_web(tmp_path):
 
 
 def token_of(user) -> str:
-    return Token.objects.create(user=user).key
+    return api_key(user)
 
 
 def ended(run_id: int) -> Run:

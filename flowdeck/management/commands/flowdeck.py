@@ -39,7 +39,10 @@ class Command(BaseCommand):
         examples.add_argument("--owner", required=True)
         run = sub.add_parser("run", help="Start a run; with --wait, print its progress and output.")
         run.add_argument("workflow", help="id or exact name")
-        run.add_argument("--input", default="{}", help="the run's input as JSON (default {})")
+        run.add_argument(
+            "--input",
+            help="the run's input as JSON (default: a scheduled workflow's schedule input, or {})",
+        )
         run.add_argument("--version", type=int, help="default: the newest")
         run.add_argument("--as", dest="username", help="the user starting it (the run's actor)")
         run.add_argument("--idempotency-key", help="a second start with this key is the same run")
@@ -119,11 +122,11 @@ class Command(BaseCommand):
     ) -> None:
         found = self.find(workflow)
         try:
-            data = json.loads(input)
+            data = None if input is None else json.loads(input)
         except json.JSONDecodeError as exc:
             raise CommandError(f"--input is not JSON: {exc}") from None
         try:
-            chosen = transitions.check_start(found, version, data)
+            chosen, data = transitions.check_start(found, version, data)
         except (transitions.Conflict, transitions.UnknownVersion) as exc:
             raise CommandError(str(exc)) from None
         except transitions.InputInvalid as exc:

@@ -1,78 +1,107 @@
-import { useEffect, useState } from "react";
+/** The inspector's Logs: each attempt's lines (time, level, message) with a level filter;
+ * read again when one of the step's attempts ends, which the run's socket says (cache.ts). */
+import { Alert, Badge, Box, Group, Loader, ScrollArea, Select, Stack, Text, Title } from "@mantine/core";
+import { useState } from "react";
 
-import { api } from "../api";
-import { LOG_LEVELS, type LogLevel, type StepLogs as Logs, logRows, logTime, logsKey } from "./logs";
+import { errorText } from "../ui/notify";
+import { type LogLevel, logRows, logTime } from "./logs";
+import { useStepLogs } from "./queries";
 
-/** The inspector's Logs: each attempt's lines (level, time, message), read again whenever the
- * step's status or attempt changes, which the run view learns live from the run's socket. */
-export function StepLogs({ runId, node, status, attempt }: { runId: number; node: string; status: string; attempt: number }) {
-  const key = logsKey(runId, node, status, attempt);
-  const [state, setState] = useState<{ key: string; logs: Logs } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+const LEVEL_CHOICES: { value: LogLevel; label: string }[] = [
+  { value: "debug", label: "All lines" },
+  { value: "info", label: "Info and above" },
+  { value: "warning", label: "Warning and above" },
+  { value: "error", label: "Errors only" },
+];
+
+const LEVEL_COLORS: Record<string, string> = { debug: "gray", info: "blue", warning: "yellow", error: "red" };
+
+export function StepLogs({ runId, node, status }: { runId: number; node: string; status: string }) {
+  const logs = useStepLogs(runId, node);
   const [minLevel, setMinLevel] = useState<LogLevel>("debug");
+  const data = logs.data && logs.data.node === node ? logs.data : null;
 
-  useEffect(() => {
-    let live = true;
-    setError(null);
-    api<Logs>(`/api/runs/${runId}/steps/${encodeURIComponent(node)}/logs/`)
-      .then((logs) => live && setState({ key, logs }))
-      .catch((e: Error) => live && setError(e.message));
-    return () => {
-      live = false;
-    };
-  }, [runId, node, key]);
-
-  // The previous read stays on screen while the next one comes, if it is the same step's.
-  const logs = state && state.logs.node === node ? state.logs : null;
   return (
-    <section className="step-logs" aria-label="Logs">
-      <h4>Logs</h4>
-      {error && <p className="problem">The logs could not be read: {error}</p>}
-      {!logs ? (
-        !error && <p className="muted">Loading…</p>
-      ) : logs.attempts.length === 0 ? (
-        <p className="muted">{status === "running" ? "Lines logged by this attempt show when it ends." : "No lines logged."}</p>
+    <Stack component="section" aria-label="Logs" gap="sm">
+      {logs.error && (
+        <Alert color="red" title="The logs could not be read">
+          {errorText(logs.error).message}
+        </Alert>
+      )}
+      {!data ? (
+        !logs.error && (
+          <Group gap="xs">
+            <Loader size="xs" />
+            <Text size="sm" c="dimmed">
+              Reading the logs…
+            </Text>
+          </Group>
+        )
+      ) : data.attempts.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          {status === "running" ? "Lines logged by this attempt show when it ends." : "No lines logged."}
+        </Text>
       ) : (
         <>
-          <label className="log-filter">
-            Log level{" "}
-            <select value={minLevel} onChange={(e) => setMinLevel(e.target.value as LogLevel)}>
-              {LOG_LEVELS.map((level) => (
-                <option key={level} value={level}>
-                  {level === "debug" ? "all" : `${level} and above`}
-                </option>
-              ))}
-            </select>
-          </label>
-          {logs.attempts.map((a) => {
+          <Select
+            label="Log level"
+            data={LEVEL_CHOICES}
+            value={minLevel}
+            onChange={(v) => v && setMinLevel(v as LogLevel)}
+            allowDeselect={false}
+            size="sm"
+            maw={240}
+          />
+          {[...data.attempts].reverse().map((a) => {
             const rows = logRows(a, minLevel);
             return (
-              <div key={a.attempt} role="group" aria-label={`Logs of attempt ${a.attempt}`} className="log-attempt">
-                <h5>Attempt {a.attempt}</h5>
+              <Box key={a.attempt} role="group" aria-label={`Logs of attempt ${a.attempt}`}>
+                <Title order={4} size="h5" mb={4}>
+                  Attempt {a.attempt}
+                </Title>
                 {rows.length === 0 ? (
-                  <p className="muted">No lines at this level.</p>
+                  <Text size="sm" c="dimmed">
+                    No lines at this level.
+                  </Text>
                 ) : (
-                  <ol className="log-lines">
-                    {rows.map((row) =>
-                      row.kind === "dropped" ? (
-                        <li key={row.key} className="log-dropped">
-                          {row.text}
-                        </li>
-                      ) : (
-                        <li key={row.key} className={`log-line log-${row.line.level}`} data-level={row.line.level}>
-                          <time dateTime={row.line.t}>{logTime(row.line.t)}</time>{" "}
-                          <span className="log-level">{row.line.level}</span>{" "}
-                          <span className="log-message">{row.line.message}</span>
-                        </li>
-                      ),
-                    )}
-                  </ol>
+                  <ScrollArea.Autosize mah={300} type="auto" offsetScrollbars>
+                    <Box component="ol" m={0} p="xs" ff="monospace" fz="xs" bg="var(--mantine-color-default-hover)" style={{ listStyle: "none", borderRadius: "var(--mantine-radius-sm)" }}>
+                      {rows.map((row) =>
+                        row.kind === "dropped" ? (
+                          <Text component="li" key={row.key} className="log-dropped" size="xs" c="dimmed" fs="italic" ta="center" py={2}>
+                            {row.text}
+                          </Text>
+                        ) : (
+                          <Box component="li" key={row.key} className="log-line" data-level={row.line.level} py={1} style={{ whiteSpace: "pre-wrap", wordBreak: "break-word" }}>
+                            <Text span c="dimmed" ff="monospace" fz="xs">
+                              <time dateTime={row.line.t}>{logTime(row.line.t)}</time>
+                            </Text>{" "}
+                            <Badge
+                              component="span"
+                              size="xs"
+                              radius="sm"
+                              variant="light"
+                              color={LEVEL_COLORS[row.line.level] ?? "gray"}
+                              w={62}
+                              styles={{ root: { verticalAlign: "baseline" } }}
+                            >
+                              {row.line.level}
+                            </Badge>{" "}
+                            <Text span ff="monospace" fz="xs" c={row.line.level === "error" ? "var(--mantine-color-red-light-color)" : undefined}>
+                              {row.line.message}
+                            </Text>
+                          </Box>
+                        ),
+                      )}
+                    </Box>
+                  </ScrollArea.Autosize>
                 )}
-              </div>
+              </Box>
             );
           })}
         </>
       )}
-    </section>
+    </Stack>
   );
 }
+

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { type AttemptLog, droppedText, logRows, logTime, logsKey } from "./logs";
+import { type AttemptLog, droppedText, logRows, logTime } from "./logs";
 
 const line = (level: string, message: string) => ({ t: "2026-03-01T10:00:00.250Z", level, message });
 
@@ -55,10 +55,5 @@ describe("the small pieces", () => {
   it("writes a line's time to the millisecond, and junk as it came", () => {
     expect(logTime("2026-03-01T10:00:00.250Z")).toMatch(/^\d\d:\d\d:00\.250$/);
     expect(logTime("yesterday")).toBe("yesterday");
-  });
-
-  it("reads the logs again when the step's status or attempt changes", () => {
-    expect(logsKey(4, "pay", "running", 1)).not.toBe(logsKey(4, "pay", "retrying", 1));
-    expect(logsKey(4, "pay", "queued", 1)).not.toBe(logsKey(4, "pay", "queued", 2));
   });
 });

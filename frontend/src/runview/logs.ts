@@ -46,9 +46,3 @@ export function logTime(iso: string): string {
   const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
   return `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
-
-/** What the inspector must read again after: a new status or attempt of the step (its lines
- * are stored with the attempt's outcome, which always changes one or the other). */
-export function logsKey(run: number, node: string, status: string, attempt: number): string {
-  return `${run}/${node}/${status}/${attempt}`;
-}

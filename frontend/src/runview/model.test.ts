@@ -1,17 +1,27 @@
 import { describe, expect, it } from "vitest";
 
 import type { Catalog, GraphDoc } from "../editor/graph";
+import type { LiveEvent } from "../live";
+import { STEP_STATUSES, statusLook, statusVar } from "../status";
 import {
+  type Run,
   type RunStep,
   RunFlowNodes,
-  STEP_STATUSES,
+  applyEvents,
   eventSummary,
+  fitViewport,
   formatDuration,
   idempotencyKey,
+  labelMinZoom,
+  logsChanged,
   mergeEvents,
+  needsRead,
+  nodeLabel,
   parseInput,
+  positionsOverlap,
   runEdges,
-  statusStyle,
+  segmentLabel,
+  statusCounts,
   timeline,
 } from "./model";
 
@@ -19,50 +29,153 @@ function step(node: string, status: string, started: string | null, finished: st
   return { node, type: "code.function", status, attempt: 1, error: null, started_at: started, finished_at: finished, ...more };
 }
 
-describe("statusStyle", () => {
-  it("gives every step status its own tone and colours", () => {
-    const tones = new Set(STEP_STATUSES.map((s) => statusStyle(s).tone));
-    expect(tones.size).toBe(9);
-    const fills = new Set(STEP_STATUSES.map((s) => statusStyle(s).fill));
-    expect(fills.size).toBe(9);
-    expect(statusStyle("failed")).toMatchObject({ tone: "failed", label: "failed", active: false });
-    expect(statusStyle("running").active).toBe(true);
+const t0 = Date.parse("2026-01-01T00:00:00Z");
+const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+
+let nextId = 100;
+function event(node: string, from: string, to: string, seconds: number, more: Partial<LiveEvent> = {}): LiveEvent {
+  const type = node ? `step.${to === "running" ? "started" : to}` : `run.${to}`;
+  return { id: nextId++, run: 5, node, type, old_status: from, new_status: to, attempt: node ? 1 : null, actor: null, created_at: at(seconds), data: {}, ...more };
+}
+
+describe("the status palette on the run graph", () => {
+  it("gives every step status a look from the shared palette, in CSS variables", () => {
+    for (const status of STEP_STATUSES) {
+      expect(statusVar(status)).toBe(`var(--mantine-color-${statusLook(status).color}-filled)`);
+    }
+    // Failed and succeeded must never look alike.
+    expect(statusLook("failed").color).not.toBe(statusLook("succeeded").color);
+    expect(statusLook("running").active).toBe(true);
   });
 
-  it("shows an unknown status as pending, under its own name", () => {
-    expect(statusStyle("paused")).toMatchObject({ tone: "pending", label: "paused" });
-    expect(statusStyle(undefined).label).toBe("not started");
+  it("names a node by its status and attempt", () => {
+    expect(nodeLabel("pay", "failed", 1)).toBe("Step pay: failed");
+    expect(nodeLabel("pay", "succeeded", 2)).toBe("Step pay: succeeded, attempt 2");
+    expect(nodeLabel("pay", "paused", 0)).toBe("Step pay: paused");
+  });
+
+  it("counts steps per status for the legend, pending for steps with no row yet", () => {
+    const counts = statusCounts([step("a", "succeeded", null, null), step("b", "failed", null, null), step("c", "succeeded", null, null)], ["a", "b", "c", "d"]);
+    expect(counts).toEqual([
+      { status: "pending", count: 1 },
+      { status: "succeeded", count: 2 },
+      { status: "failed", count: 1 },
+    ]);
   });
 });
 
-describe("timeline", () => {
-  const t0 = "2026-01-01T00:00:00Z";
-  const at = (s: number) => new Date(Date.parse(t0) + s * 1000).toISOString();
-
-  it("places bars on one scale from the first start to the last end", () => {
-    const chart = timeline(
-      [step("a", "succeeded", at(0), at(2)), step("b", "succeeded", at(2), at(10)), step("c", "pending", null, null)],
-      Date.parse(at(100)),
-    );
-    expect(chart).not.toBeNull();
-    expect(chart!.bars.map((b) => b.node)).toEqual(["a", "b"]);
-    expect(chart!.bars[0]).toMatchObject({ left: 0, width: 20, duration: 2000, open: false });
-    expect(chart!.bars[1]).toMatchObject({ left: 20, width: 80, duration: 8000 });
+describe("live events on a cached run", () => {
+  const run = (): Run => ({
+    id: 5,
+    workflow: 1,
+    workflow_name: "Payout",
+    version: 1,
+    status: "running",
+    trigger: "manual",
+    actor: "alice",
+    error: null,
+    created_at: at(0),
+    started_at: at(0),
+    finished_at: null,
+    children: [],
+    last_event_id: 10,
+    steps: [step("start", "succeeded", at(0), at(0)), step("pay", "queued", null, null, { attempt: 0 }), step("after", "pending", null, null, { attempt: 0 })],
   });
 
-  it("runs an open step to now, and gives an instant step a visible width", () => {
-    const chart = timeline([step("a", "succeeded", at(0), at(0)), step("b", "running", at(0), null)], Date.parse(at(4)));
-    expect(chart!.bars.find((b) => b.node === "b")).toMatchObject({ left: 0, width: 100, duration: null, open: true });
-    expect(chart!.bars.find((b) => b.node === "a")!.width).toBe(0.5);
+  it("moves steps and the run on, as far as the events say", () => {
+    const events = [
+      event("pay", "queued", "running", 1, { id: 11 }),
+      event("pay", "running", "failed", 2, { id: 12, data: { error: { message: "boom" } } }),
+      event("", "running", "failed", 2, { id: 13 }),
+    ];
+    const before = run();
+    const after = applyEvents(before, events);
+    const pay = after.steps!.find((s) => s.node === "pay")!;
+    expect(pay).toMatchObject({ status: "failed", attempt: 1, started_at: at(1), finished_at: at(2), error: { message: "boom" } });
+    expect(after).toMatchObject({ status: "failed", finished_at: at(2), last_event_id: 13 });
+    // Steps the events do not name are the same objects (their nodes are not re-rendered).
+    expect(after.steps![0]).toBe(before.steps![0]);
+    expect(before.status).toBe("running"); // the cached object is not changed in place
   });
 
-  it("keeps a waiting step's wake-up time", () => {
-    const chart = timeline([step("wait", "waiting", at(0), null, { wake_at: at(60) })], Date.parse(at(5)));
-    expect(chart!.bars[0]).toMatchObject({ open: true, wakeAt: at(60), width: 100 });
+  it("ignores what the run already includes, and events of other runs", () => {
+    const before = run();
+    expect(applyEvents(before, [event("pay", "queued", "running", 1, { id: 9 })])).toBe(before);
+    expect(applyEvents(before, [event("pay", "queued", "running", 1, { id: 11, run: 6 })])).toBe(before);
+  });
+
+  it("takes an operator's edited input and clears the error when a step is retried", () => {
+    const failed = applyEvents(run(), [event("pay", "queued", "failed", 1, { id: 11, data: { error: { message: "x" } } })]);
+    const retried = applyEvents(failed, [
+      event("pay", "failed", "queued", 2, { id: 12, type: "step.retried", actor: "alice", data: { reason: "fixed", edited_input: { a: 2 } } }),
+    ]);
+    expect(retried.steps!.find((s) => s.node === "pay")).toMatchObject({ status: "queued", error: null, input: { a: 2 } });
+  });
+
+  it("keeps a wait's wake-up time and a child run", () => {
+    const after = applyEvents(run(), [
+      event("pay", "running", "waiting", 1, { id: 11, data: { reason: "delay", wake_at: at(60) } }),
+      event("pay", "waiting", "waiting", 1, { id: 12, type: "step.child_started", data: { child_run: 8 } }),
+    ]);
+    expect(after.steps!.find((s) => s.node === "pay")!.wake_at).toBe(at(60));
+    expect(after.children).toEqual([8]);
+  });
+
+  it("reads the run again only for what events do not carry", () => {
+    expect(needsRead([event("pay", "pending", "queued", 1), event("pay", "queued", "running", 1)])).toBe(false);
+    expect(needsRead([event("pay", "running", "succeeded", 1)])).toBe(true); // its output
+    expect(needsRead([event("pay", "running", "waiting", 1)])).toBe(true); // its rendered input
+    expect(needsRead([event("", "running", "succeeded", 1)])).toBe(true); // the run's output
+    expect(needsRead([event("", "running", "cancelled", 1)])).toBe(false);
+  });
+
+  it("marks a step's logs stale when one of its attempts ended", () => {
+    expect(logsChanged([event("a", "queued", "running", 1), event("b", "running", "failed", 1), event("b", "running", "retrying", 2)])).toEqual(["b"]);
+  });
+});
+
+describe("the timeline", () => {
+  it("draws a bar per attempt, wait and backoff, coloured by how each ended", () => {
+    const steps = [step("pay", "succeeded", at(0), at(10), { attempt: 2 })];
+    const events = [
+      event("pay", "queued", "running", 0, { attempt: 1 }),
+      event("pay", "running", "retrying", 2, { attempt: 1, data: { wake_at: at(4) } }),
+      event("pay", "retrying", "queued", 4, { attempt: 1 }),
+      event("pay", "queued", "running", 5, { attempt: 2 }),
+      event("pay", "running", "succeeded", 10, { attempt: 2 }),
+    ];
+    const chart = timeline(steps, events, t0 + 60_000)!;
+    expect(chart.rows).toHaveLength(1);
+    const segments = chart.rows[0].segments;
+    expect(segments.map((s) => [s.kind, s.status, s.attempt])).toEqual([
+      ["attempt", "failed", 1],
+      ["retrying", "retrying", 1],
+      ["attempt", "succeeded", 2],
+    ]);
+    expect(segments[0]).toMatchObject({ left: 0, width: 20, duration: 2000, open: false });
+    expect(segments[2]).toMatchObject({ left: 50, width: 50, duration: 5000 });
+    expect(chart.rows[0].duration).toBe(10_000);
+  });
+
+  it("runs what is still open to now, with a wait's wake-up time in its label", () => {
+    const steps = [step("wait", "waiting", at(0), null, { wake_at: at(60) })];
+    const events = [event("wait", "queued", "running", 0), event("wait", "running", "waiting", 1, { data: { wake_at: at(60) } })];
+    const chart = timeline(steps, events, t0 + 5000)!;
+    const [work, wait] = chart.rows[0].segments;
+    expect(work).toMatchObject({ status: "succeeded", open: false, width: 20 });
+    expect(wait).toMatchObject({ status: "waiting", open: true, duration: null, wakeAt: at(60), left: 20, width: 80 });
+    expect(segmentLabel("wait", wait, () => "00:01:00")).toBe("wait: waiting until 00:01:00");
+    expect(segmentLabel("wait", work, () => "")).toBe("wait: succeeded, attempt 1, 1.0 s");
+  });
+
+  it("gives an instant step a visible width, and falls back to a step's times without events", () => {
+    const chart = timeline([step("a", "succeeded", at(0), at(0)), step("b", "failed", at(0), at(4))], [], t0 + 4000)!;
+    expect(chart.rows.find((r) => r.node === "a")!.segments[0].width).toBe(0.5);
+    expect(chart.rows.find((r) => r.node === "b")!.segments[0]).toMatchObject({ status: "failed", width: 100 });
   });
 
   it("is null before any step started", () => {
-    expect(timeline([step("a", "queued", null, null)], 0)).toBeNull();
+    expect(timeline([step("a", "queued", null, null)], [], 0)).toBeNull();
   });
 
   it("formats durations", () => {
@@ -70,23 +183,54 @@ describe("timeline", () => {
     expect(formatDuration(12)).toBe("12 ms");
     expect(formatDuration(1500)).toBe("1.5 s");
     expect(formatDuration(125_000)).toBe("2 min 5 s");
+    expect(formatDuration(7_500_000)).toBe("2 h 5 min");
   });
 });
 
 describe("events", () => {
-  it("summarises a change of status with its reason, error and edit", () => {
+  it("summarises a change of status with its reason, error, edit and branch", () => {
     expect(eventSummary({ old_status: "running", new_status: "failed", attempt: 2, data: { error: { message: "boom" } } })).toBe(
       "running → failed; attempt 2; error: boom",
     );
-    expect(eventSummary({ old_status: "failed", new_status: "queued", attempt: 1, data: { reason: "fixed", input: { a: 1 } } })).toBe(
+    expect(eventSummary({ old_status: "failed", new_status: "queued", attempt: 1, data: { reason: "fixed", edited_input: { a: 1 } } })).toBe(
       'failed → queued; reason: fixed; edited input: {"a":1}',
     );
-    expect(eventSummary({ old_status: "", new_status: "", attempt: null, data: { handle: "out" } })).toBe('{"handle":"out"}');
+    expect(eventSummary({ old_status: "running", new_status: "succeeded", attempt: 1, data: { handle: "out", worker: "vm:1" } })).toBe("running → succeeded");
+    expect(eventSummary({ old_status: "running", new_status: "succeeded", attempt: 1, data: { handle: "approved" } })).toBe(
+      "running → succeeded; took approved",
+    );
+    expect(eventSummary({ old_status: "", new_status: "", attempt: null, data: { title: "Pay" } })).toBe('{"title":"Pay"}');
   });
 
   it("merges events in id order without duplicates", () => {
     const e = (id: number) => ({ id });
     expect(mergeEvents([e(1), e(3)], [e(3), e(2), e(4)]).map((x) => x.id)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("fitting the graph", () => {
+  it("never zooms labels below 10 px", () => {
+    expect(labelMinZoom(14)).toBeCloseTo(10 / 14);
+    expect(labelMinZoom(8)).toBe(1);
+  });
+
+  it("centres a graph that fits, at no more than zoom 1", () => {
+    const view = fitViewport({ x: 0, y: 0, width: 400, height: 100 }, { width: 1000, height: 400 }, { minZoom: 0.7 });
+    expect(view.zoom).toBe(1);
+    expect(view.x).toBe(300);
+    expect(view.y).toBe(150);
+  });
+
+  it("starts a graph too wide to fit readably at its trigger's side", () => {
+    const view = fitViewport({ x: 0, y: 0, width: 4000, height: 100 }, { width: 1000, height: 400 }, { minZoom: 0.7, padding: 24 });
+    expect(view.zoom).toBe(0.7);
+    expect(view.x).toBe(24);
+  });
+
+  it("lays the steps out again when saved positions would make cards overlap", () => {
+    const card = { width: 240, height: 60 };
+    expect(positionsOverlap([{ x: 0, y: 0 }, { x: 220, y: 0 }], card)).toBe(true);
+    expect(positionsOverlap([{ x: 0, y: 0 }, { x: 300, y: 0 }, { x: 0, y: 100 }], card)).toBe(false);
   });
 });
 
@@ -117,6 +261,8 @@ describe("the run graph", () => {
       null,
     );
     expect(first.map((n) => n.data.status)).toEqual(["running", "pending"]);
+    expect(first[0].data).toMatchObject({ title: "Function", category: "code", handles: ["out"] });
+    expect(first[0].ariaLabel).toBe("Step a: running");
     const second = flow.build(
       graph,
       catalog,
@@ -132,7 +278,7 @@ describe("the run graph", () => {
     expect(second[1]).toBe(first[1]);
   });
 
-  it("animates an edge into a running step", () => {
+  it("draws edges in the status palette: running animated, taken in the succeeded colour", () => {
     const steps = new Map([
       ["a", step("a", "succeeded", null, null, { handle: "out" })],
       ["b", step("b", "running", null, null)],
@@ -140,9 +286,13 @@ describe("the run graph", () => {
     const [edge] = runEdges(graph, steps);
     expect(edge.animated).toBe(true);
     expect(edge.className).toBe("edge-running");
+    expect(edge.style?.stroke).toBe(statusVar("running"));
     const [after] = runEdges(graph, new Map([...steps, ["b", step("b", "succeeded", null, null)]]));
     expect(after.animated).toBe(false);
     expect(after.className).toBe("edge-taken");
+    expect(after.style?.stroke).toBe(statusVar("succeeded"));
+    const [idle] = runEdges(graph, new Map([["a", step("a", "running", null, null)]]));
+    expect(idle.className).toBe("edge-idle");
   });
 });
 

@@ -1,24 +1,16 @@
 /**
- * The run view's pure pieces: a step status's look, the timeline's bar geometry, one line per
- * event, and the read-only React Flow nodes and edges of a run (objects reused while their
- * inputs are the same, as the designer does, so a status change re-renders one node only).
+ * The run view's pure pieces: a run as the API gives it and as live events move it on
+ * (`applyEvents`), the timeline's bars per step and attempt, one line per event, the zoom that
+ * keeps labels readable, and the read-only React Flow nodes and edges of a run (objects reused
+ * while their inputs are the same, as the designer does, so a status change re-renders one
+ * node only). Colours come from the shared status palette (status.ts), never from here.
  */
 import type { Edge, Node } from "@xyflow/react";
 
 import type { Catalog, GraphDoc, NodeDoc, Position } from "../editor/graph";
 import { DEFAULT_HANDLE, handlesOf } from "../editor/graph";
 import type { LiveEvent } from "../live";
-
-export type StepStatus =
-  | "pending"
-  | "queued"
-  | "running"
-  | "waiting"
-  | "retrying"
-  | "succeeded"
-  | "failed"
-  | "skipped"
-  | "cancelled";
+import { STEP_STATUSES, statusLook, statusVar } from "../status";
 
 export type StepError = { message?: string; traceback?: string; code?: string; [k: string]: unknown };
 
@@ -37,75 +29,233 @@ export type RunStep = {
   wake_at?: string | null;
 };
 
-/** How a status looks: a CSS class suffix, colours (for the legend and the timeline), a word. */
-export type StatusStyle = { tone: string; fill: string; border: string; label: string; active: boolean };
-
-const STYLES: Record<StepStatus, StatusStyle> = {
-  pending: { tone: "pending", fill: "#f4f5f7", border: "#9aa3b2", label: "pending", active: false },
-  queued: { tone: "queued", fill: "#eef3fd", border: "#7d9fe0", label: "queued", active: false },
-  running: { tone: "running", fill: "#e3ecfd", border: "#2f6fed", label: "running", active: true },
-  waiting: { tone: "waiting", fill: "#fff6e0", border: "#d69a12", label: "waiting", active: true },
-  retrying: { tone: "retrying", fill: "#fff0e0", border: "#e07b12", label: "retrying", active: true },
-  succeeded: { tone: "succeeded", fill: "#e3f5e8", border: "#2e9d4a", label: "succeeded", active: false },
-  failed: { tone: "failed", fill: "#fdecea", border: "#c0392b", label: "failed", active: false },
-  skipped: { tone: "skipped", fill: "#f0f0f0", border: "#8a8f98", label: "skipped", active: false },
-  cancelled: { tone: "cancelled", fill: "#ececec", border: "#5b616b", label: "cancelled", active: false },
+/** A run as GET /api/runs/{id}/ gives it. */
+export type Run = {
+  id: number;
+  workflow: number;
+  workflow_name: string;
+  version: number;
+  status: string;
+  trigger: string;
+  actor: string | null;
+  error: StepError | null;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  parent_run?: number | null;
+  parent_node?: string;
+  parent_index?: number | null;
+  children?: number[];
+  input?: unknown;
+  output?: unknown;
+  steps?: RunStep[];
+  /** The newest event this state includes (the live socket's cursor). */
+  last_event_id?: number | null;
 };
 
-export const STEP_STATUSES = Object.keys(STYLES) as StepStatus[];
+export const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+const STEP_ENDED = new Set(["succeeded", "failed", "skipped", "cancelled"]);
 
-/** A status the page does not know (a newer server) looks like pending, under its own name. */
-export function statusStyle(status: string | undefined): StatusStyle {
-  if (status && status in STYLES) return STYLES[status as StepStatus];
-  return { ...STYLES.pending, label: status ?? "not started" };
+// --- Live: a run moved on by its events -----------------------------------------------------------
+
+/** The run after `events` (any order, any overlap with what it already includes): each event
+ * newer than the run's `last_event_id` moves the run or one step on, as far as the event says
+ * (status, attempt, times, handle, error, wake-up time, edited input, child runs). What events
+ * do not carry (a step's output and rendered input, the run's output) needs a read of the run:
+ * `needsRead` says when. Returns the same object when nothing applies. */
+export function applyEvents(run: Run, events: LiveEvent[]): Run {
+  const after = run.last_event_id ?? 0;
+  const fresh = events.filter((e) => e.run === run.id && e.id > after).sort((a, b) => a.id - b.id);
+  if (fresh.length === 0) return run;
+  let next: Run = { ...run, last_event_id: fresh[fresh.length - 1].id };
+  const steps = new Map((run.steps ?? []).map((s) => [s.node, s]));
+  let stepsChanged = false;
+  for (const e of fresh) {
+    if (!e.node) {
+      if (e.type === "run.created" || !e.new_status) continue;
+      next = { ...next, status: e.new_status };
+      if (e.new_status === "running" && !next.started_at) next.started_at = e.created_at;
+      if (ENDED.has(e.new_status)) next.finished_at = e.created_at;
+      continue;
+    }
+    if (e.type === "step.child_started") {
+      const child = Number(e.data?.child_run);
+      if (child && !(next.children ?? []).includes(child)) next = { ...next, children: [...(next.children ?? []), child] };
+      continue;
+    }
+    const before = steps.get(e.node);
+    if (!before || !e.new_status || e.old_status === e.new_status) continue;
+    steps.set(e.node, stepAfter(before, e));
+    stepsChanged = true;
+  }
+  if (stepsChanged) next.steps = (run.steps ?? []).map((s) => steps.get(s.node) ?? s);
+  return next;
+}
+
+function stepAfter(step: RunStep, e: LiveEvent): RunStep {
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  const s: RunStep = { ...step, status: e.new_status };
+  if (e.attempt !== null && e.attempt !== undefined) s.attempt = e.attempt;
+  switch (e.new_status) {
+    case "pending":
+      Object.assign(s, { started_at: null, finished_at: null, queued_at: null, wake_at: null, error: null, output: null });
+      break;
+    case "queued":
+      Object.assign(s, { queued_at: e.created_at, finished_at: null, wake_at: null });
+      if (e.type === "step.retried") {
+        s.error = null;
+        if (data.edited_input !== undefined) s.input = data.edited_input;
+      }
+      break;
+    case "running":
+      Object.assign(s, { started_at: e.created_at, finished_at: null, wake_at: null });
+      break;
+    case "waiting":
+    case "retrying":
+      s.wake_at = typeof data.wake_at === "string" ? data.wake_at : null;
+      if (e.new_status === "retrying" && data.error) s.error = data.error as StepError;
+      break;
+    default:
+      if (STEP_ENDED.has(e.new_status)) s.finished_at = e.created_at;
+      if (e.new_status === "failed" && data.error) s.error = data.error as StepError;
+      if (e.new_status === "succeeded") {
+        s.error = null;
+        if (typeof data.handle === "string") s.handle = data.handle;
+      }
+  }
+  return s;
+}
+
+/** Whether events say something the run's next read must bring: a step's output or rendered
+ * input (stored when its attempt ends or parks), the run's output or error (when it ends). A
+ * batch of queued and started events does not. */
+export function needsRead(events: LiveEvent[]): boolean {
+  return events.some((e) =>
+    e.node
+      ? ["succeeded", "failed", "waiting", "retrying"].includes(e.new_status) && e.old_status !== e.new_status
+      : e.new_status === "succeeded" || e.new_status === "failed",
+  );
+}
+
+/** The steps whose logs events make stale (lines are stored with the attempt's outcome). */
+export function logsChanged(events: LiveEvent[]): string[] {
+  const nodes = new Set<string>();
+  for (const e of events) {
+    if (e.node && e.old_status === "running" && e.new_status !== "running") nodes.add(e.node);
+  }
+  return [...nodes];
 }
 
 // --- Timeline ---------------------------------------------------------------------------------
 
-export type Bar = {
-  node: string;
+/** One stretch of a step on the timeline: an attempt's work (coloured by how it ended, or
+ * running), a wait (an approval, a delay) or a backoff before the next attempt. */
+export type Segment = {
   status: string;
+  attempt: number | null;
+  kind: "attempt" | "waiting" | "retrying";
   /** Percent of the chart's width. */
   left: number;
   width: number;
   /** Milliseconds, or null while still open. */
   duration: number | null;
   open: boolean;
-  /** A waiting step's wake-up time (a delay, a timeout), if it has one. */
+  /** A wait's or backoff's wake-up time, if it has one. */
   wakeAt: string | null;
 };
 
-export type Timeline = { start: number; end: number; bars: Bar[] };
+export type TimelineRow = { node: string; status: string; segments: Segment[]; duration: number | null };
 
-/** Bars for the steps that started, on one scale from the first start to the last end (or
- * `now` for a step still open). A bar is at least 0.5% wide, so an instant step shows. */
-export function timeline(steps: RunStep[], now: number): Timeline | null {
-  const started = steps.filter((s) => s.started_at);
-  if (started.length === 0) return null;
-  const spans = started.map((s) => {
-    const from = Date.parse(s.started_at as string);
-    const to = s.finished_at ? Date.parse(s.finished_at) : Math.max(now, from);
-    return { step: s, from, to, open: !s.finished_at };
-  });
-  const start = Math.min(...spans.map((s) => s.from));
-  const end = Math.max(...spans.map((s) => s.to));
+export type Timeline = { start: number; end: number; rows: TimelineRow[] };
+
+type Span = Omit<Segment, "left" | "width" | "duration"> & { from: number; to: number };
+
+/** A step's stretches from its events: an attempt from `running` to whatever followed, a wait
+ * or backoff until the next change; the last one is open (to `now`) while the step is in it. */
+function spansOf(step: RunStep, events: LiveEvent[], now: number): Span[] {
+  const spans: Span[] = [];
+  let open: Span | null = null;
+  const close = (at: number, outcome: string) => {
+    if (!open) return;
+    open.to = Math.max(at, open.from);
+    open.open = false;
+    if (open.kind === "attempt") {
+      // An attempt that parks (an approval, a delay) did its work; a retried one failed.
+      open.status = outcome === "waiting" ? "succeeded" : outcome === "retrying" ? "failed" : outcome;
+    }
+    spans.push(open);
+    open = null;
+  };
+  for (const e of events) {
+    if (!e.new_status || e.old_status === e.new_status) continue;
+    const at = Date.parse(e.created_at);
+    close(at, e.new_status);
+    const data = (e.data ?? {}) as Record<string, unknown>;
+    const wakeAt = typeof data.wake_at === "string" ? data.wake_at : null;
+    if (e.new_status === "running") {
+      open = { status: "running", attempt: e.attempt, kind: "attempt", from: at, to: at, open: true, wakeAt: null };
+    } else if (e.new_status === "waiting" || e.new_status === "retrying") {
+      open = { status: e.new_status, attempt: e.attempt, kind: e.new_status, from: at, to: at, open: true, wakeAt };
+    }
+  }
+  if (open) {
+    const still = open as Span;
+    spans.push({ ...still, to: Math.max(now, still.from) });
+  }
+  if (spans.length === 0 && step.started_at) {
+    // No events for the step (an old run, a log being read): its row's own times.
+    const from = Date.parse(step.started_at);
+    const to = step.finished_at ? Date.parse(step.finished_at) : Math.max(now, from);
+    spans.push({ status: step.status, attempt: step.attempt || null, kind: "attempt", from, to, open: !step.finished_at, wakeAt: step.wake_at ?? null });
+  }
+  return spans;
+}
+
+/** Bars for every step that started, one per attempt, wait and backoff, on one scale from the
+ * first start to the last end (or `now` for what is still open). A bar is at least 0.5 % wide,
+ * so an instant step shows. Null before any step started. */
+export function timeline(steps: RunStep[], events: LiveEvent[], now: number): Timeline | null {
+  const byNode = new Map<string, LiveEvent[]>();
+  for (const e of [...events].sort((a, b) => a.id - b.id)) {
+    if (!e.node) continue;
+    byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
+  }
+  const rows = steps
+    .map((step) => ({ step, spans: spansOf(step, byNode.get(step.node) ?? [], now) }))
+    .filter((r) => r.spans.length > 0);
+  if (rows.length === 0) return null;
+  const start = Math.min(...rows.map((r) => r.spans[0].from));
+  const end = Math.max(...rows.flatMap((r) => r.spans.map((s) => s.to)));
   const total = Math.max(end - start, 1);
-  const bars = spans
-    .sort((a, b) => a.from - b.from || a.step.node.localeCompare(b.step.node))
-    .map(({ step, from, to, open }) => {
-      const left = ((from - start) / total) * 100;
-      const width = Math.max(((to - from) / total) * 100, 0.5);
-      return {
-        node: step.node,
-        status: step.status,
-        left: Math.min(left, 99.5),
-        width: Math.min(width, 100 - Math.min(left, 99.5)),
-        duration: open ? null : to - from,
-        open,
-        wakeAt: open && step.status === "waiting" ? (step.wake_at ?? null) : null,
-      };
-    });
-  return { start, end, bars };
+  const place = (s: Span): Segment => {
+    const left = Math.min(((s.from - start) / total) * 100, 99.5);
+    const width = Math.min(Math.max(((s.to - s.from) / total) * 100, 0.5), 100 - left);
+    return { status: s.status, attempt: s.attempt, kind: s.kind, left, width, duration: s.open ? null : s.to - s.from, open: s.open, wakeAt: s.wakeAt };
+  };
+  return {
+    start,
+    end,
+    rows: rows
+      .sort((a, b) => a.spans[0].from - b.spans[0].from || a.step.node.localeCompare(b.step.node))
+      .map(({ step, spans }) => {
+        const last = spans[spans.length - 1];
+        return {
+          node: step.node,
+          status: step.status,
+          segments: spans.map(place),
+          duration: last.open ? null : last.to - spans[0].from,
+        };
+      }),
+  };
+}
+
+/** What a segment says to a screen reader and in its tooltip: "pay: failed, attempt 1, 20 ms",
+ * "wait: waiting until 14:05:00". */
+export function segmentLabel(node: string, segment: Segment, time: (iso: string) => string): string {
+  const look = statusLook(segment.status).label;
+  if (segment.open && segment.wakeAt) return `${node}: ${look} until ${time(segment.wakeAt)}`;
+  const attempt = segment.kind === "attempt" && segment.attempt ? `, attempt ${segment.attempt}` : "";
+  return `${node}: ${look}${attempt}, ${formatDuration(segment.duration)}`;
 }
 
 export function formatDuration(ms: number | null): string {
@@ -113,7 +263,14 @@ export function formatDuration(ms: number | null): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (minutes < 60) return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** How long something took from `from` to `to` (or to `now` while still going), or null. */
+export function elapsed(from: string | null | undefined, to: string | null | undefined, now: number): number | null {
+  if (!from) return null;
+  return Math.max(0, (to ? Date.parse(to) : now) - Date.parse(from));
 }
 
 // --- Events -----------------------------------------------------------------------------------
@@ -134,14 +291,18 @@ export function eventSummary(event: Pick<LiveEvent, "old_status" | "new_status" 
     parts.push(`attempt ${event.attempt}`);
   }
   const data = event.data ?? {};
-  const { reason, error, input, ...rest } = data as Record<string, unknown>;
+  // The worker's name and the default handle say nothing to a reader.
+  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, ...rest } = data as Record<string, unknown>;
+  if (typeof handle === "string" && handle !== DEFAULT_HANDLE) parts.push(`took ${handle}`);
+  if (typeof wake_at === "string") parts.push(`until ${new Date(wake_at).toLocaleTimeString(undefined, { hour12: false })}`);
   if (typeof reason === "string" && reason) parts.push(`reason: ${short(reason)}`);
   if (error && typeof error === "object" && "message" in error) {
     parts.push(`error: ${short((error as { message: unknown }).message)}`);
   } else if (error) {
     parts.push(`error: ${short(error)}`);
   }
-  if (input !== undefined) parts.push(`edited input: ${short(input, 60)}`);
+  const edited = edited_input ?? input;
+  if (edited !== undefined) parts.push(`edited input: ${short(edited, 60)}`);
   const others = Object.keys(rest);
   if (others.length) parts.push(short(rest, 100));
   return parts.join("; ");
@@ -157,17 +318,84 @@ export function mergeEvents<E extends { id: number }>(known: E[], more: E[]): E[
 
 // --- The graph --------------------------------------------------------------------------------
 
+/** The lowest zoom at which text of `fontPx` CSS pixels is still `minPx` tall on screen (issue
+ * 17: fit never shrinks step labels below 10 px). */
+export function labelMinZoom(fontPx: number, minPx = 10): number {
+  return Math.min(1, minPx / fontPx);
+}
+
+/** Where to put the graph in a box: the zoom that fits it (between `minZoom` and 1), centred;
+ * a graph too big to fit at `minZoom` starts at its trigger's side (left, or top when laid
+ * out downwards) instead of showing a middle that means nothing. */
+export function fitViewport(
+  bounds: { x: number; y: number; width: number; height: number },
+  box: { width: number; height: number },
+  { minZoom, padding = 24, vertical = false }: { minZoom: number; padding?: number; vertical?: boolean },
+): { x: number; y: number; zoom: number } {
+  const room = { width: Math.max(box.width - 2 * padding, 1), height: Math.max(box.height - 2 * padding, 1) };
+  const fits = Math.min(room.width / Math.max(bounds.width, 1), room.height / Math.max(bounds.height, 1));
+  const zoom = Math.max(minZoom, Math.min(1, fits));
+  const centre = (size: number, start: number, length: number) => (size - length * zoom) / 2 - start * zoom;
+  let x = centre(box.width, bounds.x, bounds.width);
+  let y = centre(box.height, bounds.y, bounds.height);
+  if (bounds.width * zoom > room.width && !vertical) x = padding - bounds.x * zoom;
+  if (bounds.height * zoom > room.height) y = padding - bounds.y * zoom;
+  return { x, y, zoom };
+}
+
+/** Whether cards of `size` at these positions would touch or overlap (positions saved for
+ * smaller nodes): the run graph then lays the steps out itself. */
+export function positionsOverlap(points: Position[], size: { width: number; height: number }, gap = 12): boolean {
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const a = points[i];
+      const b = points[j];
+      if (Math.abs(a.x - b.x) < size.width + gap && Math.abs(a.y - b.y) < size.height + gap) return true;
+    }
+  }
+  return false;
+}
+
+/** How many steps are in each status, in the palette's order (the graph's legend). */
+export function statusCounts(steps: Pick<RunStep, "status">[], nodes: string[] = []): { status: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const s of steps) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  // Steps without a row yet are pending.
+  const missing = nodes.length - steps.length;
+  if (missing > 0) counts.set("pending", (counts.get("pending") ?? 0) + missing);
+  const order = [...STEP_STATUSES] as string[];
+  return [...counts.entries()]
+    .sort(([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
+    .map(([status, count]) => ({ status, count }));
+}
+
 export type RunNodeData = {
   label: string;
   type: string;
+  title: string;
   category: string;
+  /** The output handles that have edges (the others draw nothing on a run). */
   handles: string[];
   status: string;
   attempt: number;
+  vertical: boolean;
 };
 export type RunNode = Node<RunNodeData, "runStep">;
 
-type Built = { doc: NodeDoc; status: string; attempt: number; selected: boolean; position: Position; node: RunNode };
+type Built = {
+  doc: NodeDoc;
+  status: string;
+  attempt: number;
+  selected: boolean;
+  position: Position;
+  vertical: boolean;
+  node: RunNode;
+};
+
+/** The accessible name of a step's node: "Step pay: failed, attempt 2". */
+export function nodeLabel(id: string, status: string, attempt: number): string {
+  return `Step ${id}: ${statusLook(status).label}${attempt > 1 ? `, attempt ${attempt}` : ""}`;
+}
 
 export class RunFlowNodes {
   private built = new Map<string, Built>();
@@ -178,8 +406,15 @@ export class RunFlowNodes {
     steps: Map<string, RunStep>,
     positions: Record<string, Position>,
     selected: string | null,
+    vertical = false,
   ): RunNode[] {
     const next = new Map<string, Built>();
+    const used = new Map<string, Set<string>>();
+    for (const edge of graph.edges) {
+      const set = used.get(edge.source) ?? new Set<string>();
+      set.add(edge.source_handle ?? DEFAULT_HANDLE);
+      used.set(edge.source, set);
+    }
     const nodes = graph.nodes.map((doc) => {
       const step = steps.get(doc.id);
       const status = step?.status ?? "pending";
@@ -193,27 +428,36 @@ export class RunFlowNodes {
         before.status === status &&
         before.attempt === attempt &&
         before.selected === isSelected &&
-        before.position === position
+        before.position === position &&
+        before.vertical === vertical
       ) {
         next.set(doc.id, before);
         return before.node;
       }
+      const info = catalog[doc.type];
+      const withEdges = used.get(doc.id) ?? new Set<string>();
       const node: RunNode = {
         id: doc.id,
         type: "runStep",
         position,
         selected: isSelected,
-        ...(before?.node.measured ? { measured: before.node.measured } : {}),
+        ariaLabel: nodeLabel(doc.id, status, attempt),
+        ...(before?.node.measured && before.vertical === vertical ? { measured: before.node.measured } : {}),
         data: {
           label: doc.label ?? doc.id,
           type: doc.type,
-          category: catalog[doc.type]?.category ?? doc.type.split(".")[0],
-          handles: handlesOf(doc, catalog),
+          title: info?.title ?? doc.type,
+          category: info?.category ?? doc.type.split(".")[0],
+          handles: handlesOf(doc, catalog).filter((h) => withEdges.has(h)).concat(
+            // A handle the catalog does not list (a newer server) still gets its edge drawn.
+            [...withEdges].filter((h) => !handlesOf(doc, catalog).includes(h)),
+          ),
           status,
           attempt,
+          vertical,
         },
       };
-      next.set(doc.id, { doc, status, attempt, selected: isSelected, position, node });
+      next.set(doc.id, { doc, status, attempt, selected: isSelected, position, vertical, node });
       return node;
     });
     this.built = next;
@@ -227,15 +471,19 @@ export class RunFlowNodes {
   }
 }
 
-/** Edges of the run's graph; an edge into a running step is animated, one a finished step
- * took (its handle) is marked taken. */
+/** Edges of the run's graph, in the status palette: an edge into a running step is animated,
+ * one a finished step took (its handle) is drawn in the succeeded colour, one not taken is
+ * faint once its source has ended. */
 export function runEdges(graph: GraphDoc, steps: Map<string, RunStep>): Edge[] {
   return graph.edges.map((edge) => {
     const handle = edge.source_handle ?? DEFAULT_HANDLE;
     const target = steps.get(edge.target);
     const source = steps.get(edge.source);
     const running = target?.status === "running";
-    const taken = source?.status === "succeeded" && (source.handle ?? DEFAULT_HANDLE) === handle && target !== undefined;
+    const taken =
+      source?.status === "succeeded" && (source.handle ?? DEFAULT_HANDLE) === handle && target !== undefined && target.status !== "pending";
+    const failedInto = source?.status === "failed" && handle === "error";
+    const state = running ? "running" : taken || failedInto ? "taken" : "idle";
     return {
       id: edge.id,
       source: edge.source,
@@ -243,8 +491,14 @@ export function runEdges(graph: GraphDoc, steps: Map<string, RunStep>): Edge[] {
       sourceHandle: handle,
       label: edge.label ?? (handle !== DEFAULT_HANDLE ? handle : undefined),
       animated: running,
-      className: running ? "edge-running" : taken ? "edge-taken" : undefined,
-      ariaLabel: `Connection ${edge.source} ${handle} to ${edge.target}${running ? " (running)" : ""}`,
+      className: `edge-${state}`,
+      style:
+        state === "running"
+          ? { stroke: statusVar("running"), strokeWidth: 2 }
+          : state === "taken"
+            ? { stroke: statusVar("succeeded"), strokeWidth: 2 }
+            : undefined,
+      ariaLabel: `Connection ${edge.source} ${handle} to ${edge.target}${running ? " (running)" : taken ? " (taken)" : ""}`,
     };
   });
 }

@@ -18,3 +18,9 @@ globalThis.ResizeObserver ??= class {
   disconnect() {}
 };
 window.HTMLElement.prototype.scrollIntoView ??= function scrollIntoView() {};
+
+// Pages load on demand (a dynamic import each): on a busy two-core machine the first render of
+// one takes seconds, past Testing Library's default second for findBy* queries.
+import { configure } from "@testing-library/dom";
+
+configure({ asyncUtilTimeout: 10_000 });
