@@ -35,12 +35,12 @@ def log_in(page, server, username: str, next_path: str) -> None:
 
 
 def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice, bob, violations):
-    graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
-    run = start(workflow(alice, graph, name="Watched"), actor=alice)
-    # A form task for the inbox's form (react-jsonschema-form with ajv), made before the run
-    # view opens (driving it runs the queued steps of both runs).
+    # A form task for the inbox's form (react-jsonschema-form with ajv), driven to its task
+    # before the watched run starts (which stays unstarted: no worker runs here).
     start(workflow(alice, form_graph(), name="Onboarding"), {}, actor=alice)
     drive()
+    graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
+    run = start(workflow(alice, graph, name="Watched"), actor=alice)
     log_in(page, web_server, "alice", f"/runs/{run.pk}")
     # The run's websocket (connect-src names ws://<host> for browsers that want it named).
     expect(page.get_by_role("status", name="Live updates")).to_have_text(re.compile("live"))
@@ -68,9 +68,11 @@ def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice
         page.goto(f"{web_server.url}/{section}")
         expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
         if section == "dashboard":
-            # The charts (@mantine/charts on Recharts) draw their bars and sparklines.
+            # The charts (@mantine/charts on Recharts) draw their axes and sparklines.
             chart = page.get_by_role("figure", name="Runs per interval")
-            expect(chart.locator(".recharts-bar-rectangle path").first).to_be_visible()
+            expect(chart.locator(".recharts-cartesian-axis-tick-value").first).to_be_visible()
+            started = page.get_by_role("group", name="Runs started")
+            expect(started.locator(".recharts-area-area")).to_be_visible()
     page.goto(f"{web_server.url}/credentials")
     expect(page.get_by_role("heading", level=1, name="Credentials")).to_be_visible()
     assert violations == []

@@ -96,6 +96,7 @@ def test_an_approval_reaches_the_inboxes_live_and_the_decision_moves_the_run(
         assert decision.comment == "Looks right"
 
         # alice's run page follows: the approval succeeded, the approved branch runs.
+        alice_page.get_by_role("tab", name="Steps").click()
         steps = alice_page.get_by_role("table", name="Steps")
         expect(steps.locator('tr[data-id="ask"]')).to_contain_text("succeeded")
         drive(timezone.now())

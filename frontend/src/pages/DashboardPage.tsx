@@ -8,7 +8,7 @@
  */
 import "@mantine/charts/styles.css";
 
-import { Alert, Badge, Box, Button, Center, Group, Loader, SegmentedControl, Select, Tooltip } from "@mantine/core";
+import { Alert, Anchor, Badge, Box, Button, Center, Group, Loader, SegmentedControl, Select, Tooltip } from "@mantine/core";
 import {
   IconActivity,
   IconAlertTriangle,
@@ -207,7 +207,9 @@ function Figures({ stats }: { stats: Stats }) {
         detail={
           <>
             {stats.tasks.overdue ? `${stats.tasks.overdue} overdue · ` : "none overdue · "}
-            <Link to="/inbox">open the inbox</Link>
+            <Anchor component={Link} to="/inbox" size="xs">
+              open the inbox
+            </Anchor>
           </>
         }
       />
