@@ -171,9 +171,10 @@ def test_alert_rules_are_added_switched_edited_and_deleted(browser, web_server, 
         )
 
         switch = table.get_by_role("switch", name="Rule Too many failures on")
-        switch.uncheck(force=True)
-        expect(toast(page, "Rule off")).to_be_visible()
+        expect(switch).to_be_checked()
+        switch.click(force=True)  # the input is under the switch's track
         expect(switch).not_to_be_checked()
+        expect(toast(page, "Rule off")).to_be_visible()
         rule.refresh_from_db()
         assert rule.enabled is False
 
