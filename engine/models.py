@@ -306,7 +306,10 @@ def tasks_awaiting(user: AbstractBaseUser) -> Q:
     through_groups = HumanTask.assigned_groups.through.objects.filter(
         group_id__in=user.groups.values("pk")
     )
-    blocked = Q(requester_id=user.pk) & Q(policy__forbid_requester=True)
+    # A subquery, not ~Q(policy__forbid_requester=True): a form's policy has no such key, the
+    # JSON lookup is then NULL, and NOT (... AND NULL) is NULL, which hid every form that its
+    # own requester was asked to fill.
+    blocked = HumanTask.objects.filter(requester_id=user.pk, policy__forbid_requester=True)
     return (
         Q(status=TaskStatus.OPEN)
         & (
@@ -314,7 +317,7 @@ def tasks_awaiting(user: AbstractBaseUser) -> Q:
             | Q(pk__in=through_groups.values("humantask_id"))
         )
         & ~Q(pk__in=TaskDecision.objects.filter(user_id=user.pk).values("task_id"))
-        & ~blocked
+        & ~Q(pk__in=blocked.values("pk"))
     )
 
 

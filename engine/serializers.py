@@ -361,6 +361,7 @@ class StatsTotalsSerializer(serializers.Serializer):
 class StatsDurationSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="runs finished in the window with a start time")
     avg = serializers.FloatField(allow_null=True, help_text="seconds")
+    p50 = serializers.FloatField(allow_null=True, help_text="the median, seconds, nearest rank")
     p95 = serializers.FloatField(allow_null=True, help_text="seconds, nearest rank")
 
 

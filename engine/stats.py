@@ -198,6 +198,7 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
         d=Seconds("started_at", "finished_at")
     )
     agg = timed_runs.aggregate(n=Count("pk"), avg=Avg("d"))
+    p50 = _percentile(timed_runs, "d", agg["n"], 0.5)
     p95 = _percentile(timed_runs, "d", agg["n"])
 
     # Steps that ended in the window: one query grouped by (workflow, node) over the steps'
@@ -278,7 +279,12 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
         "series": series,
         "totals": totals,
         "failure_rate": round(totals["failed"] / completed, 4) if completed else None,
-        "duration_s": {"count": agg["n"], "avg": _seconds(agg["avg"]), "p95": _seconds(p95)},
+        "duration_s": {
+            "count": agg["n"],
+            "avg": _seconds(agg["avg"]),
+            "p50": _seconds(p50),
+            "p95": _seconds(p95),
+        },
         "retries": {
             "step_runs": step_runs,
             "extra_attempts": extra,

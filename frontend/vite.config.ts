@@ -23,6 +23,9 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // @rjsf/mantine's ES modules import "dayjs/plugin/x" without the ".js" Node's resolver
+    // wants: let Vite resolve and transform it, as the build does.
+    server: { deps: { inline: ["@rjsf/mantine"] } },
     // A test that renders a page waits for its chunk to load: seconds on a busy two-core machine.
     testTimeout: 20_000,
   },

@@ -92,6 +92,20 @@ def test_four_eyes_the_requester_gets_a_403_that_says_why(api, alice, bob):
     assert as_user(api, bob).get("/api/approvals/").json()["open"] == 1
 
 
+def test_a_form_its_requester_is_asked_to_fill_is_in_their_inbox(api, alice, bob):
+    # Four eyes is an approval's policy: a form's policy has no such key, which once hid the
+    # form from the requester's inbox (a NULL in the SQL of the "not blocked" condition).
+    alice.groups.add(Group.objects.get(name="finance"))
+    run = asked(alice, form_graph(), actor=alice)
+    as_user(api, alice)
+
+    listed = api.get("/api/approvals/").json()
+
+    assert listed["open"] == 1
+    assert [t["id"] for t in listed["results"]] == [task_of(run).pk]
+    assert listed["results"][0]["can_decide"] is True
+
+
 # --- The inbox ----------------------------------------------------------------------------------
 
 

@@ -40,8 +40,9 @@ def test_the_owner_gets_exact_figures_of_the_last_24_hours(api, alice, history):
     assert series["2026-01-10T12:00:00Z"]["started"] == 1
     assert body["totals"] == {"started": 5, "succeeded": 2, "failed": 1, "cancelled": 1}
     assert body["failure_rate"] == 0.25
-    # Durations 10 s, 30 s, 20 s (the cancelled run never started): nearest-rank p95 is 30 s.
-    assert body["duration_s"] == {"count": 3, "avg": 20.0, "p95": 30.0}
+    # Durations 10 s, 30 s, 20 s (the cancelled run never started): nearest-rank p95 is 30 s,
+    # the median 20 s.
+    assert body["duration_s"] == {"count": 3, "avg": 20.0, "p50": 20.0, "p95": 30.0}
     # Three steps ended in the window, with 1 + 3 + 1 attempts: two beyond the first.
     assert body["retries"] == {"step_runs": 3, "extra_attempts": 2, "rate": 0.6667}
     assert body["queue"] == {"depth": 1, "oldest_age_s": 600.0}

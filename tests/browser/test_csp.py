@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.engine_kit import build, noop, start, workflow
+from tests.engine_kit import build, drive, form_graph, noop, start, workflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,11 @@ def log_in(page, server, username: str, next_path: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
 
 
-def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice, violations):
+def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice, bob, violations):
+    # A form task for the inbox's form (react-jsonschema-form with ajv), driven to its task
+    # before the watched run starts (which stays unstarted: no worker runs here).
+    start(workflow(alice, form_graph(), name="Onboarding"), {}, actor=alice)
+    drive()
     graph = build({"start": ("trigger.manual",), "a": noop()}, ["start>a"])
     run = start(workflow(alice, graph, name="Watched"), actor=alice)
     log_in(page, web_server, "alice", f"/runs/{run.pk}")
@@ -63,8 +67,23 @@ def test_the_app_runs_under_the_policy_with_no_violation(page, web_server, alice
     for section, heading in (("dashboard", "Dashboard"), ("inbox", "Inbox"), ("runs", "Runs")):
         page.goto(f"{web_server.url}/{section}")
         expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        if section == "dashboard":
+            # The charts (@mantine/charts on Recharts) draw their axes and sparklines.
+            chart = page.get_by_role("figure", name="Runs per interval")
+            expect(chart.locator(".recharts-cartesian-axis-tick-value").first).to_be_visible()
+            started = page.get_by_role("group", name="Runs started")
+            expect(started.locator(".recharts-area-area")).to_be_visible()
     page.goto(f"{web_server.url}/credentials")
     expect(page.get_by_role("heading", level=1, name="Credentials")).to_be_visible()
+    assert violations == []
+
+    # bob's inbox: a form drawn from its JSON Schema (@rjsf/mantine, ajv) checks its fields.
+    page.get_by_role("button", name="Account of alice").click()
+    page.get_by_role("menuitem", name="Log out").click()
+    log_in(page, web_server, "bob", "/inbox")
+    task = page.get_by_role("region", name="Task: Bank details")
+    task.get_by_role("button", name="Submit").click()
+    expect(task).to_contain_text("required")
 
     assert violations == []
 

@@ -83,7 +83,8 @@ def test_a_run_is_watched_live_from_start_to_success(browser, web_server, worker
         alice_context, dashboard = logged_in(browser, web_server, "alice", "/dashboard")
         contexts.append(alice_context)
         expect(dashboard.get_by_role("status", name="Live updates")).to_have_text("live")
-        expect(figure(dashboard, "Runs started")).to_have_text("0")
+        # No run yet: the dashboard guides to a first run instead of showing zeros.
+        expect(dashboard.get_by_role("region", name="No runs yet.")).to_be_visible()
         dashboard.evaluate("window.__sameDocument = true")
         bob_context, inbox = logged_in(browser, web_server, "bob", "/inbox")
         contexts.append(bob_context)
@@ -114,10 +115,12 @@ def test_a_run_is_watched_live_from_start_to_success(browser, web_server, worker
         expect(figure(dashboard, "Waiting tasks")).to_have_text("1")
 
         # bob approves in his inbox; alice's run view follows: the delay parks, then ends.
-        task = inbox.get_by_role("listitem", name="Pay 120 EUR")
-        task.get_by_label("Comment on Pay 120 EUR").fill("fine")
+        inbox.get_by_role("listitem", name="Pay 120 EUR").get_by_role("link").click()
+        task = inbox.get_by_role("region", name="Task: Pay 120 EUR")
+        task.get_by_label("Comment").fill("fine")
         task.get_by_role("button", name="Approve").click()
-        expect(inbox.get_by_label("Notice")).to_have_text("Approved: Pay 120 EUR")
+        expect(inbox.get_by_role("alert").filter(has_text="Approved: Pay 120 EUR")).to_be_visible()
+        expect(inbox.get_by_role("listitem", name="Pay 120 EUR")).to_have_count(0)
         expect_node(page, "approve", "succeeded")
         expect_node(page, "cool_off", "waiting")
         expect(
@@ -172,7 +175,10 @@ def test_a_run_is_watched_live_from_start_to_success(browser, web_server, worker
         expect(page.get_by_role("table", name="Events")).to_contain_text(
             "reason: the payment service is back"
         )
-        expect(figure(dashboard, "Succeeded")).to_have_text("1")
+        expect(figure(dashboard, "Success rate")).to_have_text("100.0 %")
+        expect(dashboard.get_by_role("group", name="Success rate")).to_contain_text(
+            "1 succeeded of 1"
+        )
         expect(figure(dashboard, "Waiting tasks")).to_have_text("0")
 
         for watched in (page, dashboard):

@@ -1,246 +1,353 @@
 /**
  * The dashboard: for a time window and optionally one workflow, the figures of GET /api/stats/
- * (runs per interval, failure rate, durations, retries, queue, human tasks, busiest and slowest
- * steps), charted with Recharts. It reads the figures again when /ws/runs/ reports a change
- * (at most once a second), so a new run shows without a reload.
+ * as key figures with sparklines, charts of the runs by outcome (@mantine/charts, coloured from
+ * the status palette), the failing workflows and the slowest and busiest steps; then open
+ * alerts, dead letters and the alert rules. Live: the run status changes of /ws/runs/ mark the
+ * figures stale, at most once a second whatever the rate of events. A fresh install gets a
+ * guide instead of a page of dashes.
  */
-import "./dashboard.css";
+import "@mantine/charts/styles.css";
 
-import { useCallback, useEffect, useRef, useState } from "react";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Alert, Anchor, Badge, Box, Button, Center, Group, Loader, SegmentedControl, Select, Tooltip } from "@mantine/core";
+import {
+  IconActivity,
+  IconAlertTriangle,
+  IconChartBar,
+  IconCircleCheck,
+  IconClockHour4,
+  IconInbox,
+  IconPlayerPlay,
+  IconRepeat,
+  IconSitemap,
+  IconStack2,
+  IconStopwatch,
+} from "@tabler/icons-react";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link } from "react-router";
 
-import { ApiError, api } from "../api";
+import { usePageCommands } from "../CommandPalette";
+import { api } from "../api";
 import { useLiveEvents } from "../live";
-import { useWorkflowNames } from "../workflowNames";
+import { keys, queryString } from "../query";
+import { Empty } from "../ui/Empty";
+import { PageHeader } from "../ui/PageHeader";
+import { notifyError, notifySuccess } from "../ui/notify";
 import { AlertRules } from "./AlertRules";
 import { AlertsPanel } from "./AlertsPanel";
+import { OutcomeDonut, RunsChart } from "./dashboard/Charts";
+import classes from "./dashboard/Dashboard.module.css";
+import { KpiCard } from "./dashboard/KpiCard";
+import { type Stats, WINDOWS, finished, isEmpty, percent, seconds, sparkline, successRate } from "./dashboard/kpi";
+import { BusiestSteps, FailingWorkflows, SlowestSteps } from "./dashboard/StepTables";
 
-export type Stats = {
-  window: { since: string; until: string; hours: number };
-  interval: string;
-  workflow: number | null;
-  series: { t: string; started: number; succeeded: number; failed: number; cancelled: number }[];
-  totals: { started: number; succeeded: number; failed: number; cancelled: number };
-  failure_rate: number | null;
-  duration_s: { count: number; avg: number | null; p95: number | null };
-  retries: { step_runs: number; extra_attempts: number; rate: number | null };
-  queue: { depth: number; oldest_age_s: number | null };
-  tasks: { waiting: number; overdue: number };
-  busiest_steps: { workflow: number; workflow_name: string; node: string; attempts: number; step_runs: number }[];
-  slowest_steps: { workflow: number; workflow_name: string; node: string; count: number; mean_s: number; p95_s: number }[];
-  failing_workflows: { workflow: number; workflow_name: string; failed: number; completed: number; failure_rate: number }[];
-};
+export type { Stats } from "./dashboard/kpi";
+export { WINDOWS, percent, seconds, tick } from "./dashboard/kpi";
 
-export const WINDOWS = [
-  { value: "24h", label: "Last 24 hours" },
-  { value: "7d", label: "Last 7 days" },
-  { value: "30d", label: "Last 30 days" },
-] as const;
+type WorkflowName = { id: number; name: string };
 
-/** Seconds for people: "—" for none, "850 ms", "12.3 s", "4.2 min", "1.5 h". */
-export function seconds(value: number | null | undefined): string {
-  if (value === null || value === undefined) return "—";
-  if (value < 1) return `${Math.round(value * 1000)} ms`;
-  if (value < 60) return `${value.toFixed(1)} s`;
-  if (value < 3600) return `${(value / 60).toFixed(1)} min`;
-  return `${(value / 3600).toFixed(1)} h`;
+/** The example a fresh install runs to see the dashboard fill: parallel calls, one of them
+ * retried (designer/examples/parallel_fanout.json). */
+const EXAMPLE = "Parallel fan-out with a join";
+
+/** Run `fn` at most once per `ms`, after the first call of a burst (trailing). */
+function useThrottled(fn: () => void, ms: number): () => void {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const latest = useRef(fn);
+  latest.current = fn;
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    timer.current ??= setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, ms);
+  }, [ms]);
 }
 
-export function percent(value: number | null | undefined): string {
-  return value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)} %`;
-}
-
-/** The label of a series point: the hour for hourly series, the day for daily ones. */
-export function tick(t: string, interval: string): string {
-  const date = new Date(t);
-  return interval === "1d"
-    ? date.toLocaleDateString(undefined, { month: "short", day: "numeric" })
-    : date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-}
-
-function Figure({ label, value, warn = false }: { label: string; value: string | number; warn?: boolean }) {
+function LiveBadge({ status }: { status: string }) {
+  const live = status === "live";
   return (
-    <div className={`figure${warn ? " warn" : ""}`} role="group" aria-label={label}>
-      <div className="value">{value}</div>
-      <div className="label">{label}</div>
+    <Tooltip label={live ? "The figures follow the runs as they change" : "Reconnecting to the live feed…"}>
+      <Badge
+        variant="dot"
+        size="lg"
+        color={live ? "teal" : status === "refused" ? "red" : "gray"}
+        role="status"
+        aria-label="Live updates"
+      >
+        {status}
+      </Badge>
+    </Tooltip>
+  );
+}
+
+function FreshInstall() {
+  const client = useQueryClient();
+  const params = { search: EXAMPLE, page_size: 5 };
+  const found = useQuery({
+    queryKey: keys.workflows(params),
+    queryFn: () => api<{ results: WorkflowName[] }>(`/api/workflows/${queryString(params)}`),
+    staleTime: 60_000,
+  });
+  const example = found.data?.results.find((w) => w.name === EXAMPLE);
+  const start = useMutation({
+    mutationFn: async (id: number) => {
+      const detail = await client.fetchQuery({
+        queryKey: keys.workflow(id),
+        queryFn: () => api<{ version?: { graph?: { input_schema?: { examples?: unknown[] } } } }>(`/api/workflows/${id}/`),
+      });
+      const sample = detail.version?.graph?.input_schema?.examples?.[0];
+      return api<{ id: number }>(`/api/workflows/${id}/runs/`, {
+        method: "POST",
+        body: { input: sample && typeof sample === "object" ? sample : { customer: "acme" } },
+      });
+    },
+    onSuccess: (run) =>
+      notifySuccess(`Run ${run.id} started: watch the figures fill in as it goes.`, `Started ${EXAMPLE}`),
+    onError: (error) => notifyError(error, `Start ${EXAMPLE}`),
+  });
+  return (
+    <Empty
+      icon={<IconChartBar size={28} />}
+      title="No runs yet."
+      description="Once workflows run, this page shows how many run and succeed, how long they take, where they fail and retry, what waits in the queue and for people, and the alerts that need you, live."
+      actions={
+        <>
+          {example && (
+            <Button
+              size="md"
+              leftSection={<IconPlayerPlay size={18} />}
+              loading={start.isPending}
+              onClick={() => start.mutate(example.id)}
+            >
+              Run an example
+            </Button>
+          )}
+          <Button size="md" variant={example ? "default" : "filled"} component={Link} to="/workflows" leftSection={<IconSitemap size={18} />}>
+            Go to the workflows
+          </Button>
+        </>
+      }
+    />
+  );
+}
+
+function Figures({ stats }: { stats: Stats }) {
+  const rate = successRate(stats.totals);
+  const done = finished(stats.totals);
+  const failed = stats.totals.failed;
+  return (
+    <div className={classes.kpis}>
+      <KpiCard
+        label="Runs started"
+        icon={IconActivity}
+        value={stats.totals.started}
+        detail={`${done} finished in the window`}
+        spark={sparkline(stats.series, "started")}
+      />
+      <KpiCard
+        label="Success rate"
+        icon={IconCircleCheck}
+        color="teal"
+        value={percent(rate)}
+        detail={done ? `${stats.totals.succeeded} succeeded of ${done}` : "no run finished yet"}
+        spark={sparkline(stats.series, "success_rate")}
+      />
+      <KpiCard
+        label="Failed"
+        icon={IconAlertTriangle}
+        color="red"
+        warn={failed > 0}
+        value={failed}
+        detail={`failure rate ${percent(stats.failure_rate)}`}
+        spark={sparkline(stats.series, "failed")}
+      />
+      <KpiCard
+        label="Retries"
+        icon={IconRepeat}
+        color="orange"
+        value={stats.retries.extra_attempts}
+        detail={
+          stats.retries.step_runs
+            ? `${percent(stats.retries.rate)} of ${stats.retries.step_runs} steps tried again`
+            : "no step ran in the window"
+        }
+      />
+      <KpiCard
+        label="Median duration"
+        icon={IconStopwatch}
+        value={seconds(stats.duration_s.p50 ?? null)}
+        detail={stats.duration_s.count ? `mean ${seconds(stats.duration_s.avg)} over ${stats.duration_s.count} runs` : "no run timed yet"}
+      />
+      <KpiCard
+        label="p95 duration"
+        icon={IconClockHour4}
+        value={seconds(stats.duration_s.p95)}
+        detail="95 % of runs were faster"
+      />
+      <KpiCard
+        label="Queued steps"
+        icon={IconStack2}
+        color="indigo"
+        warn={(stats.queue.oldest_age_s ?? 0) > 60}
+        value={stats.queue.depth}
+        detail={stats.queue.oldest_age_s === null ? "nothing waits for a worker" : `oldest queued ${seconds(stats.queue.oldest_age_s)}`}
+      />
+      <KpiCard
+        label="Waiting tasks"
+        icon={IconInbox}
+        color="yellow"
+        warn={stats.tasks.overdue > 0}
+        value={stats.tasks.waiting}
+        detail={
+          <>
+            {stats.tasks.overdue ? `${stats.tasks.overdue} overdue · ` : "none overdue · "}
+            <Anchor component={Link} to="/inbox" size="xs">
+              open the inbox
+            </Anchor>
+          </>
+        }
+      />
     </div>
   );
 }
 
 export function DashboardPage() {
-  const [range, setRange] = useState("24h");
-  const [workflow, setWorkflow] = useState("");
-  const workflows = useWorkflowNames();
-  const [stats, setStats] = useState<Stats | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  // Bumped at each read of the figures: the alerts panel reads again with them.
-  const [version, setVersion] = useState(0);
-  const asked = useRef("");
+  const client = useQueryClient();
+  const [range, setRange] = useState<string>("24h");
+  const [workflow, setWorkflow] = useState<string | null>(null);
 
-  const read = useCallback(async () => {
-    const params = new URLSearchParams({ window: range });
-    if (workflow) params.set("workflow", workflow);
-    const query = params.toString();
-    asked.current = query;
-    try {
-      const figures = await api<Stats>(`/api/stats/?${query}`);
-      if (asked.current === query) {
-        setStats(figures);
-        setError(null);
-        setVersion((v) => v + 1);
-      }
-    } catch (e) {
-      setError(e instanceof ApiError && e.errors.length ? e.errors[0].message : (e as Error).message);
-    }
-  }, [range, workflow]);
-
-  useEffect(() => {
-    void read();
-  }, [read]);
-
-
-  // Live: run status changes read the figures again, at most once a second.
-  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const live = useLiveEvents("/ws/runs/", null, () => {
-    pending.current ??= setTimeout(() => {
-      pending.current = null;
-      void read();
-    }, 1000);
+  const workflowParams = { page_size: 200, ordering: "name" };
+  const workflows = useQuery({
+    queryKey: keys.workflows(workflowParams),
+    queryFn: () => api<{ results: WorkflowName[] }>(`/api/workflows/${queryString(workflowParams)}`),
+    staleTime: 60_000,
   });
-  useEffect(() => () => {
-    if (pending.current) clearTimeout(pending.current);
-  }, []);
+  const names = workflows.data?.results ?? [];
+
+  const params = { window: range, workflow: workflow ?? undefined };
+  const stats = useQuery({
+    queryKey: keys.stats(params),
+    queryFn: () => api<Stats>(`/api/stats/${queryString(params)}`),
+    placeholderData: keepPreviousData,
+    // The socket marks the figures stale when runs change; the window also slides with the
+    // clock, so they are read again each minute while the page is open.
+    staleTime: Number.POSITIVE_INFINITY,
+    refetchInterval: 60_000,
+  });
+  const empty = stats.data ? isEmpty(stats.data) : false;
+  // Whether any run exists at all, asked only when the window is empty.
+  const anyRunParams = { page_size: 1 };
+  const anyRun = useQuery({
+    queryKey: keys.runs(anyRunParams),
+    queryFn: () => api<{ results: unknown[] }>(`/api/runs/${queryString(anyRunParams)}`),
+    enabled: empty,
+  });
+  useEffect(() => {
+    if (stats.error) notifyError(stats.error, "Dashboard");
+  }, [stats.error]);
+
+  // Live: a burst of run events marks the figures (and what follows runs) stale once.
+  const refresh = useThrottled(() => {
+    void client.invalidateQueries({ queryKey: ["stats"] });
+    void client.invalidateQueries({ queryKey: ["dead-letters"] });
+    void client.invalidateQueries({ queryKey: ["alerts"] });
+    void client.invalidateQueries({ queryKey: keys.runs(anyRunParams) });
+  }, 1000);
+  const live = useLiveEvents("/ws/runs/", null, refresh);
+
+  // The palette (Ctrl+K) switches the window.
+  const commands = useMemo(
+    () =>
+      WINDOWS.map((w) => ({
+        id: `dashboard:${w.value}`,
+        label: `Dashboard: last ${w.label}`,
+        leftSection: <IconClockHour4 size={18} />,
+        onClick: () => setRange(w.value),
+      })),
+    [],
+  );
+  usePageCommands("dashboard", commands);
+
+  const fresh = empty && anyRun.isSuccess && anyRun.data.results.length === 0 && !workflow;
 
   return (
-    <section className="page page-dashboard" aria-labelledby="dashboard-title">
-      <h1 id="dashboard-title">Dashboard</h1>
-      <div className="toolbar" role="search" aria-label="Dashboard filters">
-        <label>
-          Window
-          <select value={range} onChange={(e) => setRange(e.target.value)}>
-            {WINDOWS.map((w) => (
-              <option key={w.value} value={w.value}>
-                {w.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Workflow
-          <select value={workflow} onChange={(e) => setWorkflow(e.target.value)}>
-            <option value="">All workflows</option>
-            {workflows.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <span role="status" aria-label="Live updates" className={`live-indicator live-${live}`}>
-          {live}
-        </span>
-      </div>
-      {error && <p role="alert">{error}</p>}
-      {stats && (
+    <Box component="section" aria-labelledby="dashboard-title" className={classes.page}>
+      <PageHeader
+        title="Dashboard"
+        id="dashboard-title"
+        description="How your workflows run: throughput, outcomes, durations, retries, queues and people."
+        actions={
+          <Group gap="xs" wrap="wrap" role="search" aria-label="Dashboard filters" className={classes.filters}>
+            <SegmentedControl
+              size="md"
+              classNames={{ label: classes.segment }}
+              value={range}
+              onChange={setRange}
+              data={WINDOWS.map((w) => ({ value: w.value, label: w.label }))}
+              aria-label="Window"
+            />
+            <Select
+              aria-label="Workflow"
+              placeholder="All workflows"
+              data={names.map((w) => ({ value: String(w.id), label: w.name }))}
+              value={workflow}
+              onChange={setWorkflow}
+              clearable
+              searchable
+              w={{ base: "100%", xs: 220 }}
+              size="md"
+              nothingFoundMessage="No such workflow"
+            />
+            <LiveBadge status={live} />
+          </Group>
+        }
+      />
+      {!stats.data ? (
+        <Center h={240}>
+          {stats.isError ? (
+            <Button variant="default" onClick={() => void stats.refetch()}>
+              Try again
+            </Button>
+          ) : (
+            <Loader size="sm" aria-label="Loading the figures" />
+          )}
+        </Center>
+      ) : fresh ? (
+        <FreshInstall />
+      ) : (
         <>
-          <div className="figures">
-            <Figure label="Runs started" value={stats.totals.started} />
-            <Figure label="Succeeded" value={stats.totals.succeeded} />
-            <Figure label="Failed" value={stats.totals.failed} warn={stats.totals.failed > 0} />
-            <Figure label="Failure rate" value={percent(stats.failure_rate)} warn={(stats.failure_rate ?? 0) > 0.1} />
-            <Figure label="Average duration" value={seconds(stats.duration_s.avg)} />
-            <Figure label="p95 duration" value={seconds(stats.duration_s.p95)} />
-            <Figure label="Retry rate" value={percent(stats.retries.rate)} />
-            <Figure label="Queued steps" value={stats.queue.depth} />
-            <Figure label="Oldest queued" value={seconds(stats.queue.oldest_age_s)} warn={(stats.queue.oldest_age_s ?? 0) > 60} />
-            <Figure label="Waiting tasks" value={stats.tasks.waiting} />
-            <Figure label="Overdue tasks" value={stats.tasks.overdue} warn={stats.tasks.overdue > 0} />
+          {empty && (
+            <Alert color="gray" mb="md" title="Nothing ran in this window">
+              <Group gap="xs" justify="space-between" wrap="wrap">
+                <span>Runs exist, but none started or ended in the last {WINDOWS.find((w) => w.value === range)?.label ?? range}.</span>
+                {range !== "30d" && (
+                  <Button size="xs" variant="default" onClick={() => setRange("30d")}>
+                    Show 30 days
+                  </Button>
+                )}
+              </Group>
+            </Alert>
+          )}
+          <Figures stats={stats.data} />
+          <div className={classes.charts}>
+            <RunsChart stats={stats.data} />
+            <OutcomeDonut stats={stats.data} />
           </div>
-          <figure className="chart" aria-label="Runs per interval">
-            <figcaption>Runs per {stats.interval === "1d" ? "day" : "hour"}</figcaption>
-            <ResponsiveContainer width="100%" height={260}>
-              <BarChart data={stats.series.map((p) => ({ ...p, label: tick(p.t, stats.interval) }))}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="label" />
-                <YAxis allowDecimals={false} />
-                <Tooltip />
-                <Legend />
-                <Bar dataKey="succeeded" stackId="ended" fill="#2e9d4a" isAnimationActive={false} />
-                <Bar dataKey="failed" stackId="ended" fill="#c0392b" isAnimationActive={false} />
-                <Bar dataKey="cancelled" stackId="ended" fill="#9aa3b2" isAnimationActive={false} />
-                <Bar dataKey="started" fill="#2f6fed" isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
-          </figure>
-          <AlertsPanel version={version} workflow={workflow} />
-          <div className="tables">
-            <table aria-label="Busiest steps">
-              <caption>Busiest steps (attempts)</caption>
-              <thead>
-                <tr>
-                  <th>Workflow</th>
-                  <th>Step</th>
-                  <th>Attempts</th>
-                  <th>Runs of it</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.busiest_steps.map((s) => (
-                  <tr key={`${s.workflow}:${s.node}`}>
-                    <td>{s.workflow_name}</td>
-                    <td>{s.node}</td>
-                    <td>{s.attempts}</td>
-                    <td>{s.step_runs}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <table aria-label="Slowest steps">
-              <caption>Slowest steps</caption>
-              <thead>
-                <tr>
-                  <th>Workflow</th>
-                  <th>Step</th>
-                  <th>Mean</th>
-                  <th>p95</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.slowest_steps.map((s) => (
-                  <tr key={`${s.workflow}:${s.node}`}>
-                    <td>{s.workflow_name}</td>
-                    <td>{s.node}</td>
-                    <td>{seconds(s.mean_s)}</td>
-                    <td>{seconds(s.p95_s)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <table aria-label="Failing workflows">
-              <caption>Failing workflows</caption>
-              <thead>
-                <tr>
-                  <th>Workflow</th>
-                  <th>Failed</th>
-                  <th>Ended</th>
-                  <th>Rate</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.failing_workflows.map((w) => (
-                  <tr key={w.workflow}>
-                    <td>{w.workflow_name}</td>
-                    <td>{w.failed}</td>
-                    <td>{w.completed}</td>
-                    <td>{percent(w.failure_rate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          <div className={classes.tables}>
+            <FailingWorkflows rows={stats.data.failing_workflows} />
+            <SlowestSteps rows={stats.data.slowest_steps} />
+            <BusiestSteps rows={stats.data.busiest_steps} />
           </div>
+          <AlertsPanel workflow={workflow} />
         </>
       )}
-      <AlertRules workflows={workflows} />
-    </section>
+      {!fresh && <AlertRules workflows={names} />}
+    </Box>
   );
 }

@@ -1,197 +1,310 @@
 /**
- * The inbox: the approvals and forms the user may act on (GET /api/approvals/). Approve or
- * reject with a comment, fill a form generated from its JSON Schema, or hand a task on.
- * The list follows /ws/inbox/: new tasks appear and decided ones leave without a reload.
+ * The inbox: the approvals and forms waiting for the user (GET /api/approvals/), as a list to
+ * work through beside the open task (on a phone, the task fills the screen). The selected task
+ * is in the address (`/inbox/<id>`). The list is a TanStack query that the inbox socket
+ * (inbox.ts) invalidates, so tasks arrive and leave without a reload; a decision takes its
+ * task out at once and moves on to the next one.
  */
-import Form from "@rjsf/core";
-import type { RJSFSchema } from "@rjsf/utils";
-import validator from "@rjsf/validator-ajv8";
-import { useCallback, useEffect, useState } from "react";
-import { Link } from "react-router";
+import {
+  Badge,
+  Box,
+  Button,
+  Center,
+  Group,
+  Loader,
+  SegmentedControl,
+  Select,
+  Text,
+  Tooltip,
+  VisuallyHidden,
+} from "@mantine/core";
+import { useInterval, useMediaQuery } from "@mantine/hooks";
+import { IconClockExclamation, IconFilterOff, IconForms, IconListCheck, IconUserCheck } from "@tabler/icons-react";
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import { useNavigate, useParams } from "react-router";
 
-import { ApiError, api } from "../api";
+import { usePageCommands } from "../CommandPalette";
+import { api } from "../api";
 import { useInbox } from "../inbox";
+import { keys, queryString } from "../query";
+import { Empty } from "../ui/Empty";
+import { PageHeader } from "../ui/PageHeader";
+import { notifyError } from "../ui/notify";
+import { InboxEmpty } from "./inbox/InboxEmpty";
+import classes from "./inbox/Inbox.module.css";
+import { type Task, type TaskPage, byUrgency, dueState, filterTasks, nextTaskId, workflowsOf } from "./inbox/model";
+import { type Me, TaskDetail } from "./inbox/TaskDetail";
+import { TaskList } from "./inbox/TaskList";
 
-export type Task = {
-  id: number;
-  kind: "approval" | "form";
-  status: string;
-  title: string;
-  description: string;
-  run: number;
-  node: string;
-  workflow: number;
-  workflow_name: string;
-  requester: string | null;
-  assignees: { users: string[]; groups: string[] };
-  policy: { required_approvals?: number; allow_delegation?: boolean };
-  form_schema: Record<string, unknown> | null;
-  due_at: string | null;
-  created_at: string;
-  approvals: number | null;
-  can_decide: boolean;
-  can_delegate: boolean;
-};
+export type { Task } from "./inbox/model";
 
-function errorText(e: unknown): string {
-  if (e instanceof ApiError && e.errors.length) {
-    return e.errors.map((x) => (x.field ? `${x.field}: ${x.message}` : x.message)).join("; ");
-  }
-  return (e as Error).message;
-}
+const PAGE_SIZE = 100;
+type Kind = "all" | "approval" | "form";
 
-function TaskCard({ task, onDone }: { task: Task; onDone: (message: string) => void }) {
-  const [comment, setComment] = useState("");
-  const [delegateTo, setDelegateTo] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const send = async (path: string, body: unknown, message: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api(`/api/approvals/${task.id}/${path}/`, { method: "POST", body });
-      onDone(message);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const due = task.due_at ? new Date(task.due_at) : null;
-  const reminder = useInbox((s) => s.reminded[task.id]);
+function LiveBadge() {
+  const status = useInbox((s) => s.status);
+  const live = status === "live";
   return (
-    <li className="task" aria-label={task.title} data-id={task.id}>
-      <h2>
-        {task.title}
-        {reminder !== undefined && (
-          <span className="tag reminder" aria-label={`Reminder ${reminder}`}>
-            reminder
-          </span>
-        )}
-      </h2>
-      <p className="meta">
-        {task.kind === "approval" ? "Approval" : "Form"} in{" "}
-        <Link to={`/runs/${task.run}`}>
-          {task.workflow_name}, run {task.run}
-        </Link>
-        {task.requester && ` · started by ${task.requester}`}
-        {due && (
-          <>
-            {" "}
-            · due <time dateTime={task.due_at!}>{due.toLocaleString()}</time>
-            {due.getTime() < Date.now() && <strong className="overdue"> overdue</strong>}
-          </>
-        )}
-        {task.kind === "approval" && (task.policy.required_approvals ?? 1) > 1 && (
-          <> · {task.approvals ?? 0} of {task.policy.required_approvals} approvals</>
-        )}
-      </p>
-      {task.description && <p className="description">{task.description}</p>}
-      {!task.can_decide && <p className="help">You cannot decide this task (you started the run, or already decided).</p>}
-      {task.kind === "approval" ? (
-        <div className="decide">
-          <label>
-            Comment on {task.title}
-            <textarea value={comment} rows={2} onChange={(e) => setComment(e.target.value)} />
-          </label>
-          <button
-            type="button"
-            disabled={busy || !task.can_decide}
-            onClick={() => void send("decide", { decision: "approve", comment }, `Approved: ${task.title}`)}
-          >
-            Approve
-          </button>
-          <button
-            type="button"
-            disabled={busy || !task.can_decide}
-            onClick={() => void send("decide", { decision: "reject", comment }, `Rejected: ${task.title}`)}
-          >
-            Reject
-          </button>
-        </div>
-      ) : (
-        <Form
-          schema={(task.form_schema ?? { type: "object" }) as RJSFSchema}
-          validator={validator}
-          disabled={busy || !task.can_decide}
-          // The schema's own messages under each field, not the browser's tooltips.
-          noHtml5Validate
-          showErrorList={false}
-          onSubmit={(event) => void send("decide", { data: event.formData ?? {} }, `Submitted: ${task.title}`)}
-        >
-          <button type="submit" disabled={busy || !task.can_decide}>
-            Submit
-          </button>
-        </Form>
-      )}
-      {task.can_delegate && (
-        <div className="delegate">
-          <label>
-            Hand over to (username)
-            <input value={delegateTo} onChange={(e) => setDelegateTo(e.target.value)} />
-          </label>
-          <button
-            type="button"
-            disabled={busy || !delegateTo.trim()}
-            onClick={() =>
-              void send("delegate", { to: delegateTo.trim(), comment }, `Handed to ${delegateTo.trim()}: ${task.title}`)
-            }
-          >
-            Delegate
-          </button>
-        </div>
-      )}
-      {error && <p role="alert">{error}</p>}
-    </li>
+    <Tooltip label={live ? "New tasks appear here as they arrive" : "Reconnecting to the live feed…"}>
+      <Badge
+        variant="dot"
+        color={live ? "teal" : status === "refused" ? "red" : "gray"}
+        size="lg"
+        role="status"
+        aria-label="Live updates"
+      >
+        {live ? "live" : status}
+      </Badge>
+    </Tooltip>
   );
 }
 
 export function InboxPage() {
-  const [tasks, setTasks] = useState<Task[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const { version } = useInbox();
+  const phone = useMediaQuery("(max-width: 48em)") ?? false;
+  const navigate = useNavigate();
+  const { "*": rest = "" } = useParams();
+  const selectedId = /^\d+$/.test(rest) ? Number(rest) : null;
+  const [kind, setKind] = useState<Kind>("all");
+  const [workflow, setWorkflow] = useState<string | null>(null);
+  const [overdueOnly, setOverdueOnly] = useState(false);
+  // One clock for the due states (red when overdue) of every row.
+  const [now, setNow] = useState(() => Date.now());
+  useInterval(() => setNow(Date.now()), 30_000, { autoInvoke: true });
 
-  const refresh = useCallback(async () => {
-    try {
-      const page = await api<{ results: Task[] }>("/api/approvals/?status=open&page_size=100");
-      setTasks(page.results);
-      setError(null);
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }, []);
-
-  // Read again whenever the inbox socket says something changed (and on first show).
+  const me = useQuery({ queryKey: keys.me(), queryFn: () => api<Me>("/api/me/"), staleTime: 5 * 60_000 });
+  const params = { status: "open", page_size: PAGE_SIZE, kind: kind === "all" ? undefined : kind };
+  const list = useQuery({
+    queryKey: keys.approvals(params),
+    queryFn: () => api<TaskPage>(`/api/approvals/${queryString(params)}`),
+    staleTime: Number.POSITIVE_INFINITY, // the inbox socket says when it changes
+  });
   useEffect(() => {
-    void refresh();
-  }, [refresh, version]);
+    if (list.error) notifyError(list.error, "Inbox");
+  }, [list.error]);
+
+  const all = useMemo(() => [...(list.data?.results ?? [])].sort(byUrgency), [list.data]);
+  const tasks = useMemo(() => filterTasks(all, { workflow, overdueOnly }, now), [all, workflow, overdueOnly, now]);
+  const workflows = useMemo(() => workflowsOf(all), [all]);
+  const overdue = useMemo(() => all.filter((t) => dueState(t.due_at, now) === "overdue").length, [all, now]);
+
+  // The task on show: the address's, else (on a desktop) the first of the list.
+  const listed = selectedId === null ? undefined : tasks.find((t) => t.id === selectedId);
+  const shownId = selectedId ?? (phone ? null : (tasks[0]?.id ?? null));
+  // A task no longer in the list (decided meanwhile, a shared link) is read on its own.
+  const single = useQuery({
+    queryKey: keys.approvals({ task: selectedId }),
+    queryFn: () => api<Task>(`/api/approvals/${selectedId}/`),
+    enabled: selectedId !== null && !listed && list.isSuccess,
+    retry: false,
+  });
+  const shown: Task | undefined =
+    shownId === null ? undefined : (tasks.find((t) => t.id === shownId) ?? (shownId === selectedId ? single.data : undefined));
+
+  const afterDecision = (id: number) => {
+    const next = phone ? null : nextTaskId(tasks, id);
+    navigate(next === null ? "/inbox" : `/inbox/${next}`, { replace: true });
+  };
+  const filtered = kind !== "all" || workflow !== null || overdueOnly;
+  // The palette (Ctrl+K) offers the filters and the most urgent task.
+  const first = tasks[0];
+  const commands = useMemo(
+    () => [
+      ...(first
+        ? [
+            {
+              id: "inbox:first",
+              label: "Open the most urgent task",
+              description: first.title,
+              leftSection: <IconListCheck size={18} />,
+              onClick: () => navigate(`/inbox/${first.id}`),
+            },
+          ]
+        : []),
+      {
+        id: "inbox:overdue",
+        label: "Show overdue tasks",
+        leftSection: <IconClockExclamation size={18} />,
+        onClick: () => setOverdueOnly(true),
+      },
+      {
+        id: "inbox:approvals",
+        label: "Show approvals only",
+        leftSection: <IconUserCheck size={18} />,
+        onClick: () => setKind("approval"),
+      },
+      {
+        id: "inbox:forms",
+        label: "Show forms only",
+        leftSection: <IconForms size={18} />,
+        onClick: () => setKind("form"),
+      },
+    ],
+    [first, navigate],
+  );
+  usePageCommands("inbox", commands);
+  const clear = () => {
+    setKind("all");
+    setWorkflow(null);
+    setOverdueOnly(false);
+  };
+
+  const header = (
+    <PageHeader
+      title="Inbox"
+      id="inbox-title"
+      description="Approvals and forms that workflows ask of you or your groups, most urgent first."
+      actions={<LiveBadge />}
+    />
+  );
+
+  // On a phone an open task fills the screen.
+  if (phone && selectedId !== null) {
+    return (
+      <Box component="section" aria-labelledby="inbox-title" className={classes.page}>
+        <VisuallyHidden>
+          <h1 id="inbox-title">Inbox</h1>
+        </VisuallyHidden>
+        {shown ? (
+          <TaskDetail
+            task={shown}
+            me={me.data}
+            phone
+            onBack={() => navigate("/inbox")}
+            onDone={() => afterDecision(shown.id)}
+          />
+        ) : single.isError ? (
+          <Empty
+            icon={<IconListCheck size={28} />}
+            title="This task is not here any more."
+            description="It was decided, or it is not yours to see."
+          />
+        ) : (
+          <Center h={200}>
+            <Loader size="sm" aria-label="Loading the task" />
+          </Center>
+        )}
+      </Box>
+    );
+  }
+
+  const filters = (
+    <Group gap="xs" wrap="wrap" className={classes.filters} role="search" aria-label="Task filters">
+      <SegmentedControl
+        size="md"
+        classNames={{ label: classes.segment }}
+        value={kind}
+        onChange={(value) => setKind(value as Kind)}
+        aria-label="Kind of task"
+        data={[
+          { value: "all", label: "All" },
+          {
+            value: "approval",
+            label: (
+              <Group gap={6} wrap="nowrap" justify="center">
+                <IconUserCheck size={16} aria-hidden="true" />
+                <span>Approvals</span>
+              </Group>
+            ),
+          },
+          {
+            value: "form",
+            label: (
+              <Group gap={6} wrap="nowrap" justify="center">
+                <IconForms size={16} aria-hidden="true" />
+                <span>Forms</span>
+              </Group>
+            ),
+          },
+        ]}
+      />
+      <Select
+        aria-label="Workflow"
+        placeholder="All workflows"
+        data={workflows}
+        value={workflow}
+        onChange={setWorkflow}
+        clearable
+        searchable
+        style={{ flex: "1 1 160px", maxWidth: 320 }}
+        size="md"
+      />
+      <Button
+        variant={overdueOnly ? "light" : "default"}
+        color={overdueOnly ? "red" : "gray"}
+        size="md"
+        aria-pressed={overdueOnly}
+        leftSection={<IconClockExclamation size={18} />}
+        onClick={() => setOverdueOnly((v) => !v)}
+      >
+        Overdue{overdue ? ` (${overdue})` : ""}
+      </Button>
+    </Group>
+  );
+
+  let body;
+  if (list.isPending) {
+    body = (
+      <Center h={200}>
+        <Loader size="sm" aria-label="Loading the inbox" />
+      </Center>
+    );
+  } else if (all.length === 0 && !filtered && selectedId === null) {
+    body = <InboxEmpty me={me.data} />;
+  } else {
+    body = (
+      <div className={classes.layout}>
+        <div className={classes.listColumn}>
+          {all.length > 0 || filtered ? filters : null}
+          {tasks.length ? (
+            <TaskList tasks={tasks} selectedId={shownId} now={now} />
+          ) : all.length === 0 && !filtered ? (
+            <InboxEmpty me={me.data} />
+          ) : (
+            <Empty
+              icon={<IconFilterOff size={28} />}
+              title="No task matches these filters."
+              description="Other open tasks are hidden by the filters above."
+              actions={
+                <Button variant="default" size="md" leftSection={<IconFilterOff size={18} />} onClick={clear}>
+                  Clear the filters
+                </Button>
+              }
+            />
+          )}
+          {(list.data?.count ?? 0) > PAGE_SIZE && (
+            <Text size="xs" c="dimmed" mt="xs">
+              The {PAGE_SIZE} most recent of {list.data?.count} open tasks.
+            </Text>
+          )}
+        </div>
+        {!phone && (
+          <div className={classes.detailColumn}>
+            {shown ? (
+              <TaskDetail
+                task={shown}
+                me={me.data}
+                phone={false}
+                onBack={() => navigate("/inbox")}
+                onDone={() => afterDecision(shown.id)}
+              />
+            ) : (
+              <Empty
+                icon={<IconListCheck size={28} />}
+                title={selectedId !== null && single.isError ? "This task is not here any more." : "Pick a task"}
+                description="Choose a task on the left to read it and decide."
+              />
+            )}
+          </div>
+        )}
+      </div>
+    );
+  }
 
   return (
-    <section className="page page-inbox" aria-labelledby="inbox-title">
-      <h1 id="inbox-title">Inbox</h1>
-      {notice && (
-        <p role="status" aria-label="Notice" className="notice">
-          {notice}
-        </p>
-      )}
-      {error && <p role="alert">{error}</p>}
-      {tasks?.length === 0 && <p className="empty">Nothing waits for you.</p>}
-      <ul className="tasks" aria-label="Open tasks">
-        {tasks?.map((task) => (
-          <TaskCard
-            key={task.id}
-            task={task}
-            onDone={(message) => {
-              setNotice(message);
-              setTasks((all) => all?.filter((t) => t.id !== task.id) ?? null);
-              void refresh();
-            }}
-          />
-        ))}
-      </ul>
-    </section>
+    <Box component="section" aria-labelledby="inbox-title" className={classes.page}>
+      {header}
+      {body}
+    </Box>
   );
 }
