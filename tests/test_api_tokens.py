@@ -150,7 +150,7 @@ def test_keys_made_before_hashing_go_on_working_after_the_migration(bob):
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
-            "created datetime NOT NULL, user_id integer NOT NULL UNIQUE)"
+            "created timestamp NOT NULL, user_id integer NOT NULL UNIQUE)"
         )
         cursor.execute(
             "INSERT INTO authtoken_token (key, created, user_id) VALUES (%s, %s, %s)",

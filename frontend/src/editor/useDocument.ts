@@ -10,8 +10,9 @@ import { useEffect } from "react";
 
 import { api } from "../api";
 import { keys } from "../query";
+import { useCatalog } from "../catalog";
 import { FIT_VIEW } from "../steps/geometry";
-import type { Catalog, GraphDoc, StepTypeInfo } from "./graph";
+import type { Catalog, GraphDoc } from "./graph";
 import { EMPTY_GRAPH } from "./slices/document";
 import { NEW_META } from "./slices/save";
 import { EDITING } from "./slices/view";
@@ -24,14 +25,7 @@ export type WorkflowDetail = {
   version: { number: number; graph: GraphDoc };
 };
 
-async function loadCatalog(): Promise<Catalog> {
-  const entries = await api<StepTypeInfo[]>("/api/step-types/");
-  return Object.fromEntries(entries.map((entry) => [entry.type, entry]));
-}
-
-export function useCatalog() {
-  return useQuery({ queryKey: keys.catalog(), queryFn: loadCatalog, staleTime: Infinity });
-}
+export { useCatalog } from "../catalog";
 
 export function fetchWorkflow(id: number): Promise<WorkflowDetail> {
   return api<WorkflowDetail>(`/api/workflows/${id}/`);

@@ -270,9 +270,9 @@ export function RunView({ id }: { id: number }) {
                 <Legend steps={steps} nodes={(graph.data?.nodes ?? []).map((n) => n.id)} />
               </Suspense>
             </Group>
-            {graph.error ? (
+            {graph.error || catalog.error ? (
               <Alert color="red" title="The graph could not be read">
-                {errorText(graph.error).message}
+                {errorText(graph.error ?? catalog.error).message}
               </Alert>
             ) : graph.data && catalog.data ? (
               <Suspense fallback={<GraphPlaceholder text="Loading the graph…" />}>

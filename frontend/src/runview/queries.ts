@@ -2,7 +2,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api } from "../api";
-import type { Catalog, GraphDoc, StepTypeInfo } from "../editor/graph";
+import type { GraphDoc } from "../editor/graph";
 import { keys } from "../query";
 import { readEvents, readRun } from "./cache";
 import type { StepLogs } from "./logs";
@@ -30,15 +30,8 @@ export function useVersionGraph(workflow: number | undefined, version: number | 
   });
 }
 
-/** The step-type catalog as the API gives it (a list), by type name. */
-export function useCatalog() {
-  return useQuery({
-    queryKey: keys.catalog(),
-    queryFn: () => api<StepTypeInfo[]>("/api/step-types/"),
-    staleTime: Infinity,
-    select: (types): Catalog => Object.fromEntries(types.map((t) => [t.type, t])),
-  });
-}
+/** The step-type catalog by type name (shared with the designer: one key, one shape). */
+export { useCatalog } from "../catalog";
 
 /** A step's logs; events make them stale when one of its attempts ends (cache.ts). */
 export function useStepLogs(runId: number, node: string) {

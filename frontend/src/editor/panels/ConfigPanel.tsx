@@ -9,7 +9,8 @@
 import { Checkbox, Fieldset, NumberInput, Select, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
+import { memo, useMemo, useRef, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
 
 import { CREDENTIAL_WIDGET, credentialUiSchema } from "../../credentials";
 import { CredentialWidget } from "../CredentialWidget";
@@ -39,19 +40,12 @@ export function configErrors(problems: Problem[]): ErrorSchema {
 }
 
 /** The step's id, renamed on Enter or when the field is left; references follow. */
-function IdField({ node }: { node: NodeDoc }) {
+const IdField = memo(function IdField({ node }: { node: Pick<NodeDoc, "id"> }) {
   const renameNode = useEditor((s) => s.renameNode);
-  // Counted when the configs or the output change, not on every change of the store.
-  const nodes = useDeferredValue(useEditor((s) => s.graph.nodes));
-  const output = useDeferredValue(useEditor((s) => s.graph.output));
-  const last = useRef<Record<string, unknown>[]>([]);
-  const configs = useMemo(() => {
-    // A label typed changes the nodes but no config: keep the same list, so nothing is counted.
-    const next = nodes.map((n) => n.config);
-    const same = next.length === last.current.length && next.every((c, i) => c === last.current[i]);
-    if (!same) last.current = next;
-    return last.current;
-  }, [nodes]);
+  // Counted when a config or the output changes: the list of configs is the same (shallowly)
+  // when a label is typed, so this field does not render again then.
+  const configs = useEditor(useShallow((s) => s.graph.nodes.map((n) => n.config)));
+  const output = useEditor((s) => s.graph.output);
   const references = useMemo(() => countReferences([configs, output], node.id), [configs, output, node.id]);
   const [text, setText] = useState(node.id);
   const [refusal, setRefusal] = useState<string | null>(null);
@@ -76,7 +70,7 @@ function IdField({ node }: { node: NodeDoc }) {
       }}
     />
   );
-}
+});
 
 const JOINS = [
   { value: "all_success", label: "all_success: every step before it succeeded" },
@@ -222,57 +216,47 @@ const JoinField = memo(function JoinField({ id, join }: { id: string; join: Node
   );
 });
 
-/** The step's label: typed here at once, written to the graph (the canvas shows it), and
- * following the graph when it changes elsewhere (undo). Local text, because the panel renders
- * the node a moment after the canvas does. */
-function LabelField({ id, label }: { id: string; label: string }) {
-  const [text, setText] = useState(label);
-  const shown = useRef(label);
-  // The label received lags behind the typing; the store never does. Follow the store when it
-  // differs from the field (an undo), not the lagging label.
-  useEffect(() => {
-    const current = useEditor.getState().graph.nodes.find((n) => n.id === id)?.label ?? "";
-    if (current !== shown.current) {
-      shown.current = current;
-      setText(current);
-    }
-  }, [id, label]);
+/** The step's label, straight from the store (undo shows in it at once); what is typed goes to
+ * the graph, and the canvas shows it. */
+function LabelField({ id }: { id: string }) {
+  const label = useEditor((s) => s.graph.nodes.find((n) => n.id === id)?.label ?? "");
   return (
     <TextInput
       label="Label"
-      value={text}
-      onChange={(e) => {
-        const next = e.currentTarget.value;
-        shown.current = next;
-        setText(next);
-        useEditor.getState().updateNode(id, { label: next });
-      }}
+      value={label}
+      onChange={(e) => useEditor.getState().updateNode(id, { label: e.currentTarget.value })}
     />
   );
 }
 
-export function ConfigPanel({
-  node,
+const NO_PROBLEMS: Problem[] = [];
+
+export const ConfigPanel = memo(function ConfigPanel({
+  nodeId,
   info,
-  problems = [],
+  problems = NO_PROBLEMS,
 }: {
-  node: NodeDoc;
+  nodeId: string;
   info: StepTypeInfo | undefined;
   /** This step's problems (client and server): config ones appear under their fields. */
   problems?: Problem[];
 }) {
-  // The parts of the node each memoised part shows: unchanged when only the label changes.
-  const retry = useMemo(
-    () => ({ id: node.id, retry: node.retry, timeout_s: node.timeout_s }),
-    [node.id, node.retry, node.timeout_s],
+  // The parts of the node each memoised part shows, each read on its own: none of them
+  // changes when only the label does.
+  const find = (s: { graph: { nodes: NodeDoc[] } }) => s.graph.nodes.find((n) => n.id === nodeId);
+  const join = useEditor((s) => find(s)?.join);
+  const config = useEditor((s) => find(s)?.config);
+  const retry = useEditor(
+    useShallow((s) => ({ id: nodeId, retry: find(s)?.retry, timeout_s: find(s)?.timeout_s })),
   );
+  const node = useMemo(() => ({ id: nodeId }), [nodeId]);
   return (
     <Stack gap="sm">
-      <LabelField key={node.id} id={node.id} label={node.label ?? ""} />
-      <IdField key={node.id} node={node} />
-      <JoinField id={node.id} join={node.join} />
-      {info && <ConfigForm nodeId={node.id} info={info} config={node.config} problems={problems} />}
+      <LabelField key={nodeId} id={nodeId} />
+      <IdField key={`id-${nodeId}`} node={node} />
+      <JoinField id={nodeId} join={join} />
+      {info && config && <ConfigForm nodeId={nodeId} info={info} config={config} problems={problems} />}
       <RetryFields node={retry} />
     </Stack>
   );
-}
+});

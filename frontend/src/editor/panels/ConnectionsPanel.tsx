@@ -5,16 +5,33 @@
  */
 import { ActionIcon, Button, Fieldset, Group, Select, Stack, Text, Tooltip } from "@mantine/core";
 import { IconArrowRight, IconPlus, IconRowInsertBottom, IconX } from "@tabler/icons-react";
-import { useDeferredValue, useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
 
 import { dropPosition } from "../../steps/geometry";
-import { DEFAULT_HANDLE, type NodeDoc, connectableTargets, handlesOf, insertableTypes } from "../graph";
+import { DEFAULT_HANDLE, connectableTargets, handlesOf, insertableTypes } from "../graph";
 import { StepTypePicker } from "../StepTypePicker";
 import { useEditor } from "../store";
 
-export function ConnectionsPanel({ node }: { node: NodeDoc }) {
-  // Deferred: the canvas shows an edit before this list is worked out again.
-  const graph = useDeferredValue(useEditor((s) => s.graph));
+const NO_CONFIG: Record<string, unknown> = {};
+
+/** What the list of next steps depends on, besides the edges: the other steps' ids, labels and
+ * types (not this step's label, which is being typed while the panel is open). */
+function othersKey(nodes: { id: string; label?: string; type: string }[], nodeId: string): string[] {
+  return nodes.filter((n) => n.id !== nodeId).map((n) => `${n.id}\u0000${n.label ?? ""}\u0000${n.type}`);
+}
+
+export const ConnectionsPanel = memo(function ConnectionsPanel({ nodeId }: { nodeId: string }) {
+  // Read again when the edges or the other steps change, not for a key typed in this step's
+  // label: the candidates' check walks the graph, and the select parses 1,000 options.
+  const edges = useEditor((s) => s.graph.edges);
+  const others = useEditor(useShallow((s) => othersKey(s.graph.nodes, nodeId)));
+  const self = useEditor(useShallow((s) => {
+    const n = s.graph.nodes.find((x) => x.id === nodeId);
+    return { id: nodeId, type: n?.type ?? "", position: n?.position, config: n?.config ?? NO_CONFIG };
+  }));
+  const graph = useMemo(() => useEditor.getState().graph, [edges, others, self]);
+  const node = self;
   const catalog = useEditor((s) => s.catalog);
   const { connect, disconnect, insertOnEdge } = useEditor.getState();
   const handles = handlesOf(node, catalog);
@@ -128,4 +145,4 @@ export function ConnectionsPanel({ node }: { node: NodeDoc }) {
       </Stack>
     </Fieldset>
   );
-}
+});
