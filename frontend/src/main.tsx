@@ -5,7 +5,6 @@ import "@xyflow/react/dist/style.css";
 import "@mantine/notifications/styles.css";
 import "@mantine/spotlight/styles.css";
 import "mantine-datatable/styles.css";
-import "./legacy.css";
 import "./app.css";
 
 import { MantineProvider } from "@mantine/core";

@@ -123,6 +123,20 @@ def test_duplicate_opens_the_copy_in_the_designer_and_the_list_then_shows_it(
     expect(table.get_by_role("link", name="Invoices", exact=True)).to_be_visible()
 
 
+def test_run_in_a_rows_menu_opens_the_designers_run_dialog_once(page, live_server, alice):
+    create(alice, "Invoices")
+    log_in(page, live_server, "alice", "alice-pass-123")
+
+    row_menu(page, "Invoices").get_by_role("menuitem", name="Run…").click()
+
+    dialog = page.get_by_role("dialog", name="Run the workflow")
+    expect(dialog).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/designer/\d+$"))  # ?run=1 is gone...
+    page.reload()
+    expect(page.get_by_label("Graph size")).to_have_text("2 steps, 1 connections")
+    expect(dialog).to_have_count(0)  # ...so a reload does not open it again
+
+
 def test_a_new_user_adds_the_examples_from_the_empty_page(page, live_server, alice):
     log_in(page, live_server, "alice", "alice-pass-123")
     empty = page.get_by_role("region", name="Create your first workflow")

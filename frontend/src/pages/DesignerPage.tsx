@@ -11,7 +11,7 @@ import { Alert, Center } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { useEffect, useMemo } from "react";
-import { useParams } from "react-router";
+import { useParams, useSearchParams } from "react-router";
 
 import { type PageCommand, usePageCommands } from "../CommandPalette";
 import { Canvas } from "../editor/canvas/Canvas";
@@ -59,6 +59,18 @@ function Editor() {
   useShortcuts(save);
   // Leaving the page leaves nothing behind for the next workflow opened.
   useEffect(() => resetEditor, []);
+  // `?run=1` (the workflows list's "Run…") opens the Run dialog once the workflow is in; the
+  // parameter then goes, so a reload does not open it again.
+  const [params, setParams] = useSearchParams();
+  const loadedHere = useEditor((s) => s.loaded && s.meta.id !== null && s.meta.id === workflowId);
+  useEffect(() => {
+    if (!loadedHere || params.get("run") !== "1") return;
+    useEditor.getState().setRunOpen(true);
+    setParams((p) => {
+      p.delete("run");
+      return p;
+    }, { replace: true });
+  }, [loadedHere, params, setParams]);
 
   if (error) {
     return (
