@@ -6,7 +6,7 @@
  * (expressionForm.tsx), credential fields a select of credentials. Problems on `config.*` show
  * under their fields.
  */
-import { Checkbox, Fieldset, NumberInput, Select, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
+import { Checkbox, Code, Fieldset, NumberInput, Select, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
 import { memo, useMemo, useRef, useState } from "react";
@@ -59,8 +59,13 @@ const IdField = memo(function IdField({ node }: { node: Pick<NodeDoc, "id"> }) {
     <TextInput
       label="Id"
       value={text}
-      ff="monospace"
-      description={`Expressions reach this step as steps.${node.id}${references > 0 ? `; renaming updates the ${references} that name it` : ""}.`}
+      styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }}
+      description={
+        <>
+          Expressions reach this step as <Code fz="inherit">steps.{node.id}</Code>
+          {references > 0 ? `; renaming updates the ${references} that name it` : ""}.
+        </>
+      }
       error={refusal ? <span role="alert">{refusal}</span> : undefined}
       onChange={(e) => setText(e.currentTarget.value)}
       onBlur={apply}
