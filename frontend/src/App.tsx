@@ -1,7 +1,7 @@
 /**
  * The app shell: a header (brand, command palette, colour scheme, the user's menu), the
  * navigation (a side bar on a desktop, a drawer behind the burger on a phone, a rail of icons
- * beside the editor's canvas and a run's graph) and the page. Pages load on demand, each with its own chunk.
+ * beside the editor's canvas) and the page. Pages load on demand, each with its own chunk.
  */
 import {
   ActionIcon,
@@ -244,12 +244,6 @@ function isFullBleed(pathname: string): boolean {
   return /^\/designer\/.+/.test(pathname);
 }
 
-/** Pages that need the width (the editor; a run's graph beside its inspector): the navigation
- * is a rail of icons there. */
-function usesRail(pathname: string): boolean {
-  return isFullBleed(pathname) || /^\/runs\/\d+/.test(pathname);
-}
-
 /** The inbox socket, in a component of its own: its status changes re-render nothing else. */
 function InboxFeed({ username }: { username: string }) {
   useInboxFeed(username);
@@ -262,7 +256,7 @@ export function App({ user }: { user: User }) {
   const sections = useMemo(() => sectionsFor(user.staff), [user.staff]);
   const fullBleed = isFullBleed(pathname);
   const phone = useMediaQuery("(max-width: 48em)");
-  const rail = usesRail(pathname) && !phone;
+  const rail = fullBleed && !phone;
   // A page change closes the phone's navigation drawer.
   useEffect(close, [pathname, close]);
 

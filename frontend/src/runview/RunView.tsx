@@ -259,30 +259,32 @@ export function RunView({ id }: { id: number }) {
         </Alert>
       )}
 
+      {/* The graph takes the page's width; a step's inspector sits beside the tabs below it
+          (as Camunda Operate puts the details under the diagram), so opening it never shrinks
+          the graph. */}
+      <Paper withBorder p={phone ? "xs" : "sm"} className={classes.graphCard} mb="md">
+        <Group justify="space-between" mb="xs" gap="xs">
+          <Title order={2} size="h4">
+            Graph
+          </Title>
+          <Suspense fallback={null}>
+            <Legend steps={steps} nodes={(graph.data?.nodes ?? []).map((n) => n.id)} />
+          </Suspense>
+        </Group>
+        {graph.error || catalog.error ? (
+          <Alert color="red" title="The graph could not be read">
+            {errorText(graph.error ?? catalog.error).message}
+          </Alert>
+        ) : graph.data && catalog.data ? (
+          <Suspense fallback={<GraphPlaceholder text="Loading the graph…" />}>
+            <RunGraph graph={graph.data} catalog={catalog.data} steps={steps} selected={selected} onSelect={setSelected} vertical={phone} />
+          </Suspense>
+        ) : (
+          <GraphPlaceholder text="Loading the graph…" />
+        )}
+      </Paper>
       <div className={classes.layout} data-inspecting={(step && !phone) || undefined}>
         <Stack gap="md" className={classes.main}>
-          <Paper withBorder p={phone ? "xs" : "sm"} className={classes.graphCard}>
-            <Group justify="space-between" mb="xs" gap="xs">
-              <Title order={2} size="h4">
-                Graph
-              </Title>
-              <Suspense fallback={null}>
-                <Legend steps={steps} nodes={(graph.data?.nodes ?? []).map((n) => n.id)} />
-              </Suspense>
-            </Group>
-            {graph.error || catalog.error ? (
-              <Alert color="red" title="The graph could not be read">
-                {errorText(graph.error ?? catalog.error).message}
-              </Alert>
-            ) : graph.data && catalog.data ? (
-              <Suspense fallback={<GraphPlaceholder text="Loading the graph…" />}>
-                <RunGraph graph={graph.data} catalog={catalog.data} steps={steps} selected={selected} onSelect={setSelected} vertical={phone} />
-              </Suspense>
-            ) : (
-              <GraphPlaceholder text="Loading the graph…" />
-            )}
-          </Paper>
-
           <Tabs value={tab} onChange={setTab} keepMounted={false}>
               <Tabs.List className={classes.tabs}>
                 <Tabs.Tab value="steps" leftSection={phone ? undefined : <IconList size={16} />}>
