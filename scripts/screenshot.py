@@ -229,7 +229,7 @@ def pages(ids: dict) -> dict:
 
     def run_failed(page, phone):
         expect(page.get_by_role("status", name="Live updates")).to_contain_text("live")
-        page.locator('.react-flow__node[data-id="unknown"]').first.click()
+        page.get_by_role("button", name="Show the failed step").click()
 
     def inbox(page, phone):
         page.get_by_text(re.compile("INV-2301")).first.click()

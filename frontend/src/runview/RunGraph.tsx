@@ -25,7 +25,7 @@ import { statusLook, statusVar } from "../status";
 import { StatusBadge } from "../ui/StatusBadge";
 import { StepCard } from "../ui/StepCard";
 import { CARD, runLayout } from "./layout";
-import { type RunNode, RunFlowNodes, type RunStep, fitViewport, labelMinZoom, positionsOverlap, runEdges, statusCounts } from "./model";
+import { type RunNode, RunFlowNodes, type RunStep, fitViewport, focusStep, labelMinZoom, positionsOverlap, runEdges, statusCounts } from "./model";
 import classes from "./RunGraph.module.css";
 
 /** The card's label is the theme's `sm` text: 0.875rem. */
@@ -190,12 +190,19 @@ function RunGraphCanvas({ graph, catalog, steps, selected, onSelect, vertical = 
 
   const flow = useReactFlow();
   const measured = useNodesInitialized();
+  // Read when fitting, not a dependency: a status change must not move the view.
+  const focus = useRef<string | null>(null);
+  focus.current = selected ?? focusStep(steps);
   const fit = useCallback(() => {
     if (!sizing.width || nodes.length === 0) return;
     const area = flow.getNodesBounds(nodes.map((n) => n.id));
     // Below the graph: a band for the zoom controls (none on a phone).
     const room = { width: sizing.width, height: vertical ? sizing.height : sizing.height - 40 };
-    void flow.setViewport(fitViewport(area, room, { minZoom: MIN_ZOOM, padding: vertical ? 16 : 24, vertical }));
+    const node = focus.current ? flow.getInternalNode(focus.current) : undefined;
+    const around = node
+      ? { ...node.internals.positionAbsolute, width: node.measured.width ?? CARD.width, height: node.measured.height ?? CARD.height }
+      : null;
+    void flow.setViewport(fitViewport(area, room, { minZoom: MIN_ZOOM, padding: vertical ? 16 : 24, vertical, focus: around }));
     // Only when the layout or the box changes (`nodes` is read, not a dependency): a status
     // change must not move the view under the user.
   }, [flow, sizing, measured, positions, vertical]);

@@ -10,6 +10,7 @@ import {
   applyEvents,
   eventSummary,
   fitViewport,
+  focusStep,
   formatDuration,
   idempotencyKey,
   labelMinZoom,
@@ -225,6 +226,31 @@ describe("fitting the graph", () => {
     const view = fitViewport({ x: 0, y: 0, width: 4000, height: 100 }, { width: 1000, height: 400 }, { minZoom: 0.7, padding: 24 });
     expect(view.zoom).toBe(0.7);
     expect(view.x).toBe(24);
+  });
+
+  it("shows the step to focus on in the middle of a graph too wide to fit, its ends inside", () => {
+    const bounds = { x: 0, y: 0, width: 4000, height: 100 };
+    const box = { width: 1000, height: 400 };
+    const middle = fitViewport(bounds, box, { minZoom: 0.5, focus: { x: 2000, y: 0, width: 200, height: 60 } });
+    expect(middle.zoom).toBe(0.5);
+    // The focus's centre (2100 at zoom 0.5: 1050) lands at the box's centre (500).
+    expect(middle.x).toBe(500 - 1050);
+    // Near the end, the graph's end stays at the right padding rather than leaving a gap.
+    const end = fitViewport(bounds, box, { minZoom: 0.5, focus: { x: 3800, y: 0, width: 200, height: 60 } });
+    expect(end.x).toBe(1000 - 24 - 4000 * 0.5);
+    // Near the start, the graph's start stays at the left padding.
+    const start = fitViewport(bounds, box, { minZoom: 0.5, focus: { x: 100, y: 0, width: 200, height: 60 } });
+    expect(start.x).toBe(24);
+    // A graph that fits is centred whatever the focus.
+    const fits = fitViewport({ x: 0, y: 0, width: 400, height: 100 }, box, { minZoom: 0.7, focus: { x: 300, y: 0, width: 100, height: 60 } });
+    expect(fits.x).toBe(300);
+  });
+
+  it("focuses on the failed step, else one that runs or waits", () => {
+    const at = (node: string, status: string) => step(node, status, null, null);
+    expect(focusStep([at("a", "succeeded"), at("b", "waiting"), at("c", "failed")])).toBe("c");
+    expect(focusStep([at("a", "succeeded"), at("b", "waiting")])).toBe("b");
+    expect(focusStep([at("a", "succeeded"), at("b", "pending")])).toBeNull();
   });
 
   it("lays the steps out again when saved positions would make cards overlap", () => {

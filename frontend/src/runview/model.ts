@@ -330,17 +330,39 @@ export function labelMinZoom(fontPx: number, minPx = 10): number {
 export function fitViewport(
   bounds: { x: number; y: number; width: number; height: number },
   box: { width: number; height: number },
-  { minZoom, padding = 24, vertical = false }: { minZoom: number; padding?: number; vertical?: boolean },
+  {
+    minZoom,
+    padding = 24,
+    vertical = false,
+    focus = null,
+  }: { minZoom: number; padding?: number; vertical?: boolean; focus?: { x: number; y: number; width: number; height: number } | null },
 ): { x: number; y: number; zoom: number } {
   const room = { width: Math.max(box.width - 2 * padding, 1), height: Math.max(box.height - 2 * padding, 1) };
   const fits = Math.min(room.width / Math.max(bounds.width, 1), room.height / Math.max(bounds.height, 1));
   const zoom = Math.max(minZoom, Math.min(1, fits));
   const centre = (size: number, start: number, length: number) => (size - length * zoom) / 2 - start * zoom;
+  // A graph longer than the box starts at its beginning, unless a step to focus on (the failed
+  // or the active one) is further on: then that step is in the middle, the graph's ends kept
+  // inside the padding.
+  const along = (size: number, start: number, length: number, at: number | null, atLength: number) => {
+    const first = padding - start * zoom;
+    if (at === null) return first;
+    const last = size - padding - (start + length) * zoom;
+    return Math.min(first, Math.max(last, size / 2 - (at + atLength / 2) * zoom));
+  };
   let x = centre(box.width, bounds.x, bounds.width);
   let y = centre(box.height, bounds.y, bounds.height);
-  if (bounds.width * zoom > room.width && !vertical) x = padding - bounds.x * zoom;
-  if (bounds.height * zoom > room.height) y = padding - bounds.y * zoom;
+  if (bounds.width * zoom > room.width && !vertical) x = along(box.width, bounds.x, bounds.width, focus?.x ?? null, focus?.width ?? 0);
+  if (bounds.height * zoom > room.height) y = along(box.height, bounds.y, bounds.height, focus?.y ?? null, focus?.height ?? 0);
   return { x, y, zoom };
+}
+
+/** The step a graph too big for its box is first shown around: the failed one, else one that
+ * runs or waits; null when none (the graph then shows from its start). */
+export function focusStep(steps: RunStep[]): string | null {
+  const failed = steps.find((s) => s.status === "failed");
+  if (failed) return failed.node;
+  return steps.find((s) => s.status === "running" || s.status === "waiting" || s.status === "retrying")?.node ?? null;
 }
 
 /** Whether cards of `size` at these positions would touch or overlap (positions saved for
