@@ -13,7 +13,6 @@ import {
   Center,
   Group,
   Kbd,
-  type MantineColorScheme,
   Loader,
   Menu,
   NavLink,
@@ -22,8 +21,6 @@ import {
   Text,
   Tooltip,
   UnstyledButton,
-  useComputedColorScheme,
-  useMantineColorScheme,
 } from "@mantine/core";
 import { useDisclosure, useMediaQuery } from "@mantine/hooks";
 import { spotlight } from "@mantine/spotlight";
@@ -31,13 +28,10 @@ import {
   IconApi,
   IconBook,
   IconChevronDown,
-  IconDeviceDesktop,
   IconKey,
   IconLock,
   IconLogout,
-  IconMoon,
   IconSearch,
-  IconSun,
   IconTopologyStar3,
   IconUser,
 } from "@tabler/icons-react";
@@ -48,6 +42,7 @@ import { CommandPalette } from "./CommandPalette";
 import { useInboxFeed, useOpenTaskCount } from "./inbox";
 import { type NavSection, sectionsFor } from "./nav";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { ColorSchemeMenu } from "./ui/ColorSchemeMenu";
 
 export { SECTIONS } from "./nav";
 
@@ -163,38 +158,6 @@ function Navigation({ sections, rail, onNavigate }: { sections: NavSection[]; ra
   );
 }
 
-/** Light, dark or follow the system; remembered in this browser. */
-function ColorSchemeMenu() {
-  const { colorScheme, setColorScheme } = useMantineColorScheme();
-  const computed = useComputedColorScheme("light");
-  const choices = [
-    { value: "light", label: "Light", icon: IconSun },
-    { value: "dark", label: "Dark", icon: IconMoon },
-    { value: "auto", label: "System", icon: IconDeviceDesktop },
-  ] as const;
-  return (
-    <Menu position="bottom-end" width={160}>
-      <Menu.Target>
-        <ActionIcon variant="default" size={40} aria-label={`Colour scheme: ${colorScheme === "auto" ? "system" : colorScheme}`}>
-          {computed === "dark" ? <IconMoon size={20} stroke={1.6} /> : <IconSun size={20} stroke={1.6} />}
-        </ActionIcon>
-      </Menu.Target>
-      <Menu.Dropdown>
-        <Menu.Label>Colour scheme</Menu.Label>
-        <Menu.RadioGroup value={colorScheme} onChange={(value) => setColorScheme(value as MantineColorScheme)}>
-          {choices.map((choice) => (
-            <Menu.RadioItem key={choice.value} value={choice.value} closeMenuOnClick>
-              <Group gap={8} wrap="nowrap">
-                <choice.icon size={16} />
-                {choice.label}
-              </Group>
-            </Menu.RadioItem>
-          ))}
-        </Menu.RadioGroup>
-      </Menu.Dropdown>
-    </Menu>
-  );
-}
 
 function UserMenu({ user }: { user: User }) {
   return (

@@ -14,19 +14,17 @@ import {
   Button,
   Group,
   MantineProvider,
-  type MantineColorScheme,
-  Menu,
   Text,
   Title,
   Tooltip,
   useComputedColorScheme,
-  useMantineColorScheme,
 } from "@mantine/core";
-import { IconArrowLeft, IconBook, IconDeviceDesktop, IconMoon, IconSun, IconTopologyStar3 } from "@tabler/icons-react";
+import { IconArrowLeft, IconBook, IconTopologyStar3 } from "@tabler/icons-react";
 import { StrictMode, useEffect } from "react";
 import { createRoot } from "react-dom/client";
 
 import { colorSchemeManager, cssVariablesResolver, theme } from "./theme";
+import { ColorSchemeMenu } from "./ui/ColorSchemeMenu";
 
 /** Swagger UI's dark theme follows the computed scheme. */
 function SwaggerScheme() {
@@ -37,41 +35,6 @@ function SwaggerScheme() {
   return null;
 }
 
-function SchemeMenu() {
-  const { colorScheme, setColorScheme } = useMantineColorScheme();
-  const computed = useComputedColorScheme("light");
-  const choices = [
-    { value: "light", label: "Light", icon: IconSun },
-    { value: "dark", label: "Dark", icon: IconMoon },
-    { value: "auto", label: "System", icon: IconDeviceDesktop },
-  ] as const;
-  return (
-    <Menu position="bottom-end" width={160}>
-      <Menu.Target>
-        <ActionIcon
-          variant="default"
-          size={40}
-          aria-label={`Colour scheme: ${colorScheme === "auto" ? "system" : colorScheme}`}
-        >
-          {computed === "dark" ? <IconMoon size={20} stroke={1.6} /> : <IconSun size={20} stroke={1.6} />}
-        </ActionIcon>
-      </Menu.Target>
-      <Menu.Dropdown>
-        <Menu.Label>Colour scheme</Menu.Label>
-        <Menu.RadioGroup value={colorScheme} onChange={(value) => setColorScheme(value as MantineColorScheme)}>
-          {choices.map((choice) => (
-            <Menu.RadioItem key={choice.value} value={choice.value} closeMenuOnClick>
-              <Group gap={8} wrap="nowrap">
-                <choice.icon size={16} />
-                {choice.label}
-              </Group>
-            </Menu.RadioItem>
-          ))}
-        </Menu.RadioGroup>
-      </Menu.Dropdown>
-    </Menu>
-  );
-}
 
 function Header() {
   return (
@@ -110,7 +73,7 @@ function Header() {
               <IconArrowLeft size={20} />
             </ActionIcon>
           </Tooltip>
-          <SchemeMenu />
+          <ColorSchemeMenu />
         </Group>
       </Group>
     </header>
