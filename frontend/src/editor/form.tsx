@@ -4,12 +4,14 @@
  * unlabelled boxes), and an object the schema leaves open (`{"type": "object"}`, no
  * properties) is entered as JSON, which is every value it allows.
  */
-import { ActionIcon, Button, Group, JsonInput, Text, Title, Tooltip } from "@mantine/core";
-import { RichDescription, withTheme } from "@rjsf/core";
+import { ActionIcon, Button, JsonInput, Tooltip } from "@mantine/core";
+import { withTheme } from "@rjsf/core";
 import { Theme } from "@rjsf/mantine";
-import type { DescriptionFieldProps, FieldProps, IconButtonProps, RJSFSchema, TitleFieldProps } from "@rjsf/utils";
+import type { FieldProps, IconButtonProps, RJSFSchema } from "@rjsf/utils";
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useEffect, useState } from "react";
+
+import { SCHEMA_FORM_TEMPLATES } from "../ui/schemaForm";
 
 /** "root_lines_0__remove" → "lines item 1": which field a button belongs to, for its name. */
 function fieldOf(id: string | undefined): string {
@@ -116,40 +118,11 @@ export function JsonObjectField({ formData, onChange, fieldPathId, schema, name,
   );
 }
 
-/** A group's title (an object or a list in the schema): a small heading on the scale of the
- * fields' labels, not Mantine's h3 that @rjsf/mantine draws. */
-function TitleField({ id, title, optionalDataControl }: TitleFieldProps) {
-  if (!title) return null;
-  const heading = (
-    <Title id={id} order={3} size="h5" fw={600}>
-      {title}
-    </Title>
-  );
-  if (!optionalDataControl) return heading;
-  return (
-    <Group justify="space-between" wrap="nowrap">
-      {heading}
-      {optionalDataControl}
-    </Group>
-  );
-}
-
-/** A group's description, the size and colour of a field's. */
-function DescriptionField({ id, description, registry, uiSchema }: DescriptionFieldProps) {
-  if (!description) return null;
-  return (
-    <Text id={id} size="xs" c="dimmed" mt={2} mb="xs">
-      <RichDescription description={description} registry={registry} uiSchema={uiSchema} />
-    </Text>
-  );
-}
-
 export const ThemedForm = withTheme({
   ...Theme,
   templates: {
     ...Theme.templates,
-    TitleFieldTemplate: TitleField,
-    DescriptionFieldTemplate: DescriptionField,
+    ...SCHEMA_FORM_TEMPLATES,
     ButtonTemplates: { ...Theme.templates?.ButtonTemplates, AddButton, RemoveButton },
   },
 });

@@ -11,6 +11,8 @@ import validator from "@rjsf/validator-ajv8";
 import { IconArrowDown, IconArrowUp, IconCopy, IconPlus, IconSend, IconTrash } from "@tabler/icons-react";
 import { useState } from "react";
 
+import { SCHEMA_FORM_TEMPLATES } from "../../ui/schemaForm";
+
 /** "root_lines_2__remove" (the button's id) → "item 3": which item a button acts on, for its name. */
 export function itemName(id: string | undefined): string {
   const match = id?.match(/_(\d+)(?:_+[a-z]+)?$/i);
@@ -45,6 +47,7 @@ function iconButton(label: string, Icon: typeof IconPlus, color?: string) {
 }
 
 const templates = {
+  ...SCHEMA_FORM_TEMPLATES,
   ButtonTemplates: {
     AddButton,
     RemoveButton: iconButton("Remove", IconTrash, "red"),
