@@ -177,6 +177,31 @@ class ValidationResultSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
 
 
+class PreviewSerializer(serializers.Serializer):
+    source = serializers.CharField(
+        max_length=20_000,
+        trim_whitespace=False,
+        help_text="An expression (mode expression) or a template, as a config field holds it.",
+    )
+    mode = serializers.ChoiceField(choices=["expression", "template"], default="template")
+    run = serializers.IntegerField(
+        required=False, min_value=1, help_text="A run of this workflow; default: its newest."
+    )
+
+
+class PreviewErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PreviewResultSerializer(serializers.Serializer):
+    run = RunSummarySerializer(allow_null=True, help_text="The run whose data was used, or null.")
+    value = serializers.JSONField(allow_null=True, help_text="The value, or null.")
+    error = PreviewErrorSerializer(
+        allow_null=True, help_text="Why it has no value there (as the step would fail), or null."
+    )
+
+
 class GrantSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True

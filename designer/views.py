@@ -24,6 +24,8 @@ from designer.serializers import (
     ErrorsSerializer,
     ExportDocumentSerializer,
     GrantSerializer,
+    PreviewResultSerializer,
+    PreviewSerializer,
     StaleSerializer,
     StepTypeSerializer,
     ValidateSerializer,
@@ -38,6 +40,7 @@ from designer.serializers import (
 )
 from designer.validation import MAX_GRAPH_BYTES
 from engine.models import Run
+from engine.preview import preview
 from flowdeck.errors import ApiError, PayloadTooLarge, api_error
 from flowdeck.nul import JSONParser
 from flowdeck.params import id_or_none, object_id
@@ -286,6 +289,35 @@ class WorkflowViewSet(
         except services.GraphInvalid as exc:
             return Response({"valid": False, "errors": exc.errors})
         return Response({"valid": True, "errors": []})
+
+    @extend_schema(
+        request=PreviewSerializer,
+        responses={200: PreviewResultSerializer, 400: ErrorsSerializer, 404: ErrorsSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def preview(self, request: Request, pk: str) -> Response:
+        """An expression's or a template's value with a run's data (its input, its steps'
+        outputs, statuses and errors, the run): the newest run of this workflow, or the one
+        named. Evaluated in the same sandbox as in a run; a failure is the answer's ``error``,
+        as the step would fail with it. ``run`` is null when the workflow has no run yet."""
+        workflow = self.get_workflow(Role.VIEWER)
+        body = PreviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        runs = Run.objects.filter(workflow=workflow)
+        if "run" in body.validated_data:
+            run = runs.filter(pk=body.validated_data["run"]).first()
+            if run is None:
+                raise NotFound(f"workflow {workflow.pk} has no run {body.validated_data['run']}")
+        else:
+            run = runs.order_by("-pk").first()
+        if run is None:
+            return Response({"run": None, "value": None, "error": None})
+        return Response(
+            {
+                "run": {"id": run.pk, "status": run.status, "created_at": run.created_at},
+                **preview(body.validated_data["source"], body.validated_data["mode"], run),
+            }
+        )
 
     @extend_schema(responses={200: VersionSummarySerializer(many=True), 404: ErrorsSerializer})
     @action(detail=True, methods=["get"])

@@ -339,6 +339,11 @@ def _areas() -> dict[str, list[Rule]]:
                 Case("DELETE", needs(Role.OWNER)),
             ),
         ),
+        Rule(
+            "workflow-preview",
+            wf_url("preview/"),
+            (Case("POST", needs(Role.VIEWER), body=lambda w: {"source": "{{ input }}"}),),
+        ),
         Rule("workflow-export", wf_url("export/?format=yaml"), (Case("GET", needs(Role.VIEWER)),)),
         Rule(
             "workflow-grants",

@@ -176,3 +176,51 @@ def test_a_condition_completes_names_without_braces_and_tab_leaves_the_field(
     page.keyboard.press("Tab")
     expect(expression).not_to_be_focused()
     expect(expression).to_have_text("input.amount > 10 and")
+
+
+def test_an_expressions_value_with_the_newest_runs_data_follows_what_is_typed(
+    page, live_server, alice
+):
+    from tests.engine_kit import drive, start
+
+    wf = open_workflow(
+        page,
+        live_server,
+        alice,
+        {
+            "start": {"type": "trigger.manual", "position": {"x": 0, "y": 0}},
+            "lookup": {
+                "type": "data.transform",
+                "label": "Look up",
+                "position": {"x": 260, "y": 0},
+                "config": {"value": {"doubled": "{{ input.amount * 2 }}"}},
+            },
+            "shape": {
+                "type": "data.transform",
+                "position": {"x": 520, "y": 0},
+                "config": {"value": "{{ steps.lookup.output.doubled }}"},
+            },
+        },
+        ["start>lookup", "lookup>shape"],
+    )
+    run = start(wf, {"amount": 21, "customer": {"name": "Ada"}}, actor=alice)
+    drive()
+    page.reload()
+
+    page.locator('.react-flow__node[data-id="shape"]').click()
+    panel = page.get_by_role("complementary", name="Configure shape")
+    value = editor(panel, "Value")
+    shown = panel.get_by_role("status", name=f"Value in run {run.pk}")
+    expect(shown).to_have_text(f"In run {run.pk}:42")
+
+    # Typing changes it: the server evaluates what is in the field now, unsaved.
+    value.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Dear {{ input.customer.name }}, {{ steps.lookup.output.doubled + 1 ")
+    expect(shown).to_have_text(f'In run {run.pk}:"Dear Ada, 43"')
+
+    # A name the run does not have: what the step would fail with.
+    page.keyboard.press("Control+a")
+    page.keyboard.type("{{ steps.lookup.output.missing.deeper ")
+    expect(shown).to_contain_text("missing")
+    expect(shown.locator("[data-preview=error]")).to_be_visible()

@@ -47,6 +47,7 @@ import {
   typedFilter,
   typedPath,
 } from "./completion";
+import { ExpressionPreview } from "./ExpressionPreview";
 import { useEditor } from "./store";
 
 const KEYWORDS = new Set(["and", "or", "not", "in", "is", "if", "else"]);
@@ -282,5 +283,10 @@ export default function ExpressionWidget(props: WidgetProps & { focusOnMount?: {
     });
   }, [readonly, disabled]);
 
-  return <div ref={host} className="expression-field" data-mode={mode} data-invalid={invalid || undefined} />;
+  return (
+    <>
+      <div ref={host} className="expression-field" data-mode={mode} data-invalid={invalid || undefined} />
+      <ExpressionPreview source={text(value)} mode={mode} label={String(label)} />
+    </>
+  );
 }

@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+
+import { needsPreview, shownValue } from "./ExpressionPreview";
+
+describe("the value shown under an expression field", () => {
+  it("is asked for an expression, or a template with a placeholder or a tag", () => {
+    expect(needsPreview("input.amount > 10", "expression")).toBe(true);
+    expect(needsPreview("Hello {{ input.name }}", "template")).toBe(true);
+    expect(needsPreview("{% if input.a %}yes{% endif %}", "template")).toBe(true);
+    expect(needsPreview("plain text", "template")).toBe(false);
+    expect(needsPreview("   ", "expression")).toBe(false);
+  });
+
+  it("is one line of JSON, cut when long", () => {
+    expect(shownValue({ a: [1, "x"] })).toBe('{"a":[1,"x"]}');
+    expect(shownValue(null)).toBe("null");
+    expect(shownValue("x".repeat(10), 5)).toBe('"xxxx…');
+  });
+});

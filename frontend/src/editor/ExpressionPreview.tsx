@@ -1,0 +1,67 @@
+/**
+ * Under an expression or template field: its value with the newest run's data, evaluated by the
+ * server in the run's sandbox (`POST /api/workflows/{id}/preview/`) a moment after each change,
+ * so a user sees what the step would get while typing. Nothing is shown for a workflow never
+ * saved or never run, nor for plain text in a template field (it is its own value).
+ */
+import { Code, Group, Loader, Text } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+
+import { api } from "../api";
+import type { ExpressionMode } from "./completion";
+import { useEditor } from "./store";
+
+type Preview = {
+  run: { id: number; status: string } | null;
+  value: unknown;
+  error: { code: string; message: string } | null;
+};
+
+/** How long a value's text may be on screen before it is cut (the server sends up to 64 kB). */
+const SHOWN_CHARS = 400;
+
+/** Whether `source` has anything to evaluate: a template without a placeholder is plain text. */
+export function needsPreview(source: string, mode: ExpressionMode): boolean {
+  if (source.trim() === "") return false;
+  return mode === "expression" || /\{\{|\{%/.test(source);
+}
+
+/** The value as one line of JSON, cut to `limit` characters. */
+export function shownValue(value: unknown, limit = SHOWN_CHARS): string {
+  const text = JSON.stringify(value) ?? "null";
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+export function ExpressionPreview({ source, mode, label }: { source: string; mode: ExpressionMode; label: string }) {
+  const workflowId = useEditor((s) => s.meta.id);
+  const [typed] = useDebouncedValue(source, 300);
+  const enabled = workflowId !== null && needsPreview(typed, mode);
+  const preview = useQuery({
+    queryKey: ["preview", workflowId, mode, typed],
+    queryFn: () => api<Preview>(`/api/workflows/${workflowId}/preview/`, { method: "POST", body: { source: typed, mode } }),
+    enabled,
+    placeholderData: keepPreviousData,
+    staleTime: 15_000,
+    retry: false,
+  });
+  if (!enabled || !preview.data?.run) return null;
+  const { run, value, error } = preview.data;
+  return (
+    <Group gap={6} wrap="nowrap" align="flex-start" mt={4} role="status" aria-label={`${label} in run ${run.id}`}>
+      <Text size="xs" c="dimmed" style={{ whiteSpace: "nowrap" }}>
+        In run {run.id}:
+      </Text>
+      {error ? (
+        <Text size="xs" c="red" style={{ overflowWrap: "anywhere" }} data-preview="error">
+          {error.message}
+        </Text>
+      ) : (
+        <Code fz="xs" style={{ overflowWrap: "anywhere", whiteSpace: "pre-wrap" }} data-preview="value">
+          {shownValue(value)}
+        </Code>
+      )}
+      {preview.isFetching && <Loader size={10} aria-label="Evaluating" />}
+    </Group>
+  );
+}
