@@ -219,6 +219,15 @@ def test_an_expressions_value_with_the_newest_runs_data_follows_what_is_typed(
     page.keyboard.type("Dear {{ input.customer.name }}, {{ steps.lookup.output.doubled + 1 ")
     expect(shown).to_have_text(f'In run {run.pk}:"Dear Ada, 43"')
 
+    # Completion offers the keys the run's steps really output (no step type has an output
+    # schema), with the value they had.
+    page.keyboard.press("Control+a")
+    page.keyboard.type("{{ steps.lookup.output.")
+    expect(option(page, "doubled")).to_contain_text("number")
+    # The selected option's description: the value it had.
+    expect(page.locator(".cm-completionInfo")).to_have_text(f"In run {run.pk}: 42")
+    page.keyboard.press("Escape")
+
     # A name the run does not have: what the step would fail with.
     page.keyboard.press("Control+a")
     page.keyboard.type("{{ steps.lookup.output.missing.deeper ")

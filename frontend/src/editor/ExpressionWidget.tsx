@@ -48,6 +48,7 @@ import {
   typedPath,
 } from "./completion";
 import { ExpressionPreview } from "./ExpressionPreview";
+import { useNewestRunSample } from "./newestRun";
 import { useEditor } from "./store";
 
 const KEYWORDS = new Set(["and", "or", "not", "in", "is", "if", "else"]);
@@ -181,9 +182,10 @@ export default function ExpressionWidget(props: WidgetProps & { focusOnMount?: {
   // Deferred: completing names is worked out after the canvas has drawn an edit.
   const graph = useDeferredValue(useEditor((s) => s.graph));
   const catalog = useEditor((s) => s.catalog);
+  const sample = useNewestRunSample(useEditor((s) => s.meta.id));
   const names = useMemo(
-    () => expressionCompletions(graph, nodeId, catalog, { items: !!options.items }),
-    [graph, nodeId, catalog, options.items],
+    () => expressionCompletions(graph, nodeId, catalog, { items: !!options.items, sample }),
+    [graph, nodeId, catalog, options.items, sample],
   );
 
   const host = useRef<HTMLDivElement>(null);

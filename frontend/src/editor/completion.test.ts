@@ -101,6 +101,36 @@ describe("what a node's expressions may name", () => {
     expect(names.filter((n) => n.startsWith("steps.lonely"))).toEqual([]);
   });
 
+  it("offers the keys the newest run had: upstream outputs and input past its schema", () => {
+    const sample = {
+      run: 7,
+      input: { amount: 5, coupon: "X1", customer: { name: "Ada", vip: true } },
+      outputs: {
+        fetch: { order: { id: "A-1", lines: [{ sku: "desk" }] }, "bad-key": 1 },
+        after: { late: 1 },
+        lonely: { never: 1 },
+      },
+    };
+    const found = expressionCompletions(diamond(), "join", CATALOG, { sample });
+    const names = found.map((c) => c.label);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "steps.fetch.output.order",
+        "steps.fetch.output.order.id",
+        "steps.fetch.output.order.lines",
+        "input.coupon",
+        "input.customer.vip",
+      ]),
+    );
+    // Only what runs before the node, only dotted names, no list items, nothing twice.
+    expect(names.filter((n) => n.startsWith("steps.after") || n.startsWith("steps.lonely"))).toEqual([]);
+    expect(names).not.toContain("steps.fetch.output.bad-key");
+    expect(names.filter((n) => n.startsWith("steps.fetch.output.order.lines."))).toEqual([]);
+    expect(names.filter((n) => n === "input.customer.name")).toHaveLength(1);
+    const id = found.find((c) => c.label === "steps.fetch.output.order.id")!;
+    expect([id.detail, id.info]).toEqual(["string", 'In run 7: "A-1"']);
+  });
+
   it("offers no steps at all to the trigger", () => {
     expect(labels(diamond(), "start").filter((n) => n.startsWith("steps"))).toEqual([]);
   });

@@ -96,6 +96,36 @@ function inputProperties(schema: unknown, path: string, depth: number): Expressi
   return found;
 }
 
+/** The newest run's data, whose keys completion offers beside the schemas' (issue 18). */
+export type RunSample = { run: number; input: unknown; outputs: Record<string, unknown> };
+
+const MAX_SAMPLE_DEPTH = 4;
+const MAX_SAMPLE_KEYS = 200;
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value === "object" ? "object" : typeof value;
+}
+
+function sampleText(value: unknown): string {
+  const text = JSON.stringify(value) ?? "null";
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+/** The keys of a run's value under `path` (objects only: a list's items have no dotted name),
+ * each with its JSON type and the value it had in run `run`. */
+function sampleProperties(value: unknown, path: string, run: number, depth: number, found: ExpressionCompletion[]): void {
+  if (!isObject(value) || depth >= MAX_SAMPLE_DEPTH) return;
+  for (const [name, item] of Object.entries(value)) {
+    if (found.length >= MAX_SAMPLE_KEYS) return;
+    if (!IDENTIFIER.test(name)) continue;
+    const label = `${path}.${name}`;
+    found.push({ label, detail: kindOf(item), info: `In run ${run}: ${sampleText(item)}`, type: "property" });
+    sampleProperties(item, label, run, depth + 1, found);
+  }
+}
+
 /**
  * Every name valid in the expressions of node `nodeId` (CONTRACT §2), with each dotted prefix:
  * `input` and the properties of `input_schema`, `steps.<id>.output|status|error` for the steps
@@ -106,7 +136,7 @@ export function expressionCompletions(
   graph: GraphDoc,
   nodeId: string,
   catalog: Catalog,
-  scope: { items?: boolean } = {},
+  scope: { items?: boolean; sample?: RunSample | null } = {},
 ): ExpressionCompletion[] {
   const root = (label: string, detail: string, info: string): ExpressionCompletion => ({
     label,
@@ -136,6 +166,16 @@ export function expressionCompletions(
       member(`steps.${id}.status`, "string", `How ${id} ended: succeeded, failed, skipped or cancelled.`),
       member(`steps.${id}.error`, "object | null", `Why ${id} failed (message, code), read after its error edge.`),
     );
+  }
+  // The keys the newest run really had, where the schemas say nothing of them: an output's
+  // keys (no step type publishes an output schema) and input the schema leaves open.
+  const sample = scope.sample;
+  if (sample) {
+    const seen = new Set(found.map((c) => c.label));
+    const real: ExpressionCompletion[] = [];
+    sampleProperties(sample.input, "input", sample.run, 0, real);
+    for (const id of upstream) sampleProperties(sample.outputs[id], `steps.${id}.output`, sample.run, 0, real);
+    found.push(...real.filter((c) => !seen.has(c.label)));
   }
   found.push(root("run", "object", "This run."), member("run.id", "integer", "This run's id."));
   if (scope.items) {
