@@ -9,6 +9,8 @@ describe("the value shown under an expression field", () => {
     expect(needsPreview("{% if input.a %}yes{% endif %}", "template")).toBe(true);
     expect(needsPreview("plain text", "template")).toBe(false);
     expect(needsPreview("   ", "expression")).toBe(false);
+    // A map's per-item field: item and index exist only while a run maps a list.
+    expect(needsPreview("{{ item.sku }}", "template", true)).toBe(false);
   });
 
   it("is one line of JSON, cut when long", () => {

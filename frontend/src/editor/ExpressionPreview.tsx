@@ -2,7 +2,8 @@
  * Under an expression or template field: its value with the newest run's data, evaluated by the
  * server in the run's sandbox (`POST /api/workflows/{id}/preview/`) a moment after each change,
  * so a user sees what the step would get while typing. Nothing is shown for a workflow never
- * saved or never run, nor for plain text in a template field (it is its own value).
+ * saved or never run, for plain text in a template field (it is its own value), nor in a map's
+ * per-item fields (`item` and `index` exist only while a run maps a list).
  */
 import { Code, Group, Loader, Text } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
@@ -21,9 +22,10 @@ type Preview = {
 /** How long a value's text may be on screen before it is cut (the server sends up to 64 kB). */
 const SHOWN_CHARS = 400;
 
-/** Whether `source` has anything to evaluate: a template without a placeholder is plain text. */
-export function needsPreview(source: string, mode: ExpressionMode): boolean {
-  if (source.trim() === "") return false;
+/** Whether `source` has anything to evaluate: a template without a placeholder is plain text,
+ * and a map's per-item field names `item` and `index`, which no run's data holds. */
+export function needsPreview(source: string, mode: ExpressionMode, items = false): boolean {
+  if (items || source.trim() === "") return false;
   return mode === "expression" || /\{\{|\{%/.test(source);
 }
 
@@ -33,10 +35,10 @@ export function shownValue(value: unknown, limit = SHOWN_CHARS): string {
   return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
 
-export function ExpressionPreview({ source, mode, label }: { source: string; mode: ExpressionMode; label: string }) {
+export function ExpressionPreview({ source, mode, items, label }: { source: string; mode: ExpressionMode; items: boolean; label: string }) {
   const workflowId = useEditor((s) => s.meta.id);
   const [typed] = useDebouncedValue(source, 300);
-  const enabled = workflowId !== null && needsPreview(typed, mode);
+  const enabled = workflowId !== null && needsPreview(typed, mode, items);
   const preview = useQuery({
     queryKey: ["preview", workflowId, mode, typed],
     queryFn: () => api<Preview>(`/api/workflows/${workflowId}/preview/`, { method: "POST", body: { source: typed, mode } }),

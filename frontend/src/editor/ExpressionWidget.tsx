@@ -288,7 +288,7 @@ export default function ExpressionWidget(props: WidgetProps & { focusOnMount?: {
   return (
     <>
       <div ref={host} className="expression-field" data-mode={mode} data-invalid={invalid || undefined} />
-      <ExpressionPreview source={text(value)} mode={mode} label={String(label)} />
+      <ExpressionPreview source={text(value)} mode={mode} items={!!options.items} label={String(label)} />
     </>
   );
 }
