@@ -16,6 +16,7 @@ import { OnceSecret } from "../ui/OnceSecret";
 import { PageHeader } from "../ui/PageHeader";
 import { RelativeTime } from "../ui/RelativeTime";
 import { notifyError, notifySuccess } from "../ui/notify";
+import { LIST_TABLE } from "../ui/table";
 
 const PHONE = "(max-width: 48em)";
 
@@ -97,10 +98,7 @@ export function AccountPage({ username }: { username: string }) {
       ) : (
         <DataTable<ApiToken>
           aria-label="API tokens"
-          withTableBorder
-          borderRadius="md"
-          highlightOnHover
-          verticalAlign="center"
+          {...LIST_TABLE}
           fetching={tokens.isLoading}
           records={rows}
           idAccessor="id"
@@ -126,14 +124,7 @@ export function AccountPage({ username }: { username: string }) {
               accessor: "last_used_at",
               title: "Last used",
               sortable: true,
-              render: (t) =>
-                t.last_used_at ? (
-                  <RelativeTime value={t.last_used_at} size="sm" />
-                ) : (
-                  <Text span size="sm" c="dimmed">
-                    Never
-                  </Text>
-                ),
+              render: (t) => <RelativeTime value={t.last_used_at} size="sm" empty="Never" />,
             },
             {
               accessor: "actions",

@@ -35,6 +35,7 @@ import { RelativeTime } from "../ui/RelativeTime";
 import { notifyError, notifySuccess } from "../ui/notify";
 import { CredentialModal, type Editing } from "./credentials/CredentialModal";
 import { SharingModal } from "./credentials/SharingModal";
+import { LIST_TABLE } from "../ui/table";
 
 const KIND_ICONS: Record<string, Icon> = {
   http_bearer: IconWorldWww,
@@ -312,12 +313,7 @@ export function CredentialsPage() {
       ) : (
         <DataTable<Credential>
           aria-label="Credentials"
-          withTableBorder
-          borderRadius="md"
-          highlightOnHover
-          // Dimmed text keeps 4.5:1 on a hovered row in dark mode too (dark-5 would be 4.0).
-          highlightOnHoverColor={{ light: "gray.1", dark: "dark.6" }}
-          verticalAlign="center"
+          {...LIST_TABLE}
           minHeight={rows.length ? undefined : 160}
           records={rows}
           columns={columns}

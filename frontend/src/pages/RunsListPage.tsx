@@ -73,6 +73,7 @@ import { PageHeader } from "../ui/PageHeader";
 import { RelativeTime } from "../ui/RelativeTime";
 import { StatusBadge } from "../ui/StatusBadge";
 import classes from "./RunsListPage.module.css";
+import { LIST_TABLE } from "../ui/table";
 
 export { duration, runsParams } from "../runslist/model";
 
@@ -508,9 +509,7 @@ export function RunsListPage() {
       ) : (
         <DataTable<RunRow>
           aria-label="Runs"
-          withTableBorder
-          borderRadius="md"
-          highlightOnHover
+          {...LIST_TABLE}
           minHeight={list.isPending ? 240 : undefined}
           fetching={list.isPending || (list.isFetchingNextPage && records.length === 0)}
           records={records}

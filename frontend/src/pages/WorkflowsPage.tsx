@@ -62,6 +62,7 @@ import {
   triggerLabel,
 } from "./workflows/list";
 import { RowActions } from "./workflows/RowActions";
+import { LIST_TABLE } from "../ui/table";
 
 type Detail = WorkflowRow & { version: { number: number; graph: unknown } };
 
@@ -476,12 +477,7 @@ export function WorkflowsPage() {
           ) : (
             <DataTable<WorkflowRow>
               aria-label="Workflows"
-              withTableBorder
-              borderRadius="md"
-              highlightOnHover
-          // Dimmed text keeps 4.5:1 on a hovered row in dark mode too (dark-5 would be 4.0).
-          highlightOnHoverColor={{ light: "gray.1", dark: "dark.6" }}
-              verticalAlign="center"
+              {...LIST_TABLE}
               minHeight={rows.length ? undefined : 180}
               records={rows}
               columns={columns}

@@ -7,6 +7,7 @@ import type { Catalog, GraphDoc } from "../editor/graph";
 import { StepIcon } from "../steps/icons";
 import { StatusBadge } from "../ui/StatusBadge";
 import { type RunStep, elapsed, formatDuration } from "./model";
+import { LIST_TABLE } from "../ui/table";
 
 export function StepsTable({
   steps,
@@ -33,9 +34,7 @@ export function StepsTable({
   return (
     <DataTable
       aria-label="Steps"
-      withTableBorder
-      borderRadius="md"
-      highlightOnHover
+      {...LIST_TABLE}
       idAccessor="node"
       records={records}
       onRowClick={({ record }) => onSelect(record.node)}

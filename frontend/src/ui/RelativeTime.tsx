@@ -31,13 +31,17 @@ export function exactTime(value: string | number | Date): string {
 }
 
 /** "3 minutes ago" / "in 2 hours", with the exact time on hover (STYLE: relative times with
- * the exact time on hover). `null` shows a dash. */
-export function RelativeTime({ value, ...rest }: { value: string | number | Date | null | undefined } & TextProps) {
+ * the exact time on hover). `null` shows `empty` (a dash unless told, "Never" say), dimmed. */
+export function RelativeTime({
+  value,
+  empty = "—",
+  ...rest
+}: { value: string | number | Date | null | undefined; empty?: string } & TextProps) {
   const current = useSyncExternalStore(subscribe, getNow);
   if (value === null || value === undefined || value === "") {
     return (
       <Text span c="dimmed" {...rest}>
-        —
+        {empty}
       </Text>
     );
   }

@@ -39,6 +39,7 @@ import {
 import { Empty } from "../../ui/Empty";
 import { notifyError, notifySuccess } from "../../ui/notify";
 import { PHONE } from "./layout";
+import { LIST_TABLE } from "../../ui/table";
 
 export function GroupsTab({ selected }: { selected: number | null }) {
   const groups = useGroups();
@@ -76,9 +77,7 @@ export function GroupsTab({ selected }: { selected: number | null }) {
           ) : (
             <DataTable<GroupRow>
               aria-label="Groups"
-              withTableBorder
-              borderRadius="md"
-              highlightOnHover
+              {...LIST_TABLE}
               fetching={groups.isLoading}
               records={rows}
               idAccessor="id"

@@ -51,6 +51,7 @@ import { OnceSecret } from "../../ui/OnceSecret";
 import { RelativeTime } from "../../ui/RelativeTime";
 import { notifyError, notifySuccess } from "../../ui/notify";
 import { PAGE_SIZE, PHONE, WIDE } from "./layout";
+import { LIST_TABLE } from "../../ui/table";
 
 type Activity = "true" | "false" | "all";
 
@@ -207,10 +208,7 @@ export function UsersTab({ me }: { me: string }) {
       ) : (
         <DataTable<Person>
           aria-label="Users"
-          withTableBorder
-          borderRadius="md"
-          highlightOnHover
-          verticalAlign="center"
+          {...LIST_TABLE}
           fetching={users.isFetching && !users.data}
           records={rows}
           idAccessor="id"
@@ -304,14 +302,7 @@ export function UsersTab({ me }: { me: string }) {
               title: "Last login",
               sortable: true,
               visibleMediaQuery: WIDE,
-              render: (person) =>
-                person.last_login ? (
-                  <RelativeTime value={person.last_login} size="sm" />
-                ) : (
-                  <Text span size="sm" c="dimmed">
-                    Never
-                  </Text>
-                ),
+              render: (person) => <RelativeTime value={person.last_login} size="sm" empty="Never" />,
             },
             {
               accessor: "actions",
