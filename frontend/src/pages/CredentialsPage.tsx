@@ -4,11 +4,10 @@
  * the page only ever learns whether each is set. `?new=<kind>` (the designer's link) opens the
  * create modal for that kind.
  */
-import { ActionIcon, Badge, Button, Group, Menu, Paper, Stack, Text } from "@mantine/core";
+import { Badge, Button, Group, Menu, Paper, Stack, Text } from "@mantine/core";
 import { modals } from "@mantine/modals";
 import {
   type Icon,
-  IconDots,
   IconKey,
   IconLock,
   IconLockOpen,
@@ -36,6 +35,7 @@ import { notifyError, notifySuccess } from "../ui/notify";
 import { CredentialModal, type Editing } from "./credentials/CredentialModal";
 import { SharingModal } from "./credentials/SharingModal";
 import { LIST_TABLE } from "../ui/table";
+import { RowMenu as ActionsMenu } from "../ui/RowMenu";
 
 const KIND_ICONS: Record<string, Icon> = {
   http_bearer: IconWorldWww,
@@ -74,29 +74,22 @@ function RowMenu({
   // Viewers and runners have nothing to do here: no control they may not use.
   if (!editor) return null;
   return (
-    <Menu position="bottom-end" width={200} withinPortal>
-      <Menu.Target>
-        <ActionIcon variant="subtle" color="gray" size={40} aria-label={`Actions for ${row.name}`}>
-          <IconDots size={20} />
-        </ActionIcon>
-      </Menu.Target>
-      <Menu.Dropdown>
-        <Menu.Item leftSection={<IconPencil size={16} />} onClick={onEdit}>
-          Edit
-        </Menu.Item>
-        {owner && (
-          <>
-            <Menu.Item leftSection={<IconShare size={16} />} onClick={onShare}>
-              Share…
-            </Menu.Item>
-            <Menu.Divider />
-            <Menu.Item color={DANGER} leftSection={<IconTrash size={16} />} onClick={onDelete}>
-              Delete…
-            </Menu.Item>
-          </>
-        )}
-      </Menu.Dropdown>
-    </Menu>
+    <ActionsMenu name={row.name} width={200}>
+      <Menu.Item leftSection={<IconPencil size={16} />} onClick={onEdit}>
+        Edit
+      </Menu.Item>
+      {owner && (
+        <>
+          <Menu.Item leftSection={<IconShare size={16} />} onClick={onShare}>
+            Share…
+          </Menu.Item>
+          <Menu.Divider />
+          <Menu.Item color={DANGER} leftSection={<IconTrash size={16} />} onClick={onDelete}>
+            Delete…
+          </Menu.Item>
+        </>
+      )}
+    </ActionsMenu>
   );
 }
 

@@ -1,6 +1,5 @@
 /** The People page's users: search, filter, sort, create, edit, passwords, deactivation. */
 import {
-  ActionIcon,
   Badge,
   Button,
   Group,
@@ -18,7 +17,6 @@ import {
 import { useDebouncedValue, useMediaQuery } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
 import {
-  IconDots,
   IconKey,
   IconLink,
   IconPencil,
@@ -52,6 +50,7 @@ import { RelativeTime } from "../../ui/RelativeTime";
 import { notifyError, notifySuccess } from "../../ui/notify";
 import { PAGE_SIZE, PHONE, WIDE } from "./layout";
 import { LIST_TABLE } from "../../ui/table";
+import { RowMenu } from "../../ui/RowMenu";
 
 type Activity = "true" | "false" | "all";
 
@@ -382,39 +381,32 @@ function UserActions({
   onReactivate: () => void;
 }) {
   return (
-    <Menu position="bottom-end" withinPortal>
-      <Menu.Target>
-        <ActionIcon variant="subtle" color="gray" size={40} aria-label={`Actions for ${person.username}`}>
-          <IconDots size={20} />
-        </ActionIcon>
-      </Menu.Target>
-      <Menu.Dropdown>
-        <Menu.Item leftSection={<IconPencil size={16} />} onClick={onEdit}>
-          Edit
-        </Menu.Item>
-        {person.is_active && (
-          <>
-            <Menu.Item leftSection={<IconLink size={16} />} onClick={() => onPassword("link")}>
-              New set-password link
-            </Menu.Item>
-            <Menu.Item leftSection={<IconKey size={16} />} onClick={() => onPassword("one_time")}>
-              New one-time password
-            </Menu.Item>
-          </>
-        )}
-        {person.username !== me && <Menu.Divider />}
-        {person.username !== me &&
-          (person.is_active ? (
-            <Menu.Item color="red" leftSection={<IconUserOff size={16} />} onClick={onDeactivate}>
-              Deactivate
-            </Menu.Item>
-          ) : (
-            <Menu.Item leftSection={<IconUserCheck size={16} />} onClick={onReactivate}>
-              Reactivate
-            </Menu.Item>
-          ))}
-      </Menu.Dropdown>
-    </Menu>
+    <RowMenu name={person.username}>
+      <Menu.Item leftSection={<IconPencil size={16} />} onClick={onEdit}>
+        Edit
+      </Menu.Item>
+      {person.is_active && (
+        <>
+          <Menu.Item leftSection={<IconLink size={16} />} onClick={() => onPassword("link")}>
+            New set-password link
+          </Menu.Item>
+          <Menu.Item leftSection={<IconKey size={16} />} onClick={() => onPassword("one_time")}>
+            New one-time password
+          </Menu.Item>
+        </>
+      )}
+      {person.username !== me && <Menu.Divider />}
+      {person.username !== me &&
+        (person.is_active ? (
+          <Menu.Item color="red" leftSection={<IconUserOff size={16} />} onClick={onDeactivate}>
+            Deactivate
+          </Menu.Item>
+        ) : (
+          <Menu.Item leftSection={<IconUserCheck size={16} />} onClick={onReactivate}>
+            Reactivate
+          </Menu.Item>
+        ))}
+    </RowMenu>
   );
 }
 

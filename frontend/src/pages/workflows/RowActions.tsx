@@ -1,10 +1,9 @@
 /** A workflow's actions in the list: open, run, duplicate, export, archive or restore. */
-import { ActionIcon, Menu } from "@mantine/core";
+import { Menu } from "@mantine/core";
 import {
   IconArchive,
   IconArchiveOff,
   IconCopy,
-  IconDots,
   IconFileCode,
   IconJson,
   IconPencil,
@@ -13,6 +12,7 @@ import {
 import { Link } from "react-router";
 
 import type { WorkflowRow } from "./list";
+import { RowMenu } from "../../ui/RowMenu";
 
 const RUNNERS = new Set(["runner", "editor", "owner"]);
 
@@ -34,45 +34,38 @@ export function RowActions({
 }) {
   const exportUrl = (format: string) => `/api/workflows/${row.id}/export/?format=${format}`;
   return (
-    <Menu position="bottom-end" width={220} withinPortal>
-      <Menu.Target>
-        <ActionIcon variant="subtle" color="gray" size={40} aria-label={`Actions for ${row.name}`} loading={busy}>
-          <IconDots size={20} />
-        </ActionIcon>
-      </Menu.Target>
-      <Menu.Dropdown>
-        <Menu.Item component={Link} to={`/designer/${row.id}`} leftSection={<IconPencil size={16} />}>
-          Open in the designer
+    <RowMenu name={row.name} width={220} loading={busy}>
+      <Menu.Item component={Link} to={`/designer/${row.id}`} leftSection={<IconPencil size={16} />}>
+        Open in the designer
+      </Menu.Item>
+      {!row.archived && row.role && RUNNERS.has(row.role) && (
+        // The designer opens its Run dialog for ?run=1.
+        <Menu.Item component={Link} to={`/designer/${row.id}?run=1`} leftSection={<IconPlayerPlay size={16} />}>
+          Run…
         </Menu.Item>
-        {!row.archived && row.role && RUNNERS.has(row.role) && (
-          // The designer opens its Run dialog for ?run=1.
-          <Menu.Item component={Link} to={`/designer/${row.id}?run=1`} leftSection={<IconPlayerPlay size={16} />}>
-            Run…
+      )}
+      <Menu.Item leftSection={<IconCopy size={16} />} onClick={() => onDuplicate(row)}>
+        Duplicate
+      </Menu.Item>
+      <Menu.Divider />
+      <Menu.Label>Export the newest version</Menu.Label>
+      <Menu.Item component="a" href={exportUrl("json")} download leftSection={<IconJson size={16} />}>
+        Export as JSON
+      </Menu.Item>
+      <Menu.Item component="a" href={exportUrl("yaml")} download leftSection={<IconFileCode size={16} />}>
+        Export as YAML
+      </Menu.Item>
+      {row.role === "owner" && <Menu.Divider />}
+      {row.role === "owner" &&
+        (row.archived ? (
+          <Menu.Item leftSection={<IconArchiveOff size={16} />} onClick={() => onRestore(row)}>
+            Restore
           </Menu.Item>
-        )}
-        <Menu.Item leftSection={<IconCopy size={16} />} onClick={() => onDuplicate(row)}>
-          Duplicate
-        </Menu.Item>
-        <Menu.Divider />
-        <Menu.Label>Export the newest version</Menu.Label>
-        <Menu.Item component="a" href={exportUrl("json")} download leftSection={<IconJson size={16} />}>
-          Export as JSON
-        </Menu.Item>
-        <Menu.Item component="a" href={exportUrl("yaml")} download leftSection={<IconFileCode size={16} />}>
-          Export as YAML
-        </Menu.Item>
-        {row.role === "owner" && <Menu.Divider />}
-        {row.role === "owner" &&
-          (row.archived ? (
-            <Menu.Item leftSection={<IconArchiveOff size={16} />} onClick={() => onRestore(row)}>
-              Restore
-            </Menu.Item>
-          ) : (
-            <Menu.Item color={DANGER} leftSection={<IconArchive size={16} />} onClick={() => onArchive(row)}>
-              Archive…
-            </Menu.Item>
-          ))}
-      </Menu.Dropdown>
-    </Menu>
+        ) : (
+          <Menu.Item color={DANGER} leftSection={<IconArchive size={16} />} onClick={() => onArchive(row)}>
+            Archive…
+          </Menu.Item>
+        ))}
+    </RowMenu>
   );
 }
