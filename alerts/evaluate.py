@@ -168,7 +168,9 @@ def find_failed_runs(rule: AlertRule, now: datetime) -> Found:
     """Top-level runs that failed in the window (after the rule existed), and the runs of live
     incidents that are still failed (an operator's retry clears them)."""
     since = max(rule.created_at, now - timedelta(seconds=rule.window_s))
-    failed = Run.objects.filter(_scope(rule), status=RunStatus.FAILED, parent_run__isnull=True)
+    failed = Run.objects.filter(
+        _scope(rule), test=False, status=RunStatus.FAILED, parent_run__isnull=True
+    )
     live_ids = [
         int(key.split(":")[1])
         for key in Alert.objects.filter(rule=rule, cleared_at__isnull=True).values_list(
@@ -192,6 +194,7 @@ def find_failure_rates(rule: AlertRule, now: datetime) -> Found:
     rows = (
         Run.objects.filter(
             _scope(rule),
+            test=False,
             parent_run__isnull=True,
             finished_at__gte=since,
             status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED],
@@ -225,7 +228,9 @@ def find_long_queued_steps(rule: AlertRule, now: datetime) -> Found:
         .values("created_at")[:1]
     )
     steps = (
-        StepRun.objects.filter(_scope(rule, "run__workflow_id"), status=StepStatus.QUEUED)
+        StepRun.objects.filter(
+            _scope(rule, "run__workflow_id"), run__test=False, status=StepStatus.QUEUED
+        )
         .annotate(since=Subquery(queued_since))
         .filter(since__lt=cutoff)
         .select_related("run__workflow")
@@ -242,7 +247,7 @@ def find_long_queued_steps(rule: AlertRule, now: datetime) -> Found:
 
 def find_overdue_tasks(rule: AlertRule, now: datetime) -> Found:
     tasks = HumanTask.objects.filter(
-        _scope(rule, "run__workflow_id"), status=TaskStatus.OPEN, due_at__lt=now
+        _scope(rule, "run__workflow_id"), run__test=False, status=TaskStatus.OPEN, due_at__lt=now
     ).select_related("run__workflow")
     return {
         f"task:{task.pk}": (

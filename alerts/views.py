@@ -197,7 +197,7 @@ def dead_letters() -> QuerySet[Run]:
     waiting): nothing will move them again but an operator."""
     active = StepRun.objects.filter(run_id=OuterRef("pk"), status__in=STEP_ACTIVE)
     return (
-        Run.objects.filter(status=RunStatus.FAILED, parent_run__isnull=True)
+        Run.objects.filter(test=False, status=RunStatus.FAILED, parent_run__isnull=True)
         .filter(~Exists(active))
         .select_related("workflow", "version", "actor")
         .prefetch_related(

@@ -31,6 +31,10 @@ class Workflow(models.Model):
     latest_version = models.PositiveIntegerField(default=0)
     # At most this many runs running or waiting at once; more wait queued. None: no limit.
     max_concurrent_runs = models.PositiveIntegerField(null=True, blank=True)
+    # Pinned step outputs, {node id: {"output", "handle", "pinned_by", "pinned_at"}}: test runs
+    # take them instead of running the step (issue 18). With the workflow, not in its versions:
+    # they are the builder's fixtures, not part of what runs in production.
+    pins = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,10 +65,13 @@ def trigger_type_of(graph: object) -> str:
 
 
 class WorkflowVersion(models.Model):
-    """One saved graph. Written once, never edited or deleted: runs pin it."""
+    """One saved graph. Written once, never edited or deleted: runs pin it.
+
+    A row without a number is not a version: it is the snapshot of a draft that a test run
+    (issue 18) ran, never listed with the versions, deleted with its test runs."""
 
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField()
+    number = models.PositiveIntegerField(null=True, blank=True)
     graph = models.JSONField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

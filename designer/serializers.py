@@ -196,9 +196,59 @@ class PreviewErrorSerializer(serializers.Serializer):
 
 class PreviewResultSerializer(serializers.Serializer):
     run = RunSummarySerializer(allow_null=True, help_text="The run whose data was used, or null.")
+    pinned = serializers.ListField(
+        child=serializers.CharField(), help_text="The steps whose pinned output was used."
+    )
     value = serializers.JSONField(allow_null=True, help_text="The value, or null.")
     error = PreviewErrorSerializer(
         allow_null=True, help_text="Why it has no value there (as the step would fail), or null."
+    )
+
+
+class PinSerializer(serializers.Serializer):
+    output = serializers.JSONField(
+        allow_null=True, help_text="The output the step gives test runs instead."
+    )
+    handle = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The output handle it chose (a branching step's); blank: out.",
+    )
+    pinned_by = serializers.CharField(read_only=True)
+    pinned_at = serializers.DateTimeField(read_only=True)
+
+
+class PinsSerializer(serializers.Serializer):
+    pins = serializers.DictField(child=PinSerializer(), help_text="By node id.")
+
+
+class TestRunSerializer(serializers.Serializer):
+    graph = GraphField(help_text="The draft as it is on the canvas (saved or not).")
+    node = serializers.CharField(max_length=64, help_text="The step to test.")
+    mode = serializers.ChoiceField(
+        choices=["step", "upto"],
+        default="step",
+        help_text="step: run this step, its upstream steps' outputs taken from what was typed, "
+        "the pins, or the newest runs; upto: run the draft from the trigger to this step, "
+        "taking only what was typed and pinned.",
+    )
+    input = serializers.JSONField(
+        required=False, help_text="The run's input; default: the newest run's, or a sample."
+    )
+    data = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Outputs typed for steps above the tested one, by node id; they come first.",
+    )
+    confirm_effects = StrictBooleanField(
+        default=False,
+        help_text="Run steps that change things outside (http.request other than GET and "
+        "HEAD, notify.email) for real; without it such a test gets 409 naming them.",
+    )
+    capture_email = StrictBooleanField(
+        default=True, help_text="notify.email keeps its message in its output, sends nothing."
     )
 
 

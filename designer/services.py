@@ -4,13 +4,15 @@ transaction, validates what it writes, and takes the actor keyword-only."""
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.models import User as UserModel
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
 from designer.signals import archived_changed, version_saved
-from designer.validation import MAX_GRAPH_BYTES, validate_graph
+from designer.validation import MAX_GRAPH_BYTES, NODE_ID, validate_graph
 
 
 class GraphInvalid(Exception):
@@ -167,3 +169,58 @@ def do_grant(
 @transaction.atomic
 def do_revoke(*, actor: AbstractBaseUser, grant: WorkflowGrant) -> None:
     grant.delete()
+
+
+# Pins a workflow may hold: fixtures for testing, not a data store.
+MAX_PINS = 200
+
+
+class PinRefused(Exception):
+    def __init__(self, code: str, message: str, field: str = "output") -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+@transaction.atomic
+def do_pin(
+    *, actor: AbstractBaseUser, workflow: Workflow, node: str, output: Any, handle: str = ""
+) -> dict[str, Any]:
+    """Pin ``output`` as the result of step ``node`` in test runs (issue 18). The node need
+    not exist in the newest version: a draft may have added it. Returns the pin."""
+    if not NODE_ID.fullmatch(node):
+        raise PinRefused("invalid", "a node id is a-z, 0-9 and _, starting with a letter", "node")
+    size = len(json.dumps(output, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > settings.FLOWDECK_MAX_OUTPUT_BYTES:
+        limit = settings.FLOWDECK_MAX_OUTPUT_BYTES
+        raise PinRefused("too_large", f"the output is {size} bytes; a step's limit is {limit}")
+    # Lock the row: two people pinning two steps at once must not lose one pin.
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    pins = dict(locked.pins or {})
+    if node not in pins and len(pins) >= MAX_PINS:
+        raise PinRefused("too_many", f"a workflow holds at most {MAX_PINS} pins", "node")
+    pin = {
+        "output": output,
+        "handle": handle,
+        "pinned_by": actor.get_username(),
+        "pinned_at": timezone.now().isoformat(),
+    }
+    pins[node] = pin
+    # update_fields without updated_at: a pin is no edit of the workflow (the list's order).
+    locked.pins = pins
+    locked.save(update_fields=["pins"])
+    workflow.pins = pins
+    return pin
+
+
+@transaction.atomic
+def do_unpin(*, actor: AbstractBaseUser, workflow: Workflow, node: str) -> bool:
+    """Remove the pin of ``node``; False when there was none."""
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    pins = dict(locked.pins or {})
+    if pins.pop(node, None) is None:
+        return False
+    locked.pins = pins
+    locked.save(update_fields=["pins"])
+    workflow.pins = pins
+    return True

@@ -24,10 +24,13 @@ from designer.serializers import (
     ErrorsSerializer,
     ExportDocumentSerializer,
     GrantSerializer,
+    PinSerializer,
+    PinsSerializer,
     PreviewResultSerializer,
     PreviewSerializer,
     StaleSerializer,
     StepTypeSerializer,
+    TestRunSerializer,
     ValidateSerializer,
     ValidationResultSerializer,
     VersionSerializer,
@@ -39,8 +42,10 @@ from designer.serializers import (
     WorkflowSerializer,
 )
 from designer.validation import MAX_GRAPH_BYTES
+from engine import testruns, transitions
 from engine.models import Run
 from engine.preview import preview
+from engine.serializers import RunDetailSerializer
 from flowdeck.errors import ApiError, PayloadTooLarge, api_error
 from flowdeck.nul import JSONParser
 from flowdeck.params import id_or_none, object_id
@@ -116,7 +121,7 @@ class WorkflowViewSet(
         annotated: the list serializes a page in a fixed number of queries, not one per row."""
         user = self.request.user
         # The run_workflow_id index answers each of these with one index step.
-        newest_run = Run.objects.filter(workflow=OuterRef("pk")).order_by("-id")
+        newest_run = Run.objects.filter(workflow=OuterRef("pk"), test=False).order_by("-id")
         rank = Case(*(When(role=role, then=Value(n)) for role, n in ROLE_RANK.items()))
         grants = (
             WorkflowGrant.objects.filter(workflow=OuterRef("pk"))
@@ -309,14 +314,95 @@ class WorkflowViewSet(
             if run is None:
                 raise NotFound(f"workflow {workflow.pk} has no run {body.validated_data['run']}")
         else:
-            run = runs.order_by("-pk").first()
-        if run is None:
-            return Response({"run": None, "value": None, "error": None})
+            run = runs.filter(test=False).order_by("-pk").first()
+        pins = workflow.pins or {}
+        if run is None and not pins:
+            return Response({"run": None, "pinned": [], "value": None, "error": None})
+        summary = run and {"id": run.pk, "status": run.status, "created_at": run.created_at}
+        data = body.validated_data
+        return Response({"run": summary, **preview(data["source"], data["mode"], run, pins)})
+
+    @extend_schema(responses={200: PinsSerializer, 404: ErrorsSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def pins(self, request: Request, pk: str) -> Response:
+        """The pinned step outputs, by node id: what test runs take instead of running them."""
+        workflow = self.get_workflow(Role.VIEWER)
+        return Response({"pins": workflow.pins or {}})
+
+    @extend_schema(
+        methods=["PUT"],
+        request=PinSerializer,
+        responses={200: PinSerializer, 403: ErrorsSerializer, **ERRORS},
+    )
+    @extend_schema(methods=["DELETE"], responses={204: None, 403: ErrorsSerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["put", "delete"],
+        url_path=r"pins/(?P<node>[a-z][a-z0-9_]{0,63})",
+        pagination_class=None,
+    )
+    def pin(self, request: Request, pk: str, node: str) -> Response:
+        """Pin a step's output (editor), or unpin it (204 whether it had one or not). Pins
+        live with the workflow, not in its versions; test runs use them, real runs never do."""
+        workflow = self.get_workflow(Role.EDITOR)
+        if request.method == "DELETE":
+            # 204 also when there was no pin: the step is unpinned either way.
+            services.do_unpin(actor=request.user, workflow=workflow, node=node)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = PinSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            pin = services.do_pin(
+                actor=request.user, workflow=workflow, node=node, **body.validated_data
+            )
+        except services.PinRefused as exc:
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST,
+                [api_error(exc.code, str(exc), field=exc.field, node=node)],
+            ) from None
+        return Response(pin)
+
+    @extend_schema(
+        request=TestRunSerializer,
+        responses={
+            201: RunDetailSerializer,
+            403: ErrorsSerializer,
+            409: ErrorsSerializer,
+            **ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="test-runs")
+    def test_runs(self, request: Request, pk: str) -> Response:
+        """Test a step of the draft (editor): a run marked test of the step and what is above
+        it (``mode`` step or upto), on real workers, left out of the runs list, stats and
+        /metrics. 409 naming the steps that would change things outside unless
+        ``confirm_effects``. Its progress is on /ws/runs/{id}/ as for any run."""
+        workflow = self.get_workflow(Role.EDITOR)
+        body = TestRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            run = testruns.do_start_test_run(
+                actor=request.user,
+                workflow=workflow,
+                graph=data["graph"],
+                node=data["node"],
+                mode=data["mode"],
+                input=data.get("input"),
+                data=data.get("data"),
+                confirm_effects=data["confirm_effects"],
+                capture_email=data["capture_email"],
+            )
+        except testruns.TestRunRefused as exc:
+            raise ApiError(exc.status, exc.errors) from None
+        except transitions.InputInvalid as exc:
+            raise ApiError(status.HTTP_400_BAD_REQUEST, exc.errors) from None
+        except transitions.Conflict as exc:
+            raise ApiError(status.HTTP_409_CONFLICT, [api_error("archived", str(exc))]) from None
+        except (services.GraphInvalid, services.GraphTooLarge) as exc:
+            raise as_api_error(exc) from None
         return Response(
-            {
-                "run": {"id": run.pk, "status": run.status, "created_at": run.created_at},
-                **preview(body.validated_data["source"], body.validated_data["mode"], run),
-            }
+            RunDetailSerializer(Run.objects.get(pk=run.pk)).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(responses={200: VersionSummarySerializer(many=True), 404: ErrorsSerializer})
@@ -324,7 +410,11 @@ class WorkflowViewSet(
     def versions(self, request: Request, pk: str) -> Response:
         """The version history, newest first."""
         workflow = self.get_workflow(Role.VIEWER)
-        versions = workflow.versions.select_related("author").order_by("-number")
+        versions = (
+            workflow.versions.filter(number__isnull=False)
+            .select_related("author")
+            .order_by("-number")
+        )
         page = self.paginate_queryset(versions)
         return self.get_paginated_response(VersionSummarySerializer(page, many=True).data)
 

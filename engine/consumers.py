@@ -370,7 +370,9 @@ class RunsFeedConsumer(FeedStream):
 
     def events(self) -> QuerySet[RunEvent]:
         # Who may see what is asked at every read: a grant given or taken away applies at once.
-        events = RunEvent.objects.filter(type__startswith="run.").select_related("actor")
+        # The designer's test runs are not in the runs list nor on the dashboard.
+        events = RunEvent.objects.filter(type__startswith="run.", run__test=False)
+        events = events.select_related("actor")
         if not self.user.is_staff:
             events = events.filter(run__workflow__in=visible_workflows(self.user))
         return events
@@ -380,8 +382,8 @@ class RunsFeedConsumer(FeedStream):
 
     @classmethod
     def topic_events(cls) -> QuerySet[RunEvent]:
-        events = RunEvent.objects.filter(type__startswith="run.").select_related("actor")
-        return events.annotate(feed_workflow_id=F("run__workflow_id"))
+        events = RunEvent.objects.filter(type__startswith="run.", run__test=False)
+        return events.select_related("actor").annotate(feed_workflow_id=F("run__workflow_id"))
 
     def visible(self, rows: list[RunEvent]) -> set[int]:
         # Asked at every read, as events() does: a grant applies at once.

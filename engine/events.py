@@ -56,6 +56,8 @@ def _step_event(
 
 def record_run_created(run: Run, actor: Actor) -> RunEvent:
     data = {"trigger": run.trigger, "version": run.version.number}
+    if run.test:
+        data["test"] = True
     if run.parent_run_id:
         data |= {"parent_run": run.parent_run_id, "parent_node": run.parent_node}
     return _run_event(run, "run.created", "", run.status, actor, data)
@@ -93,6 +95,26 @@ def record_steps_queued(steps: list[StepRun]) -> list[RunEvent]:
             old_status="pending",
             new_status=step.status,
             attempt=step.attempt,
+        )
+        for step in steps
+    )
+    live.publish_on_commit(rows)
+    return rows
+
+
+def record_steps_reused(steps: list[StepRun], sources: dict[str, dict[str, Any]]) -> list[RunEvent]:
+    """step.reused of the steps a run was given a result for instead of running them (a test
+    run's pinned, typed or earlier runs' outputs; a replay's finished steps), one INSERT.
+    ``sources`` says where each result came from: {"source": "pin"|"typed"|"run"|"unneeded",
+    "run": id}."""
+    rows = RunEvent.objects.bulk_create(
+        RunEvent(
+            run_id=step.run_id,
+            node_id=step.node_id,
+            type="step.reused",
+            old_status="pending",
+            new_status=step.status,
+            data={**sources.get(step.node_id, {}), "handle": step.handle},
         )
         for step in steps
     )

@@ -108,14 +108,14 @@ class Totals:
         low = self.mark
         if low is not None and high <= low:
             return
-        started = self._between(Run.objects.all(), "created_at", low, high)
+        started = self._between(Run.objects.filter(test=False), "created_at", low, high)
         for row in started.values("workflow_id").annotate(n=Count("pk")).order_by():
             self.runs_started[str(row["workflow_id"])] += row["n"]
 
         # No status filter in SQL: with one, SQLite chose the status index over the time range
         # and read every ended run each scrape. Rows are grouped by status; non-terminal ones
         # (a finished_at left on a reopened row) are skipped here.
-        runs = self._between(Run.objects.all(), "finished_at", low, high)
+        runs = self._between(Run.objects.filter(test=False), "finished_at", low, high)
         rows = (
             runs.annotate(d=Seconds("started_at", "finished_at"))
             .values("workflow_id", "status")
@@ -128,7 +128,7 @@ class Totals:
             self.runs_finished[(str(row["workflow_id"]), row["status"])] += row["n"]
             self.run_duration.add(row, "d")
 
-        steps = self._between(StepRun.objects.all(), "finished_at", low, high)
+        steps = self._between(StepRun.objects.filter(run__test=False), "finished_at", low, high)
         rows = (
             steps.annotate(
                 d=Seconds("started_at", "finished_at"), q=Seconds("queued_at", "started_at")
@@ -219,7 +219,7 @@ class FlowdeckCollector:
 
     @staticmethod
     def _gauges(now: datetime) -> Iterator[Metric]:
-        queued = StepRun.objects.filter(status=StepStatus.QUEUED).aggregate(
+        queued = StepRun.objects.filter(run__test=False, status=StepStatus.QUEUED).aggregate(
             n=Count("pk"), oldest=Min("queued_at")
         )
         yield GaugeMetricFamily("flowdeck_queue_depth", "Steps queued now", value=queued["n"])
@@ -227,7 +227,7 @@ class FlowdeckCollector:
         yield GaugeMetricFamily(
             "flowdeck_queue_oldest_age_seconds", "Age of the oldest queued step (0: none)", age
         )
-        tasks = HumanTask.objects.filter(status=TaskStatus.OPEN).aggregate(
+        tasks = HumanTask.objects.filter(run__test=False, status=TaskStatus.OPEN).aggregate(
             waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
         )
         yield GaugeMetricFamily(
@@ -237,7 +237,9 @@ class FlowdeckCollector:
             "flowdeck_human_tasks_overdue", "Open and past due", value=tasks["overdue"]
         )
         active = dict(
-            Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING])
+            Run.objects.filter(
+                test=False, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]
+            )
             .values_list("status")
             .annotate(n=Count("pk"))
             .order_by()

@@ -50,6 +50,11 @@ class Run(models.Model):
     parent_node = models.CharField(max_length=64, blank=True, default="")
     parent_index = models.PositiveIntegerField(null=True, blank=True)
     parent_attempt = models.PositiveIntegerField(null=True, blank=True)
+    # A test run (issue 18) of a draft's snapshot, started from the designer: left out of the
+    # runs list, stats, /metrics and alerts unless asked for, deleted after
+    # FLOWDECK_TEST_RUN_DAYS. With capture_email, notify.email keeps its message, sends nothing.
+    test = models.BooleanField(default=False)
+    capture_email = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -4,6 +4,7 @@ scope as a step's config at run time (engine/expressions.py, transitions.express
 so what the preview says is what the step would get."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from engine.expressions import ExpressionError, evaluate, render
@@ -15,10 +16,23 @@ FIELD = "preview"
 MAX_PREVIEW_CHARS = 65_536
 
 
-def preview(source: str, mode: str, run: Run) -> dict[str, Any]:
-    """``{"value": ..., "error": None}``, or ``{"value": None, "error": {code, message}}`` when
-    evaluating it fails as the step would (an unknown name, a type error, a sandbox limit)."""
-    scope = expression_scope(run)
+def preview(
+    source: str, mode: str, run: Run | None, pins: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``{"value": ..., "error": None, "pinned": [...]}``, or ``{"value": None, "error": {code,
+    message}}`` when evaluating it fails as the step would (an unknown name, a type error, a
+    sandbox limit). The workflow's ``pins`` stand in for those steps' outputs in ``run``, as
+    they would in a test run; ``pinned`` names the pins the scope took."""
+    scope = expression_scope(run) if run is not None else {"input": {}, "steps": {}, "run": {}}
+    pinned = sorted(pins or {})
+    for node in pinned:
+        pin = pins[node]
+        scope["steps"][node] = {"output": pin.get("output"), "status": "succeeded", "error": None}
+    result = _evaluate(source, mode, scope)
+    return {**result, "pinned": pinned}
+
+
+def _evaluate(source: str, mode: str, scope: dict[str, Any]) -> dict[str, Any]:
     try:
         if mode == "expression":
             value = evaluate(source, scope, FIELD)

@@ -20,6 +20,7 @@ from engine import transitions
 from engine.models import Run, StepRun
 from engine.schedules import fire_due_schedules
 from engine.states import RUN_TERMINAL, StepStatus
+from engine.testruns import delete_expired_test_runs_if_due
 
 log = logging.getLogger("flowdeck.recovery")
 
@@ -99,6 +100,8 @@ def sweep_once(now: datetime | None = None) -> dict[str, int]:
         "expired": fail_expired_attempts(now),
         "requeued": requeue_stale(now),
         "orphans": cancel_orphans(now),
+        # Test runs of drafts past FLOWDECK_TEST_RUN_DAYS (engine/testruns.py).
+        "test_runs": delete_expired_test_runs_if_due(now),
         # trigger.schedule (engine/schedules.py): due slots and queued ones; never raises.
         "schedules": fire_due_schedules(now),
         # Alert rules (alerts/evaluate.py): throttled per process, never raises.

@@ -85,7 +85,12 @@ class StepLogsSerializer(serializers.Serializer):
 
 class RunSerializer(serializers.ModelSerializer):
     workflow_name = serializers.CharField(source="workflow.name", read_only=True)
-    version = serializers.IntegerField(source="version.number", read_only=True)
+    version = serializers.IntegerField(
+        source="version.number",
+        read_only=True,
+        allow_null=True,
+        help_text="The version it ran; null for a test run (it ran a snapshot of a draft).",
+    )
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -95,6 +100,7 @@ class RunSerializer(serializers.ModelSerializer):
             "workflow",
             "workflow_name",
             "version",
+            "test",
             "status",
             "trigger",
             "actor",

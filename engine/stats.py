@@ -121,7 +121,7 @@ def _step_p95(slowest: list[dict[str, Any]], since: datetime, now: datetime) -> 
     # Every group of the window is numbered (a sort of the window's steps, on their time index):
     # an OR of the listed groups made SQLite give up that index and scan all steps.
     ranked = (
-        StepRun.objects.filter(finished_at__gte=since, finished_at__lt=now)
+        StepRun.objects.filter(run__test=False, finished_at__gte=since, finished_at__lt=now)
         .annotate(d=Seconds("started_at", "finished_at"))
         .filter(d__isnull=False)
         .annotate(
@@ -142,7 +142,7 @@ def _step_p95(slowest: list[dict[str, Any]], since: datetime, now: datetime) -> 
 def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[str, Any]:
     """The figures of ``GET /api/stats/`` for what ``user`` may see."""
     since = now - timedelta(hours=query.hours)
-    runs = Run.objects.all()
+    runs = Run.objects.filter(test=False)
     visible: set[int] | None = None  # None: every workflow
     if query.workflow is not None:
         visible = {query.workflow.pk}
@@ -206,7 +206,9 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
     # visible workflows instead, ~3x slower); the visible groups are added up here.
     groups = [
         row
-        for row in StepRun.objects.filter(finished_at__gte=since, finished_at__lt=now)
+        for row in StepRun.objects.filter(
+            run__test=False, finished_at__gte=since, finished_at__lt=now
+        )
         .annotate(d=Seconds("started_at", "finished_at"))
         .values("run__workflow_id", "node_id")
         .annotate(
@@ -245,7 +247,7 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
     # for the runs' workflow index and read every step of those runs.
     depth, oldest = 0, None
     queued = (
-        StepRun.objects.filter(status=StepStatus.QUEUED)
+        StepRun.objects.filter(run__test=False, status=StepStatus.QUEUED)
         .values("run__workflow_id")
         .annotate(n=Count("pk"), oldest=Min("queued_at"))
         .order_by()
@@ -256,7 +258,7 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
             oldest = row["oldest"] if oldest is None else min(oldest, row["oldest"])
     waiting = overdue = 0
     open_tasks = (
-        HumanTask.objects.filter(status=TaskStatus.OPEN)
+        HumanTask.objects.filter(run__test=False, status=TaskStatus.OPEN)
         .values("run__workflow_id")
         .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
         .order_by()

@@ -232,6 +232,7 @@ def _context(run: Run, step: StepRun, step_type: Any) -> tuple[StepContext, Any]
         workflow_owner_id=run.workflow.owner_id,
         credential_user_id=version.author_id or run.workflow.owner_id,
         deadline_at=step.deadline_at,
+        capture_email=run.capture_email,
     )
     return ctx, config
 

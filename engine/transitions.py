@@ -18,7 +18,7 @@ import logging
 import os
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -296,6 +296,16 @@ def retry_after(error: Mapping[str, Any]) -> float:
 # --- Starting runs ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reused:
+    """A result a new run is given for a step instead of running it."""
+
+    status: StepStatus  # succeeded, or skipped (a step a test run does not need)
+    output: Any = None
+    handle: str = ""
+    source: Mapping[str, Any] = field(default_factory=dict)  # for the step.reused event
+
+
 @transaction.atomic
 def do_start_run(
     *,
@@ -307,10 +317,17 @@ def do_start_run(
     parent: StepRun | None = None,
     parent_index: int | None = None,
     keep: Keep | None = None,
+    reused: Mapping[str, "Reused"] | None = None,
+    test: bool = False,
+    capture_email: bool = False,
 ) -> tuple[Run, bool]:
     """Create a run of ``version`` with one pending step per node and start it, unless the
     workflow is at its concurrency limit (then it waits ``queued``). With an idempotency key
-    already used, return that run instead. Returns (run, created)."""
+    already used, return that run instead. Returns (run, created).
+
+    ``reused`` gives some steps their result instead of running them (a test run's pins, a
+    replay's finished steps): they start succeeded or skipped, with a step.reused event each,
+    and the planner goes on from them. ``test`` marks a test run (engine/testruns.py)."""
     workflow = version.workflow
     if idempotency_key:
         existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
@@ -323,6 +340,8 @@ def do_start_run(
         "trigger": trigger,
         "actor": actor if actor is not None and actor.is_authenticated else None,
         "idempotency_key": idempotency_key or None,
+        "test": test,
+        "capture_email": capture_email,
     }
     if parent is not None:
         fields |= {
@@ -341,11 +360,28 @@ def do_start_run(
             raise
         return Run.objects.get(workflow=workflow, idempotency_key=idempotency_key), False
     loaded = load_version(version.pk)
-    StepRun.objects.bulk_create(
+    reused = reused or {}
+    now = timezone.now()
+    steps = StepRun.objects.bulk_create(
         StepRun(run=run, node_id=node_id, type=node["type"])
+        if node_id not in reused
+        else StepRun(
+            run=run,
+            node_id=node_id,
+            type=node["type"],
+            status=reused[node_id].status,
+            handle=reused[node_id].handle,
+            output=reused[node_id].output,
+            finished_at=now,
+        )
         for node_id, node in loaded.nodes.items()
     )
     events.record_run_created(run, actor)
+    if reused:
+        events.record_steps_reused(
+            [step for step in steps if step.node_id in reused],
+            {node: given.source for node, given in reused.items()},
+        )
     if _has_capacity(workflow):
         _begin(run, actor, keep)
     return run, True
@@ -1160,6 +1196,9 @@ def _start_children(run: Run, step: StepRun, children: Iterable[ChildRun]) -> li
             actor=run.actor,
             parent=step,
             parent_index=child.index,
+            # A test run's children are test runs too: out of the lists, and email captured.
+            test=run.test,
+            capture_email=run.capture_email,
         )
         events.record_step_child_started(step, child_run)
         ids.append(child_run.pk)

@@ -103,6 +103,11 @@ def get_run(request: Request, pk: Any, needed: Role) -> Run:
     return run
 
 
+TEST_PARAMETER = OpenApiParameter(
+    "test", OpenApiTypes.BOOL, description="the designer's test runs instead of real ones"
+)
+
+
 class WorkflowRunsView(generics.GenericAPIView):
     """Start a run of a workflow, or list its runs."""
 
@@ -117,9 +122,9 @@ class WorkflowRunsView(generics.GenericAPIView):
         check_role(self.request.user, workflow, needed)
         return workflow
 
-    @extend_schema(responses={200: RunSerializer(many=True)})
+    @extend_schema(responses={200: RunSerializer(many=True)}, parameters=[TEST_PARAMETER])
     def get(self, request: Request, workflow_id: str) -> Response:
-        """The workflow's runs, newest first."""
+        """The workflow's runs, newest first (its test runs instead with test=true)."""
         workflow = self.get_workflow(Role.VIEWER)
         runs = filter_runs(request, Run.objects.filter(workflow=workflow))
         page = self.paginate_queryset(runs.select_related("workflow", "version", "actor"))
@@ -204,6 +209,10 @@ def filter_runs(request: Request, runs: QuerySet[Run]) -> QuerySet[Run]:
         runs = runs.filter(parent_run_id=parent)
     elif bool_param(params, "top_level"):
         runs = runs.filter(parent_run__isnull=True)
+    # The designer's test runs only with test=true, never mixed in; a run's children are its
+    # children, test or not.
+    if parent is None:
+        runs = runs.filter(test=bool(bool_param(params, "test")))
     return runs
 
 
@@ -224,6 +233,7 @@ class RunListView(generics.ListAPIView):
             OpenApiParameter("actor", OpenApiTypes.STR, description="username who started it"),
             OpenApiParameter("parent", OpenApiTypes.INT, description="child runs of this run"),
             OpenApiParameter("top_level", OpenApiTypes.BOOL, description="no child runs"),
+            TEST_PARAMETER,
         ]
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -346,6 +346,9 @@ FLOWDECK_REQUEUE_AFTER_S = env_float("FLOWDECK_REQUEUE_AFTER_S", 20, min_value=1
 FLOWDECK_MAX_OUTPUT_BYTES = env_int("FLOWDECK_MAX_OUTPUT_BYTES", 1024 * 1024, min_value=1)
 # How deep child runs (flow.subworkflow, flow.map) may nest.
 FLOWDECK_MAX_CHILD_DEPTH = env_int("FLOWDECK_MAX_CHILD_DEPTH", 10, min_value=1, max_value=100)
+# Test runs of drafts (the designer's "Run step", issue 18) are deleted this many days after
+# they started.
+FLOWDECK_TEST_RUN_DAYS = env_int("FLOWDECK_TEST_RUN_DAYS", 7, min_value=1, max_value=3650)
 # A worker that finished a step runs the next one itself (no broker round trip) for this long.
 FLOWDECK_INLINE_BUDGET_S = env_float("FLOWDECK_INLINE_BUDGET_S", 5, min_value=0, max_value=60)
 # Modules whose @step functions code.function steps may call.

@@ -344,6 +344,24 @@ def _areas() -> dict[str, list[Rule]]:
             wf_url("preview/"),
             (Case("POST", needs(Role.VIEWER), body=lambda w: {"source": "{{ input }}"}),),
         ),
+        Rule("workflow-pins", wf_url("pins/"), (Case("GET", needs(Role.VIEWER)),)),
+        Rule(
+            "workflow-pin",
+            wf_url("pins/work/"),
+            (
+                Case("PUT", needs(Role.EDITOR), body=lambda w: {"output": {"paid": True}}),
+                Case("DELETE", needs(Role.EDITOR)),
+            ),
+        ),
+        Rule(
+            "workflow-test-runs",
+            wf_url("test-runs/"),
+            (
+                Case(
+                    "POST", needs(Role.EDITOR), body=lambda w: {"graph": a_graph(w), "node": "work"}
+                ),
+            ),
+        ),
         Rule("workflow-export", wf_url("export/?format=yaml"), (Case("GET", needs(Role.VIEWER)),)),
         Rule(
             "workflow-grants",

@@ -104,7 +104,7 @@ def test_a_workflow_never_run_answers_without_a_run(api, alice, wf):
     answer = preview(api, wf, source="input.a", mode="expression")
 
     assert answer.status_code == 200
-    assert answer.data == {"run": None, "value": None, "error": None}
+    assert answer.data == {"run": None, "pinned": [], "value": None, "error": None}
 
 
 def test_a_run_of_another_workflow_is_not_found(api, alice, wf):

@@ -112,6 +112,8 @@ class StepContext:
     secrets: list[str] = field(default_factory=list)
     # Lines written through log(); stored with the attempt's outcome (engine/steplogs.py).
     logs: LogBuffer = field(default_factory=LogBuffer)
+    # A test run's (engine/testruns.py): emails are kept in the step's output, not sent.
+    capture_email: bool = False
 
     def log(self, message: Any, level: str = "info") -> None:
         """Write a line to this attempt's log (debug, info, warning or error), shown in the run

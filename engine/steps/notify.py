@@ -110,6 +110,8 @@ class Email(StepType):
         body = text_of(config.get("body", ""))
         html = bool(config.get("html", False))
 
+        if ctx.capture_email:
+            return captured(ctx, to, cc, bcc, reply_to, subject, body, html)
         out = sender(ctx, config.get("credential"))
         content = [out.from_email, to, cc, bcc, reply_to, subject, body, html]
         msgid = message_id(ctx.idempotency_key.rpartition(":")[0], out.from_email, content)
@@ -149,6 +151,25 @@ class Email(StepType):
             # it to them twice), but the workflow can see who got nothing.
             output["refused"] = {a: _reply(c, t) for a, (c, t) in refused.items()}
         return StepResult(output=output)
+
+
+def captured(
+    ctx: StepContext,
+    to: list[str],
+    cc: list[str],
+    bcc: list[str],
+    reply_to: list[str],
+    subject: str,
+    body: str,
+    html: bool,
+) -> StepResult:
+    """A test run's email: the message as it would be sent, kept in the output; nothing is
+    sent and no credential is opened."""
+    ctx.log(f"test run: the email to {', '.join(to)} was captured, not sent")
+    message = {"to": to, "cc": cc, "bcc": bcc, "reply_to": reply_to, "subject": subject}
+    message |= {"html": body, "text": text_of_html(body)} if html else {"text": body}
+    output = {"captured": True, "to": to, "cc": cc, "bcc": len(bcc), "subject": subject}
+    return StepResult(output=output | {"message": message})
 
 
 # --- Runtime ------------------------------------------------------------------------------------
