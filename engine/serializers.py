@@ -123,9 +123,18 @@ class RunDetailSerializer(RunSerializer):
         "follow the run from here."
     )
 
+    graph = serializers.SerializerMethodField(
+        help_text="A test run's graph (the snapshot of the draft it ran); null for a run of a "
+        "version, whose graph is GET /api/workflows/{workflow}/versions/{version}/."
+    )
+
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "input", "output", "steps", "children"]
-        fields += ["last_event_id"]
+        fields += ["last_event_id", "graph"]
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_graph(self, run: Run) -> dict[str, Any] | None:
+        return run.version.graph if run.test and run.version.number is None else None
 
     def get_children(self, run: Run) -> list[int]:
         return list(run.children.order_by("id").values_list("id", flat=True)[:1000])

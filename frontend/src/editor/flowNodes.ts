@@ -22,6 +22,8 @@ export type StepData = {
   category: string;
   handles: string[];
   problems: number;
+  /** Its output is pinned: tests of the steps below take it without running this one. */
+  pinned?: boolean;
   /** How the step differs in a version comparison. */
   change?: NodeChangeKind;
 };
@@ -32,6 +34,7 @@ type Inputs = {
   doc: NodeDoc;
   selected: boolean;
   problems: number;
+  pinned: boolean;
   change: NodeChangeKind | undefined;
   catalog: Catalog;
   position: Position | undefined;
@@ -46,6 +49,7 @@ function same(a: Inputs, b: Inputs): boolean {
     a.doc === b.doc &&
     a.selected === b.selected &&
     a.problems === b.problems &&
+    a.pinned === b.pinned &&
     a.change === b.change &&
     a.catalog === b.catalog &&
     a.position === b.position
@@ -67,6 +71,7 @@ export class FlowNodes {
     view: {
       selected: (id: string) => boolean;
       problems: (id: string) => number;
+      pinned?: (id: string) => boolean;
       change: (id: string) => NodeChangeKind | undefined;
       /** Where a step being dragged is now (not yet an edit). */
       dragged: (id: string) => Position | undefined;
@@ -78,6 +83,7 @@ export class FlowNodes {
         doc,
         selected: view.selected(doc.id),
         problems: view.problems(doc.id),
+        pinned: view.pinned?.(doc.id) ?? false,
         change: view.change(doc.id),
         catalog,
         position: view.dragged(doc.id),
@@ -119,6 +125,7 @@ export class FlowNodes {
           category: catalog[doc.type]?.category ?? "",
           handles,
           problems: inputs.problems,
+          pinned: inputs.pinned,
           change: inputs.change,
         },
       };

@@ -41,6 +41,7 @@ export function openWorkflow(workflow: WorkflowDetail, catalog: Catalog): void {
     stale: null,
     note: "",
     loaded: true,
+    testRuns: {},
   });
 }
 
@@ -55,6 +56,7 @@ export function resetEditor(): void {
     loaded: false,
     historyOpen: false,
     runOpen: false,
+    testRuns: {},
     find: "",
     dragged: {},
     connectHint: null,

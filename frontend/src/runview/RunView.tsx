@@ -120,7 +120,9 @@ export function RunView({ id }: { id: number }) {
   const runQuery = useRun(id);
   const run = runQuery.data;
   const eventsQuery = useRunEvents(id, run !== undefined);
-  const graph = useVersionGraph(run?.workflow, run?.version);
+  // A test run carries its graph (a snapshot of a draft); a run of a version reads it.
+  const versionGraph = useVersionGraph(run?.workflow, run?.graph ? undefined : (run?.version ?? undefined));
+  const graph = run?.graph ? { data: run.graph, error: null } : versionGraph;
   const catalog = useCatalog();
   const [selected, setSelected] = useState<string | null>(null);
   const [action, setAction] = useState<Action | null>(null);
@@ -217,7 +219,7 @@ export function RunView({ id }: { id: number }) {
             <Anchor component={Link} to={`/designer/${run.workflow}`} size="sm" fw={500}>
               {run.workflow_name}
             </Anchor>{" "}
-            · version {run.version} · {run.trigger}
+            · {run.test ? "test run of a draft" : `version ${run.version}`} · {run.trigger}
             {run.actor ? ` by ${run.actor}` : ""} · started <RelativeTime value={run.started_at ?? run.created_at} size="sm" />
             {run.finished_at ? (
               <>

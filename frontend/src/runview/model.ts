@@ -34,7 +34,12 @@ export type Run = {
   id: number;
   workflow: number;
   workflow_name: string;
-  version: number;
+  /** null for a test run of a draft (its graph is `graph`). */
+  version: number | null;
+  /** A test run, started from the designer (not in the runs list). */
+  test?: boolean;
+  /** A test run's graph: the snapshot of the draft it ran. */
+  graph?: GraphDoc | null;
   status: string;
   trigger: string;
   actor: string | null;

@@ -25,6 +25,7 @@ import { stepLook } from "../../steps/icons";
 import { NODE_TYPES } from "../../steps/nodes";
 import { edgeKey } from "../diff";
 import { FlowNodes, type StepNode } from "../flowNodes";
+import { usePins } from "../testing";
 import { DEFAULT_HANDLE, type Position, connectionProblem } from "../graph";
 import { isEditing, useEditor } from "../store";
 import classes from "./Canvas.module.css";
@@ -48,6 +49,7 @@ export function Canvas() {
   const selected = useEditor((s) => s.selected);
   const dragged = useEditor((s) => s.dragged);
   const problemsByNode = useEditor((s) => s.problemsByNode);
+  const pins = usePins(useEditor((s) => s.meta.id));
   const editing = mode.kind === "edit";
   const flow = useReactFlow();
   const scheme = useComputedColorScheme("light");
@@ -61,10 +63,11 @@ export function Canvas() {
       flowNodes.current.build(shown.nodes, catalog, {
         selected: (id) => editing && selected.has(id),
         problems: (id) => (editing ? (problemsByNode.get(id) ?? 0) : 0),
+        pinned: (id) => editing && id in pins,
         change: (id) => changes?.nodes.get(id),
         dragged: (id) => dragged[id],
       }),
-    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged],
+    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged, pins],
   );
   const edges: StepEdgeType[] = useMemo(() => {
     const added = new Set(changes?.edges.added.map(edgeKey));

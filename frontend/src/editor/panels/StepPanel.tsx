@@ -16,6 +16,7 @@ import { problemText } from "../problems";
 import { useEditor } from "../store";
 import { ConfigPanel } from "./ConfigPanel";
 import { ConnectionsPanel } from "./ConnectionsPanel";
+import { TestPanel } from "./TestPanel";
 
 const NO_CONFIG: Record<string, unknown> = {};
 
@@ -52,6 +53,7 @@ export const StepPanel = memo(function StepPanel({ nodeId }: { nodeId: string })
         </Alert>
       )}
       <ConfigPanel nodeId={nodeId} info={info} problems={mine} />
+      {info && !info.is_trigger && <TestPanel nodeId={nodeId} />}
       {type === "trigger.schedule" && <SchedulePanel config={config} />}
       {type === "trigger.webhook" && <WebhookPanel workflowId={meta.id} version={meta.version} />}
       <ConnectionsPanel key={nodeId} nodeId={nodeId} />

@@ -5,6 +5,7 @@
  * hover). The category views (nodes/index.ts) are this view with their differences.
  */
 import { Badge } from "@mantine/core";
+import { IconPin } from "@tabler/icons-react";
 import { Handle, type NodeProps, Position } from "@xyflow/react";
 import clsx from "clsx";
 import { type CSSProperties, memo } from "react";
@@ -74,7 +75,16 @@ export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<
         subtitle={data.title}
         selected={selected}
         className={clsx(classes.card, trigger && classes.trigger)}
-        badge={<ProblemBadge count={data.problems} />}
+        badge={
+          <>
+            {data.pinned && (
+              <span className={classes.pinned} role="img" aria-label={`${id} output pinned`} title="Output pinned for tests">
+                <IconPin size={14} stroke={2} />
+              </span>
+            )}
+            <ProblemBadge count={data.problems} />
+          </>
+        }
       >
         {rows && (
           <div className={classes.rows}>
