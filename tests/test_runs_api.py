@@ -450,3 +450,49 @@ def test_cancel_stops_a_waiting_delay_and_its_child_runs(api, alice):
     child_run = Run.objects.get(parent_run_id=run_id)
     assert child_run.status == "cancelled"
     assert statuses(child_run)["wait"] == "cancelled"
+
+
+def test_the_event_log_gives_the_timeline_every_attempt_its_backoff_and_who_is_waited_for(
+    api, alice, bob
+):
+    """The run view's timeline is drawn from GET /api/runs/{id}/events/ alone (no per-step
+    attempt list in the run): each attempt's start and end with its number, the backoff's
+    wake-up time, the wait's reason and the task's assignees must all be in it."""
+    import time_machine
+
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "pay": {
+                **fn("flaky", fail_times=1),
+                "retry": {"max_attempts": 2, "backoff_s": 5, "jitter": False},
+            },
+            "ask": ("human.approval", {"title": "Pay", "assignees": {"groups": ["finance"]}}),
+        },
+        ["start>pay", "pay>ask"],
+    )
+    run = start(workflow(alice, graph), actor=alice)
+    t0 = run.created_at
+    with time_machine.travel(t0, tick=False):
+        drive(t0)
+    with time_machine.travel(t0 + timedelta(seconds=5), tick=False):
+        drive(t0 + timedelta(seconds=5))
+    api.force_authenticate(alice)
+
+    events = api.get(f"/api/runs/{run.pk}/events/").data["events"]
+
+    pay = [(e["old_status"], e["new_status"], e["attempt"]) for e in events if e["node"] == "pay"]
+    assert pay == [
+        ("pending", "queued", 1),
+        ("queued", "running", 1),
+        ("running", "retrying", 1),
+        ("retrying", "queued", 2),
+        ("queued", "running", 2),
+        ("running", "succeeded", 2),
+    ]
+    retrying = next(e for e in events if e["new_status"] == "retrying")
+    assert retrying["data"]["wake_at"] == (t0 + timedelta(seconds=5)).isoformat()
+    waiting = next(e for e in events if e["node"] == "ask" and e["new_status"] == "waiting")
+    assert waiting["data"]["reason"] == "approval"
+    created = next(e for e in events if e["type"] == "task.created")
+    assert created["data"]["assignees"] == {"users": [], "groups": ["finance"]}

@@ -21,9 +21,7 @@ import {
   parseInput,
   positionsOverlap,
   runEdges,
-  segmentLabel,
   statusCounts,
-  timeline,
 } from "./model";
 
 function step(node: string, status: string, started: string | null, finished: string | null, more: Partial<RunStep> = {}): RunStep {
@@ -135,56 +133,15 @@ describe("live events on a cached run", () => {
   });
 });
 
-describe("the timeline", () => {
-  it("draws a bar per attempt, wait and backoff, coloured by how each ended", () => {
-    const steps = [step("pay", "succeeded", at(0), at(10), { attempt: 2 })];
-    const events = [
-      event("pay", "queued", "running", 0, { attempt: 1 }),
-      event("pay", "running", "retrying", 2, { attempt: 1, data: { wake_at: at(4) } }),
-      event("pay", "retrying", "queued", 4, { attempt: 1 }),
-      event("pay", "queued", "running", 5, { attempt: 2 }),
-      event("pay", "running", "succeeded", 10, { attempt: 2 }),
-    ];
-    const chart = timeline(steps, events, t0 + 60_000)!;
-    expect(chart.rows).toHaveLength(1);
-    const segments = chart.rows[0].segments;
-    expect(segments.map((s) => [s.kind, s.status, s.attempt])).toEqual([
-      ["attempt", "failed", 1],
-      ["retrying", "retrying", 1],
-      ["attempt", "succeeded", 2],
-    ]);
-    expect(segments[0]).toMatchObject({ left: 0, width: 20, duration: 2000, open: false });
-    expect(segments[2]).toMatchObject({ left: 50, width: 50, duration: 5000 });
-    expect(chart.rows[0].duration).toBe(10_000);
-  });
-
-  it("runs what is still open to now, with a wait's wake-up time in its label", () => {
-    const steps = [step("wait", "waiting", at(0), null, { wake_at: at(60) })];
-    const events = [event("wait", "queued", "running", 0), event("wait", "running", "waiting", 1, { data: { wake_at: at(60) } })];
-    const chart = timeline(steps, events, t0 + 5000)!;
-    const [work, wait] = chart.rows[0].segments;
-    expect(work).toMatchObject({ status: "succeeded", open: false, width: 20 });
-    expect(wait).toMatchObject({ status: "waiting", open: true, duration: null, wakeAt: at(60), left: 20, width: 80 });
-    expect(segmentLabel("wait", wait, () => "00:01:00")).toBe("wait: waiting until 00:01:00");
-    expect(segmentLabel("wait", work, () => "")).toBe("wait: succeeded, attempt 1, 1.0 s");
-  });
-
-  it("gives an instant step a visible width, and falls back to a step's times without events", () => {
-    const chart = timeline([step("a", "succeeded", at(0), at(0)), step("b", "failed", at(0), at(4))], [], t0 + 4000)!;
-    expect(chart.rows.find((r) => r.node === "a")!.segments[0].width).toBe(0.5);
-    expect(chart.rows.find((r) => r.node === "b")!.segments[0]).toMatchObject({ status: "failed", width: 100 });
-  });
-
-  it("is null before any step started", () => {
-    expect(timeline([step("a", "queued", null, null)], [], 0)).toBeNull();
-  });
-
+describe("durations", () => {
   it("formats durations", () => {
     expect(formatDuration(null)).toBe("still going");
     expect(formatDuration(12)).toBe("12 ms");
     expect(formatDuration(1500)).toBe("1.5 s");
     expect(formatDuration(125_000)).toBe("2 min 5 s");
     expect(formatDuration(7_500_000)).toBe("2 h 5 min");
+    expect(formatDuration((2 * 24 + 3) * 3_600_000 + 125_000)).toBe("2 d 3 h");
+    expect(formatDuration(2 * 24 * 3_600_000)).toBe("2 d");
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The run view's pure pieces: a run as the API gives it and as live events move it on
- * (`applyEvents`), the timeline's bars per step and attempt, one line per event, the zoom that
+ * (`applyEvents`), durations, one line per event, the zoom that
  * keeps labels readable, and the read-only React Flow nodes and edges of a run (objects reused
  * while their inputs are the same, as the designer does, so a status change re-renders one
  * node only). Colours come from the shared status palette (status.ts), never from here.
@@ -151,117 +151,8 @@ export function logsChanged(events: LiveEvent[]): string[] {
   return [...nodes];
 }
 
-// --- Timeline ---------------------------------------------------------------------------------
-
-/** One stretch of a step on the timeline: an attempt's work (coloured by how it ended, or
- * running), a wait (an approval, a delay) or a backoff before the next attempt. */
-export type Segment = {
-  status: string;
-  attempt: number | null;
-  kind: "attempt" | "waiting" | "retrying";
-  /** Percent of the chart's width. */
-  left: number;
-  width: number;
-  /** Milliseconds, or null while still open. */
-  duration: number | null;
-  open: boolean;
-  /** A wait's or backoff's wake-up time, if it has one. */
-  wakeAt: string | null;
-};
-
-export type TimelineRow = { node: string; status: string; segments: Segment[]; duration: number | null };
-
-export type Timeline = { start: number; end: number; rows: TimelineRow[] };
-
-type Span = Omit<Segment, "left" | "width" | "duration"> & { from: number; to: number };
-
-/** A step's stretches from its events: an attempt from `running` to whatever followed, a wait
- * or backoff until the next change; the last one is open (to `now`) while the step is in it. */
-function spansOf(step: RunStep, events: LiveEvent[], now: number): Span[] {
-  const spans: Span[] = [];
-  let open: Span | null = null;
-  const close = (at: number, outcome: string) => {
-    if (!open) return;
-    open.to = Math.max(at, open.from);
-    open.open = false;
-    if (open.kind === "attempt") {
-      // An attempt that parks (an approval, a delay) did its work; a retried one failed.
-      open.status = outcome === "waiting" ? "succeeded" : outcome === "retrying" ? "failed" : outcome;
-    }
-    spans.push(open);
-    open = null;
-  };
-  for (const e of events) {
-    if (!e.new_status || e.old_status === e.new_status) continue;
-    const at = Date.parse(e.created_at);
-    close(at, e.new_status);
-    const data = (e.data ?? {}) as Record<string, unknown>;
-    const wakeAt = typeof data.wake_at === "string" ? data.wake_at : null;
-    if (e.new_status === "running") {
-      open = { status: "running", attempt: e.attempt, kind: "attempt", from: at, to: at, open: true, wakeAt: null };
-    } else if (e.new_status === "waiting" || e.new_status === "retrying") {
-      open = { status: e.new_status, attempt: e.attempt, kind: e.new_status, from: at, to: at, open: true, wakeAt };
-    }
-  }
-  if (open) {
-    const still = open as Span;
-    spans.push({ ...still, to: Math.max(now, still.from) });
-  }
-  if (spans.length === 0 && step.started_at) {
-    // No events for the step (an old run, a log being read): its row's own times.
-    const from = Date.parse(step.started_at);
-    const to = step.finished_at ? Date.parse(step.finished_at) : Math.max(now, from);
-    spans.push({ status: step.status, attempt: step.attempt || null, kind: "attempt", from, to, open: !step.finished_at, wakeAt: step.wake_at ?? null });
-  }
-  return spans;
-}
-
-/** Bars for every step that started, one per attempt, wait and backoff, on one scale from the
- * first start to the last end (or `now` for what is still open). A bar is at least 0.5 % wide,
- * so an instant step shows. Null before any step started. */
-export function timeline(steps: RunStep[], events: LiveEvent[], now: number): Timeline | null {
-  const byNode = new Map<string, LiveEvent[]>();
-  for (const e of [...events].sort((a, b) => a.id - b.id)) {
-    if (!e.node) continue;
-    byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
-  }
-  const rows = steps
-    .map((step) => ({ step, spans: spansOf(step, byNode.get(step.node) ?? [], now) }))
-    .filter((r) => r.spans.length > 0);
-  if (rows.length === 0) return null;
-  const start = Math.min(...rows.map((r) => r.spans[0].from));
-  const end = Math.max(...rows.flatMap((r) => r.spans.map((s) => s.to)));
-  const total = Math.max(end - start, 1);
-  const place = (s: Span): Segment => {
-    const left = Math.min(((s.from - start) / total) * 100, 99.5);
-    const width = Math.min(Math.max(((s.to - s.from) / total) * 100, 0.5), 100 - left);
-    return { status: s.status, attempt: s.attempt, kind: s.kind, left, width, duration: s.open ? null : s.to - s.from, open: s.open, wakeAt: s.wakeAt };
-  };
-  return {
-    start,
-    end,
-    rows: rows
-      .sort((a, b) => a.spans[0].from - b.spans[0].from || a.step.node.localeCompare(b.step.node))
-      .map(({ step, spans }) => {
-        const last = spans[spans.length - 1];
-        return {
-          node: step.node,
-          status: step.status,
-          segments: spans.map(place),
-          duration: last.open ? null : last.to - spans[0].from,
-        };
-      }),
-  };
-}
-
-/** What a segment says to a screen reader and in its tooltip: "pay: failed, attempt 1, 20 ms",
- * "wait: waiting until 14:05:00". */
-export function segmentLabel(node: string, segment: Segment, time: (iso: string) => string): string {
-  const look = statusLook(segment.status).label;
-  if (segment.open && segment.wakeAt) return `${node}: ${look} until ${time(segment.wakeAt)}`;
-  const attempt = segment.kind === "attempt" && segment.attempt ? `, attempt ${segment.attempt}` : "";
-  return `${node}: ${look}${attempt}, ${formatDuration(segment.duration)}`;
-}
+// --- Durations -------------------------------------------------------------------------------
+// The timeline (every attempt, waits, compressed gaps) is in timeline.ts.
 
 export function formatDuration(ms: number | null): string {
   if (ms === null) return "still going";
@@ -269,7 +160,10 @@ export function formatDuration(ms: number | null): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 60) return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${minutes % 60} min`;
+  // Approvals wait for days: days and hours say enough.
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${hours / 24} d`;
 }
 
 /** How long something took from `from` to `to` (or to `now` while still going), or null. */
