@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from engine.compare import duration_ms
 from engine.models import (
     Decision,
     HumanTask,
@@ -439,3 +440,141 @@ class StatsSerializer(serializers.Serializer):
     busiest_steps = StatsBusyStepSerializer(many=True)
     slowest_steps = StatsSlowStepSerializer(many=True)
     failing_workflows = StatsFailingWorkflowSerializer(many=True)
+
+
+# --- Comparing two runs, or two attempts of a step (engine/compare.py shapes the answers) ---------
+
+
+class ComparedRunSerializer(RunSerializer):
+    duration_ms = serializers.SerializerMethodField(
+        help_text="From start to end; null until the run has both."
+    )
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "input", "output", "duration_ms"]
+
+    def get_duration_ms(self, run: Run) -> int | None:
+        return duration_ms(run.started_at, run.finished_at)
+
+
+class CompareStepSideSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    attempts = serializers.IntegerField(help_text="The step's attempts so far (0: never queued).")
+    duration_ms = serializers.IntegerField(
+        allow_null=True, help_text="From start to end of the last attempt; null until both."
+    )
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    input = serializers.JSONField(allow_null=True, help_text="The last attempt's rendered config.")
+    output = serializers.JSONField(allow_null=True)
+    error = serializers.JSONField(allow_null=True)
+
+
+class CompareChangedSerializer(serializers.Serializer):
+    status = serializers.BooleanField()
+    attempts = serializers.BooleanField()
+    input = serializers.BooleanField()
+    output = serializers.BooleanField()
+    error = serializers.BooleanField()
+
+
+class CompareStepSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    type = serializers.CharField()
+    a = CompareStepSideSerializer(allow_null=True, help_text="null: run a has no such step.")
+    b = CompareStepSideSerializer(allow_null=True, help_text="null: run b has no such step.")
+    changed = CompareChangedSerializer(
+        help_text="What differs; a step only one run has differs in everything."
+    )
+
+
+class ChangedNodeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="e.g. label, join, retry, config.url"
+    )
+
+
+class NodeDiffSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.CharField())
+    removed = serializers.ListField(child=serializers.CharField())
+    changed = ChangedNodeSerializer(many=True)
+
+
+class DiffEdgeSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    source_handle = serializers.CharField()
+    target = serializers.CharField()
+
+
+class EdgeDiffSerializer(serializers.Serializer):
+    added = DiffEdgeSerializer(many=True)
+    removed = DiffEdgeSerializer(many=True)
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    a = serializers.IntegerField(help_text="Run a's version number.")
+    b = serializers.IntegerField(help_text="Run b's version number.")
+    same_workflow = serializers.BooleanField()
+    nodes = NodeDiffSerializer(help_text="By node id; a node's position is not a change.")
+    edges = EdgeDiffSerializer(help_text="By what they connect (source, handle, target).")
+    other = serializers.ListField(
+        child=serializers.CharField(), help_text="input_schema and/or output, when they differ."
+    )
+
+
+class RunCompareSerializer(serializers.Serializer):
+    a = ComparedRunSerializer()
+    b = ComparedRunSerializer()
+    steps = CompareStepSerializer(
+        many=True, help_text="One per node id of either run: a's graph order, then b's new ones."
+    )
+    versions = VersionDiffSerializer(
+        allow_null=True, help_text="The graph diff from a's version to b's; null when the same."
+    )
+
+
+class CompareAttemptSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    status = serializers.CharField(help_text="The status the attempt ended in (or is in now).")
+    queued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    error = serializers.JSONField(allow_null=True)
+    input = serializers.JSONField(
+        allow_null=True,
+        help_text="Kept for the step's last attempt, and for an attempt an operator retried "
+        "with an edited input; else null (see input_kept).",
+    )
+    input_kept = serializers.BooleanField()
+    output = serializers.JSONField(
+        allow_null=True, help_text="Kept for the step's last attempt only (see output_kept)."
+    )
+    output_kept = serializers.BooleanField()
+    log = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The lines the attempt logged; null when not kept (the last 5 attempts are).",
+    )
+    events = serializers.ListField(
+        child=serializers.CharField(), help_text="The attempt's event types, oldest first."
+    )
+
+
+class AttemptChangedSerializer(serializers.Serializer):
+    status = serializers.BooleanField()
+    error = serializers.BooleanField()
+    input = serializers.BooleanField(allow_null=True, help_text="null: not kept for both.")
+    output = serializers.BooleanField(allow_null=True, help_text="null: not kept for both.")
+    log = serializers.BooleanField(allow_null=True, help_text="null: not kept for both.")
+
+
+class AttemptCompareSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    node = serializers.CharField()
+    type = serializers.CharField()
+    attempts = serializers.IntegerField(help_text="The step's attempts so far.")
+    a = CompareAttemptSerializer()
+    b = CompareAttemptSerializer()
+    changed = AttemptChangedSerializer()

@@ -24,7 +24,7 @@ from designer.catalog import catalog
 from designer.models import ROLE_RANK, Role, Workflow
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
-from engine import stats, transitions
+from engine import compare, stats, transitions
 from engine.models import (
     HumanTask,
     Run,
@@ -39,12 +39,14 @@ from engine.models import (
     tasks_involving,
 )
 from engine.serializers import (
+    AttemptCompareSerializer,
     CancelSerializer,
     DecideSerializer,
     DelegateSerializer,
     EventPageSerializer,
     EventSerializer,
     RetrySerializer,
+    RunCompareSerializer,
     RunDetailSerializer,
     RunSerializer,
     SkipSerializer,
@@ -304,6 +306,103 @@ class StepLogsView(APIView):
         return Response(
             StepLogsSerializer({"node": node, "attempt": step.attempt, "attempts": attempts}).data
         )
+
+
+def compared_id(params: Any, name: str, what: str) -> int:
+    """Query parameter ``name``, required: an id (or attempt number) from 1; else 400 naming it."""
+    text = params.get(name)
+    try:
+        value = object_id(text) if text is not None else 0
+    except ValueError:
+        value = 0
+    if value < 1:
+        message = f"{name} is required: {what}" if text is None else f"{name} is {what}"
+        raise bad_request(
+            [{"field": name, "code": "required" if text is None else "invalid", "message": message}]
+        )
+    return value
+
+
+class RunCompareView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("a", OpenApiTypes.INT, required=True, description="a run id"),
+            OpenApiParameter("b", OpenApiTypes.INT, required=True, description="a run id"),
+        ],
+        responses={200: RunCompareSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        """Two runs side by side (viewer role on both workflows): each run's summary, every
+        step of either run with each run's status, attempts, duration, input, output and error
+        and what differs, and the graph diff of their versions when those differ. 400 naming a
+        or b when it is missing or not a run id; 404 when either run is unknown or not yours to
+        see."""
+        ids = [compared_id(request.query_params, name, "a run id") for name in ("a", "b")]
+        run_a, run_b = (get_run(request, pk, Role.VIEWER) for pk in ids)
+        steps = {
+            run.pk: {s.node_id: s for s in StepRun.objects.filter(run=run)}
+            for run in (run_a, run_b)
+        }
+        graph_a, graph_b = run_a.version.graph, run_b.version.graph
+        types = {n["id"]: n["type"] for g in (graph_a, graph_b) for n in g.get("nodes", [])}
+        versions = None
+        if run_a.version_id != run_b.version_id:
+            versions = {
+                "a": run_a.version.number,
+                "b": run_b.version.number,
+                "same_workflow": run_a.workflow_id == run_b.workflow_id,
+                **compare.diff_graphs(graph_a, graph_b),
+            }
+        body = {
+            "a": run_a,
+            "b": run_b,
+            "steps": compare.compare_steps(
+                steps[run_a.pk],
+                steps[run_b.pk],
+                types,
+                order=compare.node_order(graph_a, graph_b),
+            ),
+            "versions": versions,
+        }
+        return Response(RunCompareSerializer(body).data)
+
+
+class AttemptCompareView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("a", OpenApiTypes.INT, required=True, description="an attempt"),
+            OpenApiParameter("b", OpenApiTypes.INT, required=True, description="an attempt"),
+        ],
+        responses={200: AttemptCompareSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: str, node: str) -> Response:
+        """Two attempts of one step (viewer role): status, times, error, log lines and event
+        types of each. A step keeps the input and output of its last attempt only, so for an
+        earlier attempt they are null (input_kept, output_kept false), except the input an
+        operator edited when retrying; changed.input and changed.output are then null. 400
+        naming a or b when missing or not an attempt number; 404 for an attempt the step has
+        not had."""
+        numbers = [compared_id(request.query_params, name, "an attempt number") for name in "ab"]
+        run = get_run(request, pk, Role.VIEWER)
+        step = StepRun.objects.filter(run=run, node_id=node).first()
+        if step is None:
+            raise NotFound(f"the run has no step {node!r}")
+        for number in numbers:
+            if number > step.attempt:
+                raise NotFound(f"step {node!r} has had {step.attempt} attempt(s), not {number}")
+        events = list(RunEvent.objects.filter(run=run, node_id=node, attempt__in=numbers))
+        logs = {log.attempt: log for log in StepLog.objects.filter(step=step, attempt__in=numbers)}
+        a, b = (compare.attempt_history(step, events, logs, number) for number in numbers)
+        body = {
+            "run": run.pk,
+            "node": node,
+            "type": step.type,
+            "attempts": step.attempt,
+            "a": a,
+            "b": b,
+            "changed": compare.compare_attempts(a, b),
+        }
+        return Response(AttemptCompareSerializer(body).data)
 
 
 class CancelRunView(APIView):

@@ -431,6 +431,16 @@ def _areas() -> dict[str, list[Rule]]:
         ),
         Rule("step-logs", run_url("steps/work/logs/"), (Case("GET", needs(Role.VIEWER)),)),
         Rule(
+            "run-compare",
+            lambda w: f"/api/runs/compare/?a={w.run.pk}&b={w.failed_run.pk}",
+            (Case("GET", needs(Role.VIEWER)),),
+        ),
+        Rule(
+            "step-compare",
+            run_url("steps/work/compare/?a=1&b=1"),
+            (Case("GET", needs(Role.VIEWER)),),
+        ),
+        Rule(
             "stats",
             lambda w: "/api/stats/",
             (

@@ -28,6 +28,8 @@ export const keys = {
   webhook: (workflowId: number) => ["workflow", workflowId, "webhook"] as const,
   runs: (params: Params = {}) => ["runs", params] as const,
   run: (id: number) => ["run", id] as const,
+  /** Two runs side by side (GET /api/runs/compare/?a=&b=). */
+  runCompare: (a: number, b: number) => ["run-compare", a, b] as const,
   runEvents: (id: number) => ["run", id, "events"] as const,
   stepLogs: (runId: number, node: string) => ["run", runId, "logs", node] as const,
   deadLetters: (params: Params = {}) => ["dead-letters", params] as const,

@@ -25,6 +25,7 @@ import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
 import {
   IconAdjustmentsHorizontal,
+  IconArrowsDiff,
   IconFilterOff,
   IconPlayerPlay,
   IconPlayerStop,
@@ -66,6 +67,7 @@ import {
   sampleInput,
   sortRuns,
 } from "../runslist/model";
+import { comparePair, comparePath } from "../runcompare/model";
 import { RUN_STATUSES, statusLook } from "../status";
 import { Empty } from "../ui/Empty";
 import { errorText, notifyError } from "../ui/notify";
@@ -340,6 +342,8 @@ export function RunsListPage() {
   const selected = rows.filter((r) => chosen.has(r.id));
   const cancellable = actionable(selected, "cancel");
   const retryable = actionable(selected, "retry");
+  // Two selected runs compare (the older as A); the ids, so runs on other pages count too.
+  const pair = comparePair([...chosen]);
 
   const bulk = useMutation({
     mutationFn: async (what: "cancel" | "retry") => {
@@ -452,6 +456,16 @@ export function RunsListPage() {
               {selected.length} selected
             </Text>
             <Group gap="xs">
+              <Button
+                variant="light"
+                leftSection={<IconArrowsDiff size={16} />}
+                disabled={pair === null}
+                title={pair === null ? "Select exactly two runs to compare them" : undefined}
+                onClick={() => pair && navigate(comparePath(...pair))}
+                mih={40}
+              >
+                Compare
+              </Button>
               <Button
                 color="red"
                 variant="light"
