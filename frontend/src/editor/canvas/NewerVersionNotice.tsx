@@ -29,14 +29,15 @@ export function NewerVersionNotice() {
       closeButtonLabel="Dismiss"
       onClose={() => useEditor.getState().setNewer(null)}
       w="100%"
-      styles={{ root: { boxShadow: "var(--mantine-shadow-md)" } }}
+      // The title in the text colour: yellow on pale yellow (or on brown, dark) reads too faintly.
+      styles={{ root: { boxShadow: "var(--mantine-shadow-md)" }, title: { color: "var(--mantine-color-text)" } }}
     >
       {newer.note && (
         <Text size="sm" mb={6}>
           Their note: “{newer.note}”
         </Text>
       )}
-      <Text size="sm" c="dimmed" mb="xs">
+      <Text size="sm" mb="xs">
         {dirty ? "Saving now would be refused; your edits are still here." : "You have no unsaved edits."}
       </Text>
       <Group gap="xs">
