@@ -151,3 +151,23 @@ class WorkflowGrant(RoleGrant):
 
     def __str__(self) -> str:
         return f"{self.user or self.group} is {self.role} of {self.workflow}"
+
+
+class DesignerPresence(models.Model):
+    """One open designer socket on a workflow (``/ws/workflows/{id}/``): who has it open, since
+    when, and when the socket last said it is alive. A row, not a process's memory, so every
+    web process sees every socket; a row whose process died without a goodbye stops counting
+    once ``seen_at`` is older than ``designer.presence.EXPIRES``, and is then deleted."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The socket's channel name in the channel layer: unique across processes.
+    channel = models.CharField(max_length=200, unique=True)
+    since = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workflow", "seen_at"], name="presence_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.workflow_id}"

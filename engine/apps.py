@@ -26,6 +26,10 @@ class EngineConfig(AppConfig):
 
         version_saved.connect(schedules.on_version_saved, dispatch_uid="engine.schedules")
         archived_changed.connect(schedules.on_archived_changed, dispatch_uid="engine.schedules")
+        # ... and tells the designers that have the workflow open (after the commit).
+        from engine.consumers import on_version_saved
+
+        version_saved.connect(on_version_saved, dispatch_uid="engine.consumers")
 
 
 def _ensure_sweep_schedule(**kwargs) -> None:

@@ -6,6 +6,10 @@ notice read the rows after the cursor again. A notice is only a hint that rows e
 (``engine/live.py``); the rows are the truth, so an event committed while the backlog was read
 is read once, by whichever read comes later, and never twice.
 
+The designer's socket (``/ws/workflows/{id}/``, ``WorkflowConsumer``) is of another kind: no
+events and no cursor, but who else has the workflow open (rows in ``designer/presence.py``,
+kept alive by the client's pings) and the news of a version saved meanwhile.
+
 The feeds of many runs (``/ws/runs/``, ``/ws/inbox/``) share their reads: one ``FeedHub`` per
 topic and web process is the only member of the topic's group, reads each notice's rows once,
 and hands them to every socket after its own visibility filter (``FeedStream``).
@@ -28,7 +32,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
+from designer import presence
+from designer.models import Workflow
 from designer.permissions import role_of, visible_workflows
 from engine import live
 from engine.models import HumanTask, Run, RunEvent, tasks_involving
@@ -428,6 +435,104 @@ class InboxConsumer(FeedStream):
         rows = self.cursor.read(self.events(), PAGE, id_of=lambda event: event.id)
         ids = self.visible(rows)
         return EventSerializer([row for row in rows if row.id in ids], many=True).data
+
+
+class WorkflowConsumer(LiveConsumer):
+    """``/ws/workflows/{id}/``: the designer's socket on a workflow the user may see. Sends
+    ``{"type": "presence", "users": [...]}`` on joining and whenever who is there changes, and
+    ``{"type": "version_saved", "version": {...}}`` when anyone saves a version; takes
+    ``{"type": "ping"}`` every ``presence.HEARTBEAT_S`` (or the socket stops counting after
+    ``presence.EXPIRES``).
+
+    Who is there is read from the database at every change, by each socket: the change may come
+    from another web process (the group crosses processes on Redis), and two changes' messages
+    may arrive in either order; a fresh read is right whichever comes last."""
+
+    group = ""
+
+    async def start(self) -> int | None:
+        self.workflow_id = self.scope["url_route"]["kwargs"]["workflow_id"]
+        if not await may_see_workflow(self.user, self.workflow_id):
+            return FORBIDDEN
+        self.sent: list[dict[str, Any]] | None = None
+        self.group = live.workflow_group(self.workflow_id)
+        # In the group before the row exists: our own "changed" reaches us, so the client gets
+        # the list with itself in it, and no change after the join is missed.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.db(presence.do_join, channel=self.channel_name)
+        await self.tell_changed()
+        return None
+
+    async def disconnect(self, code: int) -> None:
+        await self.leave()
+
+    async def leave(self) -> None:
+        group, self.group = self.group, ""
+        if not group:
+            return  # refused (never joined), or gone already
+        await self.channel_layer.group_discard(group, self.channel_name)
+        if await database_sync_to_async(presence.do_leave)(channel=self.channel_name):
+            await self.channel_layer.group_send(group, {"type": "presence.changed"})
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None  # junk from a client is ignored, as unknown messages are
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "ping" or not self.group:
+            return  # nothing else is asked of this socket
+        # A grant taken away applies at the next ping.
+        if not await may_see_workflow(self.user, self.workflow_id):
+            await self.leave()  # now: the client's goodbye may never come
+            await self.close(code=FORBIDDEN)
+            return
+        # Again at every ping: channels_redis forgets a group member after a day.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        back = await self.db(presence.do_touch, channel=self.channel_name)
+        dropped = await database_sync_to_async(presence.drop_expired)(
+            timezone.now(), self.workflow_id
+        )
+        if back or dropped:
+            await self.tell_changed()
+
+    async def db(self, action: Any, **kwargs: Any) -> Any:
+        return await database_sync_to_async(action)(
+            user=self.user, workflow_id=self.workflow_id, now=timezone.now(), **kwargs
+        )
+
+    async def tell_changed(self) -> None:
+        await self.channel_layer.group_send(self.group, {"type": "presence.changed"})
+
+    async def presence_changed(self, message: dict[str, Any]) -> None:
+        """Someone came or went (a ``presence.changed`` to the group): send the list if it is
+        not the one this socket sent last (a second tab of someone there changes nothing)."""
+        users = await database_sync_to_async(presence.present)(self.workflow_id, timezone.now())
+        if users != self.sent:
+            self.sent = users
+            await self.send_json({"type": "presence", "users": users})
+
+    async def workflow_version_saved(self, message: dict[str, Any]) -> None:
+        """A version was saved (``designer/presence.version_message``, after its commit)."""
+        await self.send_json({"type": "version_saved", "version": message["version"]})
+
+
+def on_version_saved(sender: Any, workflow: Workflow, version: Any, **kwargs: Any) -> None:
+    """``designer.signals.version_saved``: tell the workflow's designer sockets once the save
+    commits (a rolled-back save tells no one)."""
+    if version.number == 1:
+        return  # a workflow being created: no one can have it open yet
+    message = {"type": "workflow.version_saved", "version": presence.version_message(version)}
+    live.send_on_commit(live.workflow_group(workflow.pk), message)
+
+
+@database_sync_to_async
+def may_see_workflow(user: AbstractBaseUser, workflow_id: int) -> bool:
+    workflow = Workflow.objects.filter(pk=workflow_id).first()
+    return workflow is not None and role_of(user, workflow) is not None
 
 
 @database_sync_to_async

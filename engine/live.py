@@ -53,6 +53,11 @@ def run_group(run_id: int) -> str:
     return f"flowdeck.run.{run_id}"
 
 
+def workflow_group(workflow_id: int) -> str:
+    """The designer's sockets of one workflow (presence, new versions)."""
+    return f"flowdeck.workflow.{workflow_id}"
+
+
 def route(rows: Iterable[Row]) -> list[tuple[str, dict[str, Any]]]:
     """The notices for one commit's (or one poll's) events: one per run, one per topic."""
     runs: dict[int, int | None] = {}
@@ -127,6 +132,31 @@ def _registered(batch: _Batch) -> bool:
     whatever was registered before ours and is dropped takes ours with it."""
     hooks = connection.run_on_commit
     return 0 <= batch.index < len(hooks) and hooks[batch.index][1] == batch.flush
+
+
+def send_on_commit(group: str, message: dict[str, Any]) -> None:
+    """Send one message (not a notice: it carries its data) to a group once the transaction
+    commits; a rollback sends nothing (STYLE 5)."""
+    # robust: a failed send is logged; it must not turn a committed save into an error.
+    transaction.on_commit(lambda: send(group, message), robust=True)
+
+
+def send(group: str, message: dict[str, Any]) -> None:
+    """Send one message to a group from synchronous code, never raising."""
+    current = feed()
+    if current.publishes:
+        current.publish([(group, message)])  # the publisher thread reaches every web process
+        return
+    # Embedded: the in-memory layer is this process's own and only its sockets listen; in the
+    # web process this runs in a request's thread, and async_to_sync hops onto the server's
+    # event loop, where the layer's queues live.
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, message)
+    except Exception:
+        log.exception("could not send a live message to %s", group)
 
 
 # --- Feeds ----------------------------------------------------------------------------------------

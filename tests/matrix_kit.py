@@ -867,6 +867,15 @@ def socket_rules() -> list[SocketRule]:
         SocketRule("ws/runs/", lambda w: "/ws/runs/", logged_in),
         SocketRule("ws/inbox/", lambda w: "/ws/inbox/", logged_in),
         SocketRule("ws/runs/<int:run_id>/", lambda w: f"/ws/runs/{w.run.pk}/?after=0", may_see),
+        SocketRule(
+            "ws/workflows/<int:workflow_id>/", lambda w: f"/ws/workflows/{w.wf.pk}/", may_see
+        ),
+        SocketRule(
+            "ws/workflows/<int:workflow_id>/",
+            lambda w: "/ws/workflows/999999/",
+            {**everyone(4403), "anonymous": 4401},
+            note="an unknown workflow",
+        ),
         # No such run: refused like a run one may not see.
         SocketRule(
             "ws/runs/<int:run_id>/",

@@ -20,6 +20,8 @@ export const keys = {
   workflow: (id: number) => ["workflow", id] as const,
   versions: (workflowId: number) => ["workflow", workflowId, "versions"] as const,
   version: (workflowId: number, number: number) => ["workflow", workflowId, "versions", number] as const,
+  /** Who has the workflow open in the designer (filled by its socket only: editor/presence.ts). */
+  presence: (workflowId: number) => ["workflow", workflowId, "presence"] as const,
   schedule: (workflowId: number) => ["workflow", workflowId, "schedule"] as const,
   /** The next fire times of a cron expression in a time zone (the designer's schedule panel). */
   schedulePreview: (cron: string, timezone: string) => ["schedule-preview", cron, timezone] as const,

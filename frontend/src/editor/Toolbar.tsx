@@ -38,6 +38,7 @@ import { FIT_VIEW } from "../steps/geometry";
 import { toastError } from "./toast";
 import { autoLayout } from "./layout";
 import { useAddStep } from "./Palette";
+import { PresenceAvatars } from "./PresenceAvatars";
 import { findStep } from "./slices/find";
 import { StepTypePicker } from "./StepTypePicker";
 import { isDirty, isEditing, useEditor } from "./store";
@@ -211,6 +212,7 @@ export function Toolbar() {
           styles={{ input: { fontWeight: 600 } }}
         />
         <SaveState />
+        <PresenceAvatars />
         <Text size="xs" c="dimmed" aria-label="Graph size" className={classes.size}>
           {steps} steps, {connections} connections
         </Text>

@@ -14,7 +14,7 @@ import { useCatalog } from "../catalog";
 import { FIT_VIEW } from "../steps/geometry";
 import type { Catalog, GraphDoc } from "./graph";
 import { EMPTY_GRAPH } from "./slices/document";
-import { NEW_META } from "./slices/save";
+import { NEW_META, newerThan } from "./slices/save";
 import { EDITING } from "./slices/view";
 import { useEditor } from "./store";
 
@@ -39,6 +39,7 @@ export function openWorkflow(workflow: WorkflowDetail, catalog: Catalog): void {
     meta: { id: workflow.id, name: workflow.name, savedName: workflow.name, version: workflow.latest_version },
     mode: EDITING,
     stale: null,
+    newer: state.newer?.workflow === workflow.id ? newerThan(state.newer, workflow.latest_version) : null,
     note: "",
     loaded: true,
     testRuns: {},
@@ -52,6 +53,7 @@ export function resetEditor(): void {
     meta: NEW_META,
     mode: EDITING,
     stale: null,
+    newer: null,
     note: "",
     loaded: false,
     historyOpen: false,

@@ -121,9 +121,11 @@ export function useVersions() {
     }
   };
 
-  const compare = async (number: number) => {
+  /** Compare version `number` with `against` (the version being edited, unless said). */
+  const compare = async (number: number, against?: number) => {
     const state = useEditor.getState();
-    const { id, version: latest } = state.meta;
+    const { id } = state.meta;
+    const latest = against ?? state.meta.version;
     if (id === null) return;
     try {
       const [old, now] = await Promise.all([fetchVersion(id, number), fetchVersion(id, latest)]);

@@ -26,6 +26,7 @@ import { useShortcuts } from "../editor/shortcuts";
 import { useEditor } from "../editor/store";
 import { Toolbar } from "../editor/Toolbar";
 import { resetEditor, useDocument } from "../editor/useDocument";
+import { usePresence } from "../editor/presence";
 import { useSave } from "../editor/useSave";
 import { StepIcon } from "../steps/icons";
 
@@ -57,6 +58,8 @@ function Editor() {
   const name = useEditor((s) => s.meta.name);
   const { save } = useSave();
   useShortcuts(save);
+  // Who else has it open, and their saves, once it is saved (editor/presence.ts).
+  usePresence(useEditor((s) => s.meta.id));
   // Leaving the page leaves nothing behind for the next workflow opened.
   useEffect(() => resetEditor, []);
   // `?run=1` (the workflows list's "Run…") opens the Run dialog once the workflow is in; the

@@ -32,6 +32,7 @@ import classes from "./Canvas.module.css";
 import { CanvasHints } from "./CanvasHints";
 import { EmptyCanvas } from "./EmptyCanvas";
 import { ModeBanner } from "./ModeBanner";
+import { NewerVersionNotice } from "./NewerVersionNotice";
 import { ProblemsOverlay } from "./ProblemsOverlay";
 import { EDGE_TYPES, type StepEdgeType } from "./StepEdge";
 
@@ -219,6 +220,7 @@ export function Canvas() {
       </ReactFlow>
       {editing && shown.nodes.length === 0 && <EmptyCanvas />}
       <div className={classes.overlayTop}>
+        <NewerVersionNotice />
         <ModeBanner />
         <CanvasHints />
       </div>
