@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("designer", "0003_workflowversion_trigger_type"),
+        ("designer", "0004_designerpresence"),
     ]
 
     operations = [
