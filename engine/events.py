@@ -58,9 +58,18 @@ def record_run_created(run: Run, actor: Actor) -> RunEvent:
     data = {"trigger": run.trigger, "version": run.version.number}
     if run.test:
         data["test"] = True
+    if run.replay_of_id:
+        data["replay_of"] = run.replay_of_id
     if run.parent_run_id:
         data |= {"parent_run": run.parent_run_id, "parent_node": run.parent_node}
     return _run_event(run, "run.created", "", run.status, actor, data)
+
+
+def record_run_replayed(run: Run, replay: Run, actor: Actor, reason: str) -> RunEvent:
+    """On the run that was replayed: who replayed it, why, on which version, as which run
+    (its state does not change)."""
+    data = {"replay": replay.pk, "version": replay.version.number, "reason": reason}
+    return _run_event(run, "run.replayed", run.status, run.status, actor, data)
 
 
 def record_run_status(run: Run, old: str, actor: Actor, reason: str = "") -> RunEvent:

@@ -55,6 +55,11 @@ class Run(models.Model):
     # FLOWDECK_TEST_RUN_DAYS. With capture_email, notify.email keeps its message, sends nothing.
     test = models.BooleanField(default=False)
     capture_email = models.BooleanField(default=False)
+    # A replay (issue 18): a new run, on a fixed version, of a run that failed, given the
+    # results of the steps that had finished; the failed run lists its replays.
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -131,7 +131,12 @@ class RunDetailSerializer(RunSerializer):
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "input", "output", "steps", "children"]
-        fields += ["last_event_id", "graph"]
+        fields += ["last_event_id", "graph", "replay_of", "replays"]
+
+    replays = serializers.SerializerMethodField(help_text="The runs that replayed this one.")
+
+    def get_replays(self, run: Run) -> list[int]:
+        return list(run.replays.order_by("id").values_list("id", flat=True)[:100])
 
     @extend_schema_field(serializers.JSONField(allow_null=True))
     def get_graph(self, run: Run) -> dict[str, Any] | None:
@@ -178,6 +183,23 @@ class EventPageSerializer(serializers.Serializer):
     events = EventSerializer(many=True)
     next_after = serializers.IntegerField(
         allow_null=True, help_text="Pass as ?after= for the next page; null when none is left."
+    )
+
+
+class ReplaySerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version to replay on; default: the newest."
+    )
+    reason = serializers.CharField(
+        max_length=1000, help_text="Why: kept in both runs' event logs (the audit trail)."
+    )
+    start = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        min_length=1,
+        max_length=100,
+        help_text="The steps to run again, with what is below them; default: those that "
+        "failed or were cancelled.",
     )
 
 

@@ -87,9 +87,10 @@ MAX_RETRY_AFTER_S = 3600.0
 class Conflict(Exception):
     """The operation does not fit the current state (CONTRACT §5: 409)."""
 
-    def __init__(self, message: str, code: str = "conflict") -> None:
+    def __init__(self, message: str, code: str = "conflict", node: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.node = node
 
 
 class Forbidden(Exception):
@@ -320,6 +321,7 @@ def do_start_run(
     reused: Mapping[str, "Reused"] | None = None,
     test: bool = False,
     capture_email: bool = False,
+    replay_of: Run | None = None,
 ) -> tuple[Run, bool]:
     """Create a run of ``version`` with one pending step per node and start it, unless the
     workflow is at its concurrency limit (then it waits ``queued``). With an idempotency key
@@ -342,6 +344,7 @@ def do_start_run(
         "idempotency_key": idempotency_key or None,
         "test": test,
         "capture_email": capture_email,
+        "replay_of": replay_of,
     }
     if parent is not None:
         fields |= {
@@ -1327,6 +1330,94 @@ def do_retry_step(
     events.record_step_retried(step, old, actor, reason, input)
     _sync_activity(run, _statuses(run), actor)
     return step
+
+
+def replay_plan(
+    run: Run, steps: Iterable[StepRun], graph: Mapping[str, Any], start: Iterable[str]
+) -> dict[str, Reused]:
+    """What a replay of ``run`` on ``graph`` is given: the results of the steps that
+    succeeded or were skipped, except ``start`` and every step below it in ``graph``, which
+    run again (as do steps new in ``graph``). Conflict when a step that finished, and is
+    not run again, is not in ``graph`` with the same id and type."""
+    nodes = {node["id"]: node for node in graph["nodes"]}
+    start = list(start)
+    again = set(start)
+    for node in start:
+        again |= set(_downstream_of(graph, node))
+    given: dict[str, Reused] = {}
+    for step in steps:
+        if step.node_id in again or step.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
+            continue
+        node = nodes.get(step.node_id)
+        if node is None or node["type"] != step.type:
+            what = "is not in" if node is None else f"is a {node['type']} in"
+            raise Conflict(
+                f"step {step.node_id!r} finished in run {run.pk} but {what} the version to "
+                "replay on: its result cannot be carried over",
+                code="finished_step_missing",
+                node=step.node_id,
+            )
+        source = {"source": "run", "run": run.pk}
+        given[step.node_id] = Reused(step.status, step.output, step.handle, source)
+    return given
+
+
+def _downstream_of(graph: Mapping[str, Any], node: str) -> list[str]:
+    children: dict[str, list[str]] = {}
+    for edge in graph["edges"]:
+        children.setdefault(edge["source"], []).append(edge["target"])
+    found: list[str] = []
+    todo = list(children.get(node, []))
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.append(current)
+            todo.extend(children.get(current, []))
+    return found
+
+
+@transaction.atomic
+def do_replay_run(
+    run_id: int,
+    *,
+    actor: Actor,
+    version: WorkflowVersion,
+    reason: str,
+    start: Iterable[str] | None = None,
+    trigger: str = Trigger.MANUAL,
+) -> Run:
+    """Replay an ended run on ``version`` (a fixed one): a new run with the same input, given
+    the results of the steps that finished (``replay_plan``); ``start`` (default: the steps
+    that failed or were cancelled) and what is below them run again. Both runs record it:
+    run.replayed on the old one (who, why, which version), replay_of on the new one."""
+    run = _lock_run(run_id)
+    if run.status not in RUN_TERMINAL:
+        raise Conflict(
+            f"run {run.pk} is {run.status}; only an ended run can be replayed", "run_not_ended"
+        )
+    if run.test or version.number is None:
+        raise Conflict("a test run is not replayed; test the step again", "test_run")
+    if version.workflow_id != run.workflow_id:
+        raise UnknownVersion(f"version {version.pk} is not a version of this run's workflow")
+    steps = list(StepRun.objects.filter(run=run))
+    if start is None:
+        start = [s.node_id for s in steps if s.status in (StepStatus.FAILED, StepStatus.CANCELLED)]
+    start = list(start)
+    graph = load_version(version.pk).graph
+    missing = [node for node in start if node not in load_version(version.pk).nodes]
+    if missing:
+        raise UnknownVersion(f"step {missing[0]!r} is not in version {version.number}")
+    given = replay_plan(run, steps, graph, start)
+    replay, _ = do_start_run(
+        version=version,
+        input=run.input,
+        trigger=trigger,
+        actor=actor,
+        reused=given,
+        replay_of=run,
+    )
+    events.record_run_replayed(run, replay, actor, reason)
+    return replay
 
 
 @transaction.atomic

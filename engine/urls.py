@@ -18,6 +18,7 @@ urlpatterns = [
     path("runs/<str:pk>/", views.RunDetailView.as_view(), name="run-detail"),
     path("runs/<str:pk>/events/", views.RunEventsView.as_view(), name="run-events"),
     path("runs/<str:pk>/cancel/", views.CancelRunView.as_view(), name="run-cancel"),
+    path("runs/<str:pk>/replay/", views.ReplayRunView.as_view(), name="run-replay"),
     path("runs/<str:pk>/steps/<str:node>/retry/", views.RetryStepView.as_view(), name="step-retry"),
     path("runs/<str:pk>/steps/<str:node>/skip/", views.SkipStepView.as_view(), name="step-skip"),
     path("runs/<str:pk>/steps/<str:node>/logs/", views.StepLogsView.as_view(), name="step-logs"),

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designer.catalog import catalog
-from designer.models import ROLE_RANK, Role, Workflow
+from designer.models import ROLE_RANK, Role, Workflow, WorkflowVersion
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
 from engine import compare, stats, transitions
@@ -45,6 +45,7 @@ from engine.serializers import (
     DelegateSerializer,
     EventPageSerializer,
     EventSerializer,
+    ReplaySerializer,
     RetrySerializer,
     RunCompareSerializer,
     RunDetailSerializer,
@@ -420,6 +421,48 @@ class CancelRunView(APIView):
         if not transitions.do_cancel_run(run.pk, actor=request.user, reason=reason):
             raise conflict(f"the run has already ended ({run.status})", "run_ended")
         return Response(RunDetailSerializer(Run.objects.get(pk=run.pk)).data)
+
+
+class ReplayRunView(APIView):
+    @extend_schema(
+        request=ReplaySerializer,
+        responses={201: RunDetailSerializer, 409: ErrorsSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Replay an ended run on a (fixed) version (runner role): a new run with the same
+        input, given the outputs of the steps that finished, running again the steps that
+        failed or were cancelled (or ``start``) and what is below them. 409 when a step that
+        finished is not in that version with the same id and type, or the run has not ended.
+        Who, why and which version go to both runs' event logs; the runs link each other."""
+        run = get_run(request, pk, Role.RUNNER)
+        body = ReplaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        number = data.get("version") or run.workflow.latest_version
+        version = WorkflowVersion.objects.filter(workflow=run.workflow, number=number).first()
+        if version is None:
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST,
+                [api_error("unknown_version", f"no version {number}", field="version")],
+            )
+        try:
+            replay = transitions.do_replay_run(
+                run.pk,
+                actor=request.user,
+                version=version,
+                reason=data["reason"],
+                start=data.get("start"),
+                trigger=Trigger.MANUAL if request.auth is None else Trigger.API,
+            )
+        except transitions.UnknownVersion as exc:
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST, [api_error("unknown_step", str(exc), field="start")]
+            ) from exc
+        except transitions.Conflict as exc:
+            raise conflict(str(exc), exc.code, node=exc.node) from exc
+        return Response(
+            RunDetailSerializer(Run.objects.get(pk=replay.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _operate(request: Request, pk: str, node: str, action: Any) -> Response:

@@ -420,6 +420,11 @@ def _areas() -> dict[str, list[Rule]]:
             "run-cancel", run_url("cancel/"), (Case("POST", needs(Role.RUNNER), body=lambda w: {}),)
         ),
         Rule(
+            "run-replay",
+            run_url("replay/"),
+            (Case("POST", needs(Role.RUNNER), body=lambda w: {"reason": "fixed"}),),
+        ),
+        Rule(
             "step-retry",
             run_url("steps/work/retry/"),
             (Case("POST", needs(Role.RUNNER), body=lambda w: {}),),
