@@ -320,7 +320,11 @@ class WorkflowViewSet(
             return Response({"run": None, "pinned": [], "value": None, "error": None})
         summary = run and {"id": run.pk, "status": run.status, "created_at": run.created_at}
         data = body.validated_data
-        return Response({"run": summary, **preview(data["source"], data["mode"], run, pins)})
+        # Without a run, the input a test run would get (a sample input, say), as in a test.
+        graph = workflow.versions.get(number=workflow.latest_version).graph
+        default = testruns.default_input(workflow, graph) if run is None else None
+        value = preview(data["source"], data["mode"], run, pins, default)
+        return Response({"run": summary, **value})
 
     @extend_schema(responses={200: PinsSerializer, 404: ErrorsSerializer})
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -17,13 +17,21 @@ MAX_PREVIEW_CHARS = 65_536
 
 
 def preview(
-    source: str, mode: str, run: Run | None, pins: Mapping[str, Any] | None = None
+    source: str,
+    mode: str,
+    run: Run | None,
+    pins: Mapping[str, Any] | None = None,
+    input: Any = None,
 ) -> dict[str, Any]:
     """``{"value": ..., "error": None, "pinned": [...]}``, or ``{"value": None, "error": {code,
     message}}`` when evaluating it fails as the step would (an unknown name, a type error, a
     sandbox limit). The workflow's ``pins`` stand in for those steps' outputs in ``run``, as
-    they would in a test run; ``pinned`` names the pins the scope took."""
-    scope = expression_scope(run) if run is not None else {"input": {}, "steps": {}, "run": {}}
+    they would in a test run; ``pinned`` names the pins the scope took. Without a run, the
+    scope's input is ``input``."""
+    if run is not None:
+        scope = expression_scope(run)
+    else:
+        scope = {"input": input if input is not None else {}, "steps": {}, "run": {}}
     pinned = sorted(pins or {})
     for node in pinned:
         pin = pins[node]

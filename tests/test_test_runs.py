@@ -276,3 +276,20 @@ def test_a_pin_over_the_output_limit_gets_400(api, alice, settings):
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert (error["code"], error["field"], error["node"]) == ("too_large", "output", "fetch")
+
+
+def test_without_a_run_the_preview_takes_the_sample_input_a_test_would(api, alice):
+    graph = chain() | {
+        "input_schema": {"type": "object", "examples": [{"n": 4}]},
+    }
+    wf = workflow(alice, graph)
+    api.force_authenticate(alice)
+    api.put(f"/api/workflows/{wf.pk}/pins/fetch/", {"output": {"values": {"n": 3}}}, format="json")
+
+    answer = api.post(
+        f"/api/workflows/{wf.pk}/preview/",
+        {"source": "{{ input.n }} and {{ steps.fetch.output['values']['n'] }}"},
+        format="json",
+    ).json()
+
+    assert answer == {"run": None, "pinned": ["fetch"], "value": "4 and 3", "error": None}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { needsPreview, shownValue } from "./ExpressionPreview";
+import { needsPreview, previewSource, shownValue } from "./ExpressionPreview";
 
 describe("the value shown under an expression field", () => {
   it("is asked for an expression, or a template with a placeholder or a tag", () => {
@@ -17,5 +17,13 @@ describe("the value shown under an expression field", () => {
     expect(shownValue({ a: [1, "x"] })).toBe('{"a":[1,"x"]}');
     expect(shownValue(null)).toBe("null");
     expect(shownValue("x".repeat(10), 5)).toBe('"xxxx…');
+  });
+});
+
+describe("what a preview was computed with", () => {
+  it("names the run and the pins over it", () => {
+    expect(previewSource(12, 0)).toBe("In run 12");
+    expect(previewSource(12, 2)).toBe("In run 12 with pins");
+    expect(previewSource(null, 1)).toBe("With pins");
   });
 });

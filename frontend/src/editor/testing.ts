@@ -87,11 +87,12 @@ export function upstreamOf(graph: GraphDoc, node: string): string[] {
   return found;
 }
 
-export type Source = { node: string; source: "typed" | "pin" | "run" | "runs" | "unneeded"; run?: number };
+export type Source = { node: string; source: "typed" | "debug" | "pin" | "run" | "runs" | "unneeded"; run?: number };
 
 /**
  * Where a test of `node` takes each upstream step's output, as the server will: typed data
- * first, then pins, then (mode "step") the newest run's; a step without any is run ("runs"),
+ * first (what the builder typed, then the run being debugged, both sent as the request's
+ * `data`), then pins, then (mode "step") the newest run's; a step without any is run ("runs"),
  * and so are the parents of a step that runs; what nothing that runs needs is "unneeded". The
  * trigger is never given an output.
  */
@@ -103,12 +104,14 @@ export function upstreamSources(
   sample: { run: number; outputs: Record<string, unknown> } | null,
   typed: Record<string, unknown> = {},
   triggers: ReadonlySet<string> = new Set(),
+  debug: { id: number; outputs: Record<string, unknown> } | null = null,
 ): Source[] {
   const above = upstreamOf(graph, node);
   const given = new Map<string, Source>();
   for (const id of above) {
     if (triggers.has(id)) continue;
     if (id in typed) given.set(id, { node: id, source: "typed" });
+    else if (debug && id in debug.outputs) given.set(id, { node: id, source: "debug", run: debug.id });
     else if (pins[id]) given.set(id, { node: id, source: "pin" });
     else if (mode === "step" && sample && id in sample.outputs && sample.outputs[id] !== undefined)
       given.set(id, { node: id, source: "run", run: sample.run });
@@ -133,4 +136,18 @@ export function parseJson(text: string): { value: unknown; error: null } | { val
   } catch (e) {
     return { value: null, error: e instanceof Error ? e.message : "not JSON" };
   }
+}
+
+/** The `data` of a test request: the debugged run's outputs of the steps above `node`, with
+ * what the builder typed over them. */
+export function testData(
+  graph: GraphDoc,
+  node: string,
+  typed: Record<string, unknown> | undefined,
+  debug: { outputs: Record<string, unknown> } | null,
+  triggers: ReadonlySet<string>,
+): Record<string, unknown> | undefined {
+  if (!debug) return typed;
+  const above = upstreamOf(graph, node).filter((id) => !triggers.has(id) && id in debug.outputs);
+  return { ...Object.fromEntries(above.map((id) => [id, debug.outputs[id]])), ...(typed ?? {}) };
 }

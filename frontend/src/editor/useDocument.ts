@@ -43,6 +43,7 @@ export function openWorkflow(workflow: WorkflowDetail, catalog: Catalog): void {
     note: "",
     loaded: true,
     testRuns: {},
+    debugRun: null,
   });
 }
 
@@ -59,6 +60,7 @@ export function resetEditor(): void {
     historyOpen: false,
     runOpen: false,
     testRuns: {},
+    debugRun: null,
     find: "",
     dragged: {},
     connectHint: null,

@@ -15,6 +15,7 @@ import { useParams, useSearchParams } from "react-router";
 
 import { type PageCommand, usePageCommands } from "../CommandPalette";
 import { Canvas } from "../editor/canvas/Canvas";
+import { useDebugParam } from "../editor/debug";
 import { RunDialog } from "../editor/dialogs/RunDialog";
 import { StaleSaveDialog } from "../editor/dialogs/StaleSaveDialog";
 import { UnsavedChangesDialog } from "../editor/dialogs/UnsavedChangesDialog";
@@ -60,6 +61,8 @@ function Editor() {
   useShortcuts(save);
   // Who else has it open, and their saves, once it is saved (editor/presence.ts).
   usePresence(useEditor((s) => s.meta.id));
+  // `?debug=<run>` (the run view's "Debug in editor"): editor/debug.tsx.
+  useDebugParam(workflowId);
   // Leaving the page leaves nothing behind for the next workflow opened.
   useEffect(() => resetEditor, []);
   // `?run=1` (the workflows list's "Run…") opens the Run dialog once the workflow is in; the

@@ -23,6 +23,7 @@ import { useMediaQuery } from "@mantine/hooks";
 import {
   IconAlertTriangle,
   IconArrowLeft,
+  IconBug,
   IconChartBar,
   IconHistory,
   IconList,
@@ -72,13 +73,35 @@ function GraphPlaceholder({ text }: { text: string }) {
   );
 }
 
-/** Parent and child runs, linked. */
+/** Parent and child runs, the run this one replayed and its replays, linked. */
 function RelatedRuns({ run }: { run: Run }) {
   const children = run.children ?? [];
-  if (!run.parent_run && children.length === 0) return null;
+  const replays = run.replays ?? [];
+  if (!run.parent_run && children.length === 0 && !run.replay_of && replays.length === 0) return null;
   const shown = children.slice(0, 12);
   return (
     <Group component="nav" aria-label="Related runs" gap="lg" className={classes.related}>
+      {run.replay_of ? (
+        <Text size="sm">
+          Replay of{" "}
+          <Anchor component={Link} to={`/runs/${run.replay_of}`}>
+            run {run.replay_of}
+          </Anchor>
+        </Text>
+      ) : null}
+      {replays.length > 0 && (
+        <Text size="sm">
+          Replayed as{" "}
+          {replays.map((id, i) => (
+            <span key={id}>
+              {i > 0 && ", "}
+              <Anchor component={Link} to={`/runs/${id}`}>
+                run {id}
+              </Anchor>
+            </span>
+          ))}
+        </Text>
+      )}
       {run.parent_run ? (
         <Text size="sm">
           Parent:{" "}
@@ -239,6 +262,17 @@ export function RunView({ id }: { id: number }) {
             {!ended && (
               <Button color="red" variant="light" leftSection={<IconPlayerStop size={16} />} onClick={() => setAction({ kind: "cancel" })} mih={40}>
                 Cancel run
+              </Button>
+            )}
+            {ended && run.status !== "succeeded" && !run.test && (
+              <Button
+                component={Link}
+                to={`/designer/${run.workflow}?debug=${run.id}`}
+                variant="default"
+                leftSection={<IconBug size={16} />}
+                mih={40}
+              >
+                Debug in editor
               </Button>
             )}
           </>

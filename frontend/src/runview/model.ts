@@ -40,6 +40,9 @@ export type Run = {
   test?: boolean;
   /** A test run's graph: the snapshot of the draft it ran. */
   graph?: GraphDoc | null;
+  /** The run this one replayed on a fixed version, and the runs that replayed this one. */
+  replay_of?: number | null;
+  replays?: number[];
   status: string;
   trigger: string;
   actor: string | null;

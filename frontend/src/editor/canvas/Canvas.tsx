@@ -25,6 +25,7 @@ import { stepLook } from "../../steps/icons";
 import { NODE_TYPES } from "../../steps/nodes";
 import { edgeKey } from "../diff";
 import { FlowNodes, type StepNode } from "../flowNodes";
+import { DebugBanner } from "../debug";
 import { usePins } from "../testing";
 import { DEFAULT_HANDLE, type Position, connectionProblem } from "../graph";
 import { isEditing, useEditor } from "../store";
@@ -51,6 +52,7 @@ export function Canvas() {
   const dragged = useEditor((s) => s.dragged);
   const problemsByNode = useEditor((s) => s.problemsByNode);
   const pins = usePins(useEditor((s) => s.meta.id));
+  const debugOutputs = useEditor((s) => s.debugRun?.outputs);
   const editing = mode.kind === "edit";
   const flow = useReactFlow();
   const scheme = useComputedColorScheme("light");
@@ -64,11 +66,11 @@ export function Canvas() {
       flowNodes.current.build(shown.nodes, catalog, {
         selected: (id) => editing && selected.has(id),
         problems: (id) => (editing ? (problemsByNode.get(id) ?? 0) : 0),
-        pinned: (id) => editing && id in pins,
+        pinned: (id) => editing && (id in pins || (debugOutputs !== undefined && id in debugOutputs)),
         change: (id) => changes?.nodes.get(id),
         dragged: (id) => dragged[id],
       }),
-    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged, pins],
+    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged, pins, debugOutputs],
   );
   const edges: StepEdgeType[] = useMemo(() => {
     const added = new Set(changes?.edges.added.map(edgeKey));
@@ -221,6 +223,7 @@ export function Canvas() {
       {editing && shown.nodes.length === 0 && <EmptyCanvas />}
       <div className={classes.overlayTop}>
         <NewerVersionNotice />
+        <DebugBanner />
         <ModeBanner />
         <CanvasHints />
       </div>

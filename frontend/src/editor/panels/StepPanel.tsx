@@ -5,8 +5,8 @@
  * it shows: a key typed in the label re-renders the label field and the step on the canvas,
  * nothing else (with 1,000 steps, the rest cost ~50 ms a key).
  */
-import { Alert, Group, List, Stack, Text, Title } from "@mantine/core";
-import { IconAlertCircle } from "@tabler/icons-react";
+import { Alert, Group, List, Stack, Tabs, Text, Title } from "@mantine/core";
+import { IconAdjustments, IconAlertCircle, IconPlayerPlay } from "@tabler/icons-react";
 import { memo, useDeferredValue, useMemo } from "react";
 
 import { SchedulePanel } from "../../steps/trigger.schedule/SchedulePanel";
@@ -28,6 +28,8 @@ export const StepPanel = memo(function StepPanel({ nodeId }: { nodeId: string })
   const meta = useEditor((s) => s.meta);
   const mine = useMemo(() => problems.filter((p) => p.node === nodeId), [problems, nodeId]);
   const node = { id: nodeId, type };
+  const tab = useEditor((s) => s.stepTab);
+  const setTab = useEditor((s) => s.setStepTab);
   return (
     <Stack gap="md" component="aside" aria-label={`Configure ${node.id}`} p="md">
       <Group gap="sm" wrap="nowrap" align="flex-start">
@@ -52,11 +54,36 @@ export const StepPanel = memo(function StepPanel({ nodeId }: { nodeId: string })
           </List>
         </Alert>
       )}
-      <ConfigPanel nodeId={nodeId} info={info} problems={mine} />
-      {info && !info.is_trigger && <TestPanel nodeId={nodeId} />}
-      {type === "trigger.schedule" && <SchedulePanel config={config} />}
-      {type === "trigger.webhook" && <WebhookPanel workflowId={meta.id} version={meta.version} />}
-      <ConnectionsPanel key={nodeId} nodeId={nodeId} />
+      {info && !info.is_trigger ? (
+        // Configure and test side by side, one click apart: the loop of trying a step while
+        // building it (issue 18). The tab stays as chosen from step to step.
+        <Tabs value={tab} onChange={(t) => setTab(t === "test" ? "test" : "configure")} keepMounted={false}>
+          <Tabs.List>
+            <Tabs.Tab value="configure" leftSection={<IconAdjustments size={16} />}>
+              Configure
+            </Tabs.Tab>
+            <Tabs.Tab value="test" leftSection={<IconPlayerPlay size={16} />}>
+              Test
+            </Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="configure" pt="md">
+            <Stack gap="md">
+              <ConfigPanel nodeId={nodeId} info={info} problems={mine} />
+              <ConnectionsPanel key={nodeId} nodeId={nodeId} />
+            </Stack>
+          </Tabs.Panel>
+          <Tabs.Panel value="test" pt="md">
+            <TestPanel nodeId={nodeId} />
+          </Tabs.Panel>
+        </Tabs>
+      ) : (
+        <>
+          <ConfigPanel nodeId={nodeId} info={info} problems={mine} />
+          {type === "trigger.schedule" && <SchedulePanel config={config} />}
+          {type === "trigger.webhook" && <WebhookPanel workflowId={meta.id} version={meta.version} />}
+          <ConnectionsPanel key={nodeId} nodeId={nodeId} />
+        </>
+      )}
     </Stack>
   );
 });

@@ -17,7 +17,6 @@ import {
   Loader,
   Stack,
   Text,
-  Title,
   Tooltip,
 } from "@mantine/core";
 import { modals } from "@mantine/modals";
@@ -30,7 +29,7 @@ import type { ApiErrorItem } from "../../api";
 import { useLiveEvents } from "../../live";
 import { applyRunEvents } from "../../runview/cache";
 import { JsonBlock } from "../../runview/JsonBlock";
-import { ENDED } from "../../runview/model";
+import { ENDED, type Run } from "../../runview/model";
 import { useRun } from "../../runview/queries";
 import { StepLogs } from "../../runview/StepLogs";
 import { StatusBadge } from "../../ui/StatusBadge";
@@ -44,6 +43,7 @@ import {
   effectsToConfirm,
   parseJson,
   startTestRun,
+  testData,
   upstreamSources,
   usePinMutation,
   usePins,
@@ -51,6 +51,7 @@ import {
 
 const SOURCE_TEXT: Record<Source["source"], string> = {
   typed: "typed below",
+  debug: "output of the run being debugged",
   pin: "pinned output",
   run: "output of the newest run",
   runs: "runs in the test",
@@ -58,6 +59,7 @@ const SOURCE_TEXT: Record<Source["source"], string> = {
 };
 const SOURCE_COLOR: Record<Source["source"], string> = {
   typed: "grape",
+  debug: "red",
   pin: "violet",
   run: "blue",
   runs: "orange",
@@ -69,9 +71,6 @@ export function TestPanel({ nodeId }: { nodeId: string }) {
   if (workflowId === null) {
     return (
       <Stack component="section" aria-label="Test this step" gap="xs">
-        <Title order={3} size="h5">
-          Test
-        </Title>
         <Text size="sm" c="dimmed">
           Save the workflow once to run its steps with real data.
         </Text>
@@ -87,6 +86,7 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
   const catalog = useEditor((s) => s.catalog);
   const testRun = useEditor((s) => s.testRuns[nodeId]);
   const setTestRun = useEditor((s) => s.setTestRun);
+  const debug = useEditor((s) => s.debugRun);
   const pins = usePins(workflowId);
   const sample = useNewestRunSample(workflowId);
   const [capture, setCapture] = useState(true);
@@ -102,8 +102,8 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
   const typedData =
     typedValue && typedValue.error === null && isObject(typedValue.value) ? (typedValue.value as Record<string, unknown>) : undefined;
   const sources = useMemo(
-    () => upstreamSources(graph, nodeId, "step", pins, sample, typedData, triggers),
-    [graph, nodeId, pins, sample, typedData, triggers],
+    () => upstreamSources(graph, nodeId, "step", pins, sample, typedData, triggers, debug),
+    [graph, nodeId, pins, sample, typedData, triggers, debug],
   );
 
   const start = async (mode: TestMode, confirmEffects = false) => {
@@ -113,7 +113,7 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
         graph,
         node: nodeId,
         mode,
-        data: typedData,
+        data: testData(graph, nodeId, typedData, debug, triggers),
         confirm_effects: confirmEffects,
         capture_email: capture,
       });
@@ -129,16 +129,15 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
 
   const openTyping = () => {
     const parents = graph.edges.filter((e) => e.target === nodeId && !triggers.has(e.source)).map((e) => e.source);
-    const initial = Object.fromEntries(parents.map((p) => [p, pins[p]?.output ?? sample?.outputs[p] ?? {}]));
+    const initial = Object.fromEntries(
+      parents.map((p) => [p, debug && p in debug.outputs ? debug.outputs[p] : (pins[p]?.output ?? sample?.outputs[p] ?? {})]),
+    );
     setTyped(JSON.stringify(initial, null, 2));
     setTyping(true);
   };
 
   return (
     <Stack component="section" aria-label="Test this step" gap="sm">
-      <Title order={3} size="h5">
-        Test
-      </Title>
       <Group gap="xs">
         <Button
           size="sm"
@@ -238,7 +237,10 @@ function confirmEffects_(effects: ApiErrorItem[], run: () => void) {
 
 function TestResult({ runId, nodeId, workflowId }: { runId: number; nodeId: string; workflowId: number }) {
   const client = useQueryClient();
-  const run = useRun(runId).data;
+  const runQuery = useRun(runId);
+  const run = runQuery.data;
+  // An event says a step ended; its output comes with the read that event starts.
+  const reading = runQuery.isFetching;
   const onEvents = useCallback((events: Parameters<typeof applyRunEvents>[2]) => applyRunEvents(client, runId, events), [client, runId]);
   const ended = run ? ENDED.has(run.status) : false;
   // Until the run ends: its socket brings each step's progress.
@@ -273,17 +275,21 @@ function TestResult({ runId, nodeId, workflowId }: { runId: number; nodeId: stri
           Test run {runId}
         </Anchor>
       </Group>
-      {step.status === "skipped" && (
-        <Text size="sm" c="dimmed">
-          The step was skipped: a step above it chose another branch.
-        </Text>
-      )}
+      {step.status === "skipped" && <SkippedWhy run={run} nodeId={nodeId} />}
       {step.error && (
         <Alert color="red" variant="light" title={step.error.code ?? "Failed"} p="xs">
           {step.error.message}
         </Alert>
       )}
-      {step.status === "succeeded" && (
+      {step.status === "succeeded" && reading && (
+        <Group gap="xs">
+          <Loader size="xs" />
+          <Text size="sm" c="dimmed">
+            Reading the output…
+          </Text>
+        </Group>
+      )}
+      {step.status === "succeeded" && !reading && (
         <>
           <JsonBlock value={step.output} label="Test output" empty="null" maxHeight={260} />
           <Group gap="xs">
@@ -309,6 +315,34 @@ function TestResult({ runId, nodeId, workflowId }: { runId: number; nodeId: stri
       )}
       {done && step.attempt > 0 && <StepLogs runId={runId} node={nodeId} status={step.status} />}
     </Stack>
+  );
+}
+
+/** Why the tested step did not run: a step above it failed (with its error), or chose
+ * another branch. */
+function SkippedWhy({ run, nodeId }: { run: Run; nodeId: string }) {
+  const failed = (run.steps ?? []).filter((s) => s.node !== nodeId && s.status === "failed");
+  if (failed.length === 0) {
+    return (
+      <Text size="sm" c="dimmed">
+        Skipped: a step above it chose another branch.
+      </Text>
+    );
+  }
+  return (
+    <Alert color="orange" variant="light" p="xs" title="Not run: a step above it failed">
+      {failed.map((s) => (
+        <Text key={s.node} size="sm">
+          <Text span ff="monospace" fw={600}>
+            {s.node}
+          </Text>
+          : {s.error?.message ?? "failed"}
+        </Text>
+      ))}
+      <Text size="sm" mt={4}>
+        Pin its output or type one to test this step without it.
+      </Text>
+    </Alert>
   );
 }
 
