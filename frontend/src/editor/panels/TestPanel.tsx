@@ -200,7 +200,6 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
                 autosize
                 minRows={4}
                 maxRows={14}
-                formatOnBlur
                 error={typedValue?.error ?? (typedData === undefined ? "an object: step id → output" : undefined)}
               />
               <Anchor component="button" type="button" size="sm" onClick={() => setTyping(false)}>
@@ -400,7 +399,6 @@ function PinEditor({ workflowId, nodeId, pins }: { workflowId: number; nodeId: s
             autosize
             minRows={4}
             maxRows={16}
-            formatOnBlur
             error={parsed?.error ?? (mutation.error ? errorText(mutation.error).message : undefined)}
           />
           <Group gap="xs" justify="flex-end">
