@@ -267,6 +267,31 @@ def _handle(states: Mapping[str, StepState], node: str) -> str | None:
     return state.handle if state is not None else None
 
 
+def walk(
+    graph: Mapping[str, Any],
+    start: str,
+    *,
+    up: bool = False,
+    where: Callable[[str], bool] | None = None,
+) -> list[str]:
+    """The nodes reached from ``start`` along the graph's edges (downward, or upward with
+    ``up``), ``start`` itself left out, in the order found. ``where`` keeps a node out (and
+    what is reached only through it)."""
+    near: dict[str, list[str]] = defaultdict(list)
+    for edge in graph["edges"]:
+        a, b = (edge["target"], edge["source"]) if up else (edge["source"], edge["target"])
+        near[a].append(b)
+    found: dict[str, None] = {}  # ordered, with set lookups
+    todo = list(near[start])
+    while todo:
+        current = todo.pop()
+        if current in found or current == start or (where is not None and not where(current)):
+            continue
+        found[current] = None
+        todo.extend(near[current])
+    return list(found)
+
+
 def _topological(
     nodes: list[str],
     incoming: Mapping[str, list[tuple[str, str]]],

@@ -25,6 +25,7 @@ from django.db import transaction
 from designer.models import Workflow, WorkflowVersion
 from engine import transitions
 from engine.models import Run, StepRun, Trigger
+from engine.planner import walk
 from engine.states import RUN_TERMINAL, StepStatus
 from engine.transitions import Reused
 from flowdeck.errors import api_error
@@ -52,17 +53,7 @@ class TestRunRefused(Exception):
 
 def ancestors(graph: Mapping[str, Any], node: str) -> set[str]:
     """The nodes with a path to ``node`` (not ``node`` itself)."""
-    parents: dict[str, list[str]] = {}
-    for edge in graph.get("edges", []):
-        parents.setdefault(edge["target"], []).append(edge["source"])
-    found: set[str] = set()
-    todo = list(parents.get(node, []))
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(parents.get(current, []))
-    return found
+    return set(walk(graph, node, up=True))
 
 
 def snapshot_of(graph: Mapping[str, Any], node: str) -> dict[str, Any]:
@@ -93,18 +84,7 @@ def has_effects(node: Mapping[str, Any]) -> bool:
 def to_run(graph: Mapping[str, Any], target: str, given: Mapping[str, Reused]) -> set[str]:
     """The nodes the test must run: ``target`` and, for each node it runs, the parents that
     have no given result. Every other node of the snapshot is given or unneeded."""
-    parents: dict[str, list[str]] = {}
-    for edge in graph.get("edges", []):
-        parents.setdefault(edge["target"], []).append(edge["source"])
-    found: set[str] = set()
-    todo = [target]
-    while todo:
-        current = todo.pop()
-        if current in found:
-            continue
-        found.add(current)
-        todo.extend(p for p in parents.get(current, []) if p not in given)
-    return found
+    return {target, *walk(graph, target, up=True, where=lambda node: node not in given)}
 
 
 def results_of_recent_runs(workflow: Workflow, nodes: Iterable[str]) -> dict[str, Reused]:

@@ -49,7 +49,7 @@ from engine.models import (
     Trigger,
     tasks_involving,
 )
-from engine.planner import Plan, PlanGraph, StepState, plan, plan_after
+from engine.planner import Plan, PlanGraph, StepState, plan, plan_after, walk
 from engine.states import (
     RUN_TERMINAL,
     STEP_ACTIVE,
@@ -1265,25 +1265,11 @@ def do_cancel_run(run_id: int, *, actor: Actor, reason: str = "cancelled") -> bo
     return True
 
 
-def _downstream(version: Version, node: str) -> list[str]:
-    targets: dict[str, list[str]] = {}
-    for edge in version.graph["edges"]:
-        targets.setdefault(edge["source"], []).append(edge["target"])
-    seen: list[str] = []
-    stack = list(targets.get(node, []))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.append(current)
-            stack.extend(targets.get(current, []))
-    return seen
-
-
 def _reopen(run: Run, node: str, actor: Actor) -> None:
     """An operator acted on a step of an ended run: the run runs again, and the steps below the
     node that were skipped or cancelled because of it are pending again."""
     version = load_version(run.version_id)
-    below = _downstream(version, node)
+    below = walk(version.graph, node)
     for step in StepRun.objects.filter(
         run=run, node_id__in=below, status__in=[StepStatus.SKIPPED, StepStatus.CANCELLED]
     ):
@@ -1343,7 +1329,7 @@ def replay_plan(
     start = list(start)
     again = set(start)
     for node in start:
-        again |= set(_downstream_of(graph, node))
+        again |= set(walk(graph, node))
     given: dict[str, Reused] = {}
     for step in steps:
         if step.node_id in again or step.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
@@ -1360,20 +1346,6 @@ def replay_plan(
         source = {"source": "run", "run": run.pk}
         given[step.node_id] = Reused(step.status, step.output, step.handle, source)
     return given
-
-
-def _downstream_of(graph: Mapping[str, Any], node: str) -> list[str]:
-    children: dict[str, list[str]] = {}
-    for edge in graph["edges"]:
-        children.setdefault(edge["source"], []).append(edge["target"])
-    found: list[str] = []
-    todo = list(children.get(node, []))
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.append(current)
-            todo.extend(children.get(current, []))
-    return found
 
 
 @transaction.atomic

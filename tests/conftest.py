@@ -79,6 +79,20 @@ def workers(django_db_setup, tmp_path_factory):
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def local_http_workers(django_db_setup, tmp_path_factory):
+    """Real worker processes that may call 127.0.0.1 (the tests' local HTTP server), as the
+    tests in this process may (``settings.FLOWDECK_HTTP_ALLOW_NETWORKS``)."""
+    from tests.workers import Workers
+
+    running = Workers(
+        tmp_path_factory.mktemp("workers") / "worker.log",
+        FLOWDECK_HTTP_ALLOW_NETWORKS="127.0.0.1/32",
+    ).start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def fresh_channel_layer():
     """A new channel layer object for the test: each test runs its sockets in an event loop of

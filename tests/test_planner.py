@@ -16,6 +16,7 @@ from engine.planner import (
     edge_state,
     plan,
     plan_after,
+    walk,
 )
 from engine.states import (
     RUN_ALLOWED,
@@ -423,3 +424,14 @@ def test_planning_only_near_a_change_agrees_with_planning_everything(run, fetch_
         assert set(near.start) == set(full.start)
         assert set(near.skip) == set(full.skip)
         apply(full)
+
+
+def test_walk_finds_what_is_below_or_above_a_node_and_stops_where_told():
+    pairs = ["s>a", "s>b", "a>c", "b>c", "c>d"]
+    graph = {"edges": [dict(zip(("source", "target"), p.split(">"), strict=True)) for p in pairs]}
+
+    assert sorted(walk(graph, "a")) == ["c", "d"]
+    assert sorted(walk(graph, "c", up=True)) == ["a", "b", "s"]
+    # Not through b: s is still reached through a.
+    assert sorted(walk(graph, "c", up=True, where=lambda n: n != "b")) == ["a", "s"]
+    assert walk(graph, "c", up=True, where=lambda n: n not in ("a", "b")) == []

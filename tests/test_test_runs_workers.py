@@ -8,20 +8,13 @@ from engine.models import Run
 from tests.engine_kit import build, fn, workflow
 from tests.http_server import LocalServer, Reply
 from tests.test_engine_workers import ended
-from tests.workers import Workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
-def workers(django_db_setup, tmp_path_factory):
-    """Worker processes that may call 127.0.0.1 (the local test server)."""
-    running = Workers(
-        tmp_path_factory.mktemp("workers") / "worker.log",
-        FLOWDECK_HTTP_ALLOW_NETWORKS="127.0.0.1/32",
-    ).start()
-    yield running
-    running.stop()
+def workers(local_http_workers):
+    return local_http_workers
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from engine.transitions import MAX_RETRY_AFTER_S, retry_after
 from tests.engine_kit import build, drive, event_types, start, steps, workflow
 from tests.helpers import wait_until
 from tests.http_server import ConnectSpy, LocalServer, Reply
-from tests.workers import Workers
 
 LOCAL = ["127.0.0.1/32"]
 SECRET = "s3cr3t-7f1e2d9c4b"
@@ -564,14 +563,8 @@ def test_a_credential_whose_grant_was_revoked_fails_the_step_without_calling(ali
 
 
 @pytest.fixture(scope="module")
-def workers(django_db_setup, tmp_path_factory):
-    """Worker processes that may call 127.0.0.1, as the tests in this process may."""
-    running = Workers(
-        tmp_path_factory.mktemp("workers") / "worker.log",
-        FLOWDECK_HTTP_ALLOW_NETWORKS="127.0.0.1/32",
-    ).start()
-    yield running
-    running.stop()
+def workers(local_http_workers):
+    return local_http_workers
 
 
 @pytest.mark.django_db(transaction=True)

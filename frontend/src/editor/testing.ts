@@ -67,10 +67,15 @@ export function effectsToConfirm(error: unknown): ApiErrorItem[] | null {
   return effects.length > 0 ? effects : null;
 }
 
-/** The nodes with a path to `node`, nearest first. */
-export function upstreamOf(graph: GraphDoc, node: string): string[] {
+function parentsOf(graph: GraphDoc): Map<string, string[]> {
   const parents = new Map<string, string[]>();
   for (const edge of graph.edges) parents.set(edge.target, [...(parents.get(edge.target) ?? []), edge.source]);
+  return parents;
+}
+
+/** The nodes with a path to `node`, nearest first. */
+export function upstreamOf(graph: GraphDoc, node: string): string[] {
+  const parents = parentsOf(graph);
   const found: string[] = [];
   const seen = new Set<string>();
   let frontier = parents.get(node) ?? [];
@@ -116,8 +121,7 @@ export function upstreamSources(
     else if (mode === "step" && sample && id in sample.outputs && sample.outputs[id] !== undefined)
       given.set(id, { node: id, source: "run", run: sample.run });
   }
-  const parents = new Map<string, string[]>();
-  for (const edge of graph.edges) parents.set(edge.target, [...(parents.get(edge.target) ?? []), edge.source]);
+  const parents = parentsOf(graph);
   const running = new Set<string>();
   const todo = [node];
   while (todo.length > 0) {
