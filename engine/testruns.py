@@ -80,6 +80,24 @@ def snapshot_of(graph: Mapping[str, Any], node: str) -> dict[str, Any]:
     return snapshot
 
 
+def well_formed(graph: Any) -> bool:
+    """Whether ``graph`` has the shape the planner walks: lists of objects, string ids."""
+    if not isinstance(graph, Mapping):
+        return False
+    nodes, edges = graph.get("nodes"), graph.get("edges", [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return False
+    return all(
+        isinstance(n, Mapping) and isinstance(n.get("id"), str) and isinstance(n.get("type"), str)
+        for n in nodes
+    ) and all(
+        isinstance(e, Mapping)
+        and isinstance(e.get("source"), str)
+        and isinstance(e.get("target"), str)
+        for e in edges
+    )
+
+
 def has_effects(node: Mapping[str, Any]) -> bool:
     """Whether running ``node`` may change something outside Flowdeck: an http.request that
     does not only read (a method given by an expression counts as writing) or an email."""
@@ -247,6 +265,9 @@ def do_start_test_run(
 
     if workflow.archived:
         raise transitions.Conflict("the workflow is archived; restore it to test it")
+    if not well_formed(graph):
+        # Not even a graph's shape: its errors, rather than planning on it.
+        check_graph(graph, actor)
     snapshot, given, running = plan_test_run(
         workflow=workflow, graph=graph, node=node, mode=mode, data=data, only_data=only_data
     )

@@ -276,3 +276,12 @@ def test_a_pin_over_the_output_limit_gets_400(api, alice, settings):
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert (error["code"], error["field"], error["node"]) == ("too_large", "output", "fetch")
+
+
+def test_a_body_that_is_not_shaped_like_a_graph_gets_400_not_a_500(api, alice):
+    wf = workflow(alice, chain())
+    api.force_authenticate(alice)
+
+    response = try_step(api, wf, "shape", graph={"nodes": 4.5, "edges": [{"source": "@"}]})
+
+    assert response.status_code == 400 and response.json()["errors"]
