@@ -35,6 +35,9 @@ class Workflow(models.Model):
     # take them instead of running the step (issue 18). With the workflow, not in its versions:
     # they are the builder's fixtures, not part of what runs in production.
     pins = models.JSONField(default=dict, blank=True)
+    # Saving a version first runs the workflow's step tests against it and is refused while
+    # one fails (issue 18, designer.services.do_save_version).
+    require_tests = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -171,3 +174,37 @@ class DesignerPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.workflow_id}"
+
+
+class StepTest(models.Model):
+    """A named test case of one step (issue 18): run ``node`` with the steps above it given
+    ``data`` (their outputs, by node id) and nothing else (no pins, no recent runs), then check
+    its output against ``expect``: a list of ``{"kind": "equals", "value"}``,
+    ``{"kind": "schema", "schema"}`` (JSON Schema 2020-12) or ``{"kind": "expression",
+    "expression"}`` (must be true). Kept with the workflow, like pins, not in its versions: a
+    version is tested against the tests of the day."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="step_tests")
+    name = models.CharField(max_length=200)
+    node = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    # The run's input; None: the input_schema's first example, else what a manual start gets.
+    input = models.JSONField(null=True, blank=True)
+    expect = models.JSONField(default=list)
+    # Steps with outside effects (an http.request that writes) run only when this says so;
+    # emails are always captured.
+    confirm_effects = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workflow", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "name"], name="one_step_test_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow}: {self.name}"

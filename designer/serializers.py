@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
+from designer.models import Role, StepTest, Workflow, WorkflowGrant, WorkflowVersion
 from designer.permissions import role_of
 from engine.states import RunStatus
 from flowdeck.fields import StrictBooleanField
@@ -77,6 +77,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "latest_version",
             "trigger",
             "max_concurrent_runs",
+            "require_tests",
             "role",
             "last_run",
             "created_at",
@@ -162,6 +163,11 @@ class WorkflowPatchSerializer(serializers.Serializer):
         min_value=1,
         max_value=10_000,
         help_text="At most this many runs at once; the rest wait queued. null: no limit.",
+    )
+    require_tests = StrictBooleanField(
+        required=False,
+        help_text="Saving a version first runs the step tests against it; refused (409) while "
+        "one fails.",
     )
 
 
@@ -250,6 +256,125 @@ class TestRunSerializer(serializers.Serializer):
     capture_email = StrictBooleanField(
         default=True, help_text="notify.email keeps its message in its output, sends nothing."
     )
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"kind": {"enum": ["equals"]}, "value": {}},
+                "required": ["kind", "value"],
+            },
+            {
+                "type": "object",
+                "properties": {"kind": {"enum": ["schema"]}, "schema": {"type": "object"}},
+                "required": ["kind", "schema"],
+            },
+            {
+                "type": "object",
+                "properties": {"kind": {"enum": ["expression"]}, "expression": {"type": "string"}},
+                "required": ["kind", "expression"],
+            },
+        ],
+    }
+)
+class ExpectationField(serializers.JSONField):
+    """One expectation; engine/steptests.py checks it (with the field naming its index)."""
+
+
+class StepTestSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(max_length=200)
+    node = serializers.CharField(max_length=64, help_text="The step tested.")
+    data = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        required=False,
+        default=dict,
+        help_text="Outputs of steps above it, by node id: the test gives them these and takes "
+        "nothing else (no pins, no recent runs).",
+    )
+    input = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The run's input; null: the input_schema's first example, or {}.",
+    )
+    expect = serializers.ListField(
+        child=ExpectationField(),
+        help_text="What the step's output must be: equal to a value, valid against a JSON "
+        "Schema, or make an expression true (output, input, steps in scope).",
+    )
+    confirm_effects = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Run steps that change things outside (an http.request other than GET or "
+        "HEAD) for real; without it such a test fails. Emails are always captured.",
+    )
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = StepTest
+        fields = [
+            "id",
+            "name",
+            "node",
+            "data",
+            "input",
+            "expect",
+            "confirm_effects",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_by", "created_at", "updated_at"]
+        # Unique names are checked by do_save_step_test, with the API's error.
+        validators: list = []
+
+
+class RunStepTestsSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="Test this version; default: the newest."
+    )
+    graph = GraphField(required=False, help_text="Test this draft instead of a version.")
+    names = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=500,
+        help_text="Run only these tests; default: all.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "version" in attrs and "graph" in attrs:
+            raise serializers.ValidationError({"graph": "give a version or a graph, not both"})
+        return attrs
+
+
+class StepTestFailureSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["equals", "schema", "expression", "step", "start", "timeout"]
+    )
+    message = serializers.CharField()
+
+
+class StepTestResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    node = serializers.CharField()
+    passed = serializers.BooleanField()
+    failures = StepTestFailureSerializer(many=True)
+    run = serializers.IntegerField(allow_null=True, help_text="The test run, or null.")
+    duration_ms = serializers.IntegerField(allow_null=True)
+
+
+class StepTestRunSerializer(serializers.Serializer):
+    passed = serializers.BooleanField(help_text="Every test passed.")
+    results = StepTestResultSerializer(many=True)
+
+
+class TestsFailedSerializer(ErrorsSerializer):
+    results = StepTestResultSerializer(many=True)
 
 
 class GrantSerializer(serializers.ModelSerializer):

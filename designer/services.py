@@ -10,7 +10,7 @@ from django.contrib.auth.models import User as UserModel
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from designer.models import Role, Workflow, WorkflowGrant, WorkflowVersion
+from designer.models import Role, StepTest, Workflow, WorkflowGrant, WorkflowVersion
 from designer.signals import archived_changed, version_saved
 from designer.validation import MAX_GRAPH_BYTES, NODE_ID, validate_graph
 
@@ -27,6 +27,19 @@ class GraphTooLarge(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(f"the graph is {size} bytes; the limit is {MAX_GRAPH_BYTES}")
         self.size = size
+
+
+class TestsFailed(Exception):
+    """A save refused because the workflow requires its step tests to pass and some fail;
+    ``results`` as engine.steptests.run_step_tests gives them."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    def __init__(self, results: list[dict[str, Any]]) -> None:
+        failed = [r for r in results if not r["passed"]]
+        super().__init__(f"{len(failed)} of {len(results)} step test(s) fail")
+        self.results = results
+        self.failed = failed
 
 
 class StaleVersion(Exception):
@@ -72,7 +85,6 @@ def do_create_workflow(
     return workflow
 
 
-@transaction.atomic
 def do_save_version(
     *,
     actor: AbstractBaseUser,
@@ -85,8 +97,53 @@ def do_save_version(
 ) -> WorkflowVersion:
     """Save ``graph`` as the next version. ``base_version`` is the version the edit started
     from; when another save came in between, StaleVersion is raised and nothing is written.
-    None means "on top of whatever is newest" (imports)."""
+    None means "on top of whatever is newest" (imports). A workflow that requires its step
+    tests runs them against ``graph`` first (on the workers, waiting for them) and raises
+    TestsFailed, writing nothing, when one fails."""
     check_graph(graph, actor)
+    latest = Workflow.objects.filter(pk=workflow.pk).values_list("latest_version", flat=True)
+    if base_version is not None and base_version != latest.first():
+        # Stale already: no need to run the tests (checked again under the lock below).
+        raise StaleVersion(base_version, latest.first() or 0)
+    # Before the transaction, not in it: the tests' runs must be committed for the workers to
+    # run them, and the workflow's row is not held locked while they do.
+    check_tests_pass(actor=actor, workflow=workflow, graph=graph)
+    return _save_version(
+        actor=actor,
+        workflow=workflow,
+        graph=graph,
+        base_version=base_version,
+        note=note,
+        name=name,
+        description=description,
+    )
+
+
+def check_tests_pass(*, actor: AbstractBaseUser, workflow: Workflow, graph: Any) -> None:
+    """Raise TestsFailed when the workflow requires its step tests and one fails on ``graph``;
+    return quietly when it does not require them or has none."""
+    required = Workflow.objects.filter(pk=workflow.pk).values_list("require_tests", flat=True)
+    tests = list(StepTest.objects.filter(workflow=workflow).order_by("name"))
+    if not required.first() or not tests:
+        return
+    from engine.steptests import run_step_tests
+
+    results = run_step_tests(actor=actor, workflow=workflow, graph=graph, tests=tests)
+    if not all(r["passed"] for r in results):
+        raise TestsFailed(results)
+
+
+@transaction.atomic
+def _save_version(
+    *,
+    actor: AbstractBaseUser,
+    workflow: Workflow,
+    graph: Any,
+    base_version: int | None,
+    note: str,
+    name: str | None,
+    description: str | None,
+) -> WorkflowVersion:
     # Lock the workflow row: two saves on one base serialize here, and the second sees the
     # first's number and fails as stale instead of overwriting it.
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
@@ -127,15 +184,21 @@ def do_update_details(
     name: str | None,
     description: str | None,
     max_concurrent_runs: int | None = UNCHANGED,
+    require_tests: bool | None = None,
 ) -> Workflow:
-    """Rename, redescribe or limit a workflow without a new version of its graph."""
+    """Rename, redescribe or limit a workflow, or make its saves require its step tests to
+    pass, without a new version of its graph."""
     if name is not None:
         workflow.name = name
     if description is not None:
         workflow.description = description
     if max_concurrent_runs is not UNCHANGED:
         workflow.max_concurrent_runs = max_concurrent_runs
-    workflow.save(update_fields=["name", "description", "max_concurrent_runs", "updated_at"])
+    if require_tests is not None:
+        workflow.require_tests = require_tests
+    workflow.save(
+        update_fields=["name", "description", "max_concurrent_runs", "require_tests", "updated_at"]
+    )
     return workflow
 
 
@@ -224,3 +287,57 @@ def do_unpin(*, actor: AbstractBaseUser, workflow: Workflow, node: str) -> bool:
     locked.save(update_fields=["pins"])
     workflow.pins = pins
     return True
+
+
+class StepTestInvalid(Exception):
+    """A step test refused; ``errors`` as the API's 400."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"])
+        self.errors = errors
+
+
+STEP_TEST_FIELDS = ("name", "node", "data", "input", "expect", "confirm_effects")
+
+
+@transaction.atomic
+def do_save_step_test(
+    *,
+    actor: AbstractBaseUser,
+    workflow: Workflow,
+    fields: dict[str, Any],
+    test: StepTest | None = None,
+) -> StepTest:
+    """Create a step test of the workflow (``test`` None) or replace one's fields
+    (engine/steptests.py says what a case is). StepTestInvalid for bad expectations, a name
+    another test has, or one test too many."""
+    from engine.steptests import MAX_TESTS, case_errors
+    from flowdeck.errors import api_error
+
+    errors = case_errors(fields)
+    others = StepTest.objects.filter(workflow=workflow).exclude(pk=getattr(test, "pk", None))
+    if others.filter(name=fields["name"]).exists():
+        message = f"the workflow has a test named {fields['name']!r} already"
+        errors.append(api_error("unique", message, field="name"))
+    if test is None and others.count() >= MAX_TESTS:
+        message = f"a workflow holds at most {MAX_TESTS} step tests"
+        errors.append(api_error("too_many", message, field="name"))
+    if errors:
+        raise StepTestInvalid(errors)
+    if test is None:
+        test = StepTest(workflow=workflow, created_by=actor)
+    for name in STEP_TEST_FIELDS:
+        if name in fields:
+            setattr(test, name, fields[name])
+    try:
+        test.save()
+    except IntegrityError:
+        # Another request saved a test of this name since the check above.
+        message = f"the workflow has a test named {fields['name']!r} already"
+        raise StepTestInvalid([api_error("unique", message, field="name")]) from None
+    return test
+
+
+@transaction.atomic
+def do_delete_step_test(*, actor: AbstractBaseUser, test: StepTest) -> None:
+    test.delete()

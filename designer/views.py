@@ -5,7 +5,13 @@ from django.db import transaction
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -17,7 +23,7 @@ from rest_framework.views import APIView
 from designer import services, transfer
 from designer.catalog import catalog, describe
 from designer.examples import load_examples
-from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant, WorkflowVersion
+from designer.models import ROLE_RANK, Role, StepTest, Workflow, WorkflowGrant, WorkflowVersion
 from designer.parsers import YAMLParser
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import (
@@ -28,9 +34,13 @@ from designer.serializers import (
     PinsSerializer,
     PreviewResultSerializer,
     PreviewSerializer,
+    RunStepTestsSerializer,
     StaleSerializer,
+    StepTestRunSerializer,
+    StepTestSerializer,
     StepTypeSerializer,
     TestRunSerializer,
+    TestsFailedSerializer,
     ValidateSerializer,
     ValidationResultSerializer,
     VersionSerializer,
@@ -42,7 +52,7 @@ from designer.serializers import (
     WorkflowSerializer,
 )
 from designer.validation import MAX_GRAPH_BYTES
-from engine import testruns, transitions
+from engine import steptests, testruns, transitions
 from engine.models import Run
 from engine.preview import preview
 from engine.serializers import RunDetailSerializer
@@ -70,6 +80,18 @@ def as_api_error(exc: Exception) -> Exception:
     if isinstance(exc, services.GraphTooLarge):
         return PayloadTooLarge(str(exc))
     if isinstance(exc, services.GraphInvalid):
+        return ApiError(status.HTTP_400_BAD_REQUEST, exc.errors)
+    if isinstance(exc, services.TestsFailed):
+        errors = [
+            api_error(
+                "tests_failed",
+                f"step test {r['name']!r} fails: {r['failures'][0]['message']}",
+                node=r["node"],
+            )
+            for r in exc.failed
+        ]
+        return ApiError(status.HTTP_409_CONFLICT, errors, results=exc.results)
+    if isinstance(exc, services.StepTestInvalid):
         return ApiError(status.HTTP_400_BAD_REQUEST, exc.errors)
     if isinstance(exc, services.StaleVersion):
         return ApiError(
@@ -221,13 +243,23 @@ class WorkflowViewSet(
         request=WorkflowSaveSerializer,
         responses={
             200: WorkflowDetailSerializer,
-            409: StaleSerializer,
+            409: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    "SaveConflict",
+                    [StaleSerializer, TestsFailedSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="stale_version (with latest_version), or tests_failed (with the "
+                "step tests' results) when the workflow requires its tests and one fails.",
+            ),
             403: ErrorsSerializer,
             **ERRORS,
         },
     )
     def update(self, request: Request, pk: str) -> Response:
-        """Save a new version. ``base_version`` must be the newest, or 409 (stale)."""
+        """Save a new version. ``base_version`` must be the newest, or 409 (stale). A workflow
+        with ``require_tests`` runs its step tests against the graph first (waiting for the
+        workers) and refuses the save with 409 tests_failed while one fails."""
         workflow = self.get_workflow(Role.EDITOR)
         body = WorkflowSaveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -245,13 +277,14 @@ class WorkflowViewSet(
         data = body.validated_data
         needed = Role.OWNER if "archived" in data else Role.EDITOR
         workflow = self.get_workflow(needed)
-        if {"name", "description", "max_concurrent_runs"} & data.keys():
+        if {"name", "description", "max_concurrent_runs", "require_tests"} & data.keys():
             services.do_update_details(
                 actor=request.user,
                 workflow=workflow,
                 name=data.get("name"),
                 description=data.get("description"),
                 max_concurrent_runs=data.get("max_concurrent_runs", services.UNCHANGED),
+                require_tests=data.get("require_tests"),
             )
         if "archived" in data:
             services.do_set_archived(
@@ -408,6 +441,102 @@ class WorkflowViewSet(
         return Response(
             RunDetailSerializer(Run.objects.get(pk=run.pk)).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        methods=["GET"], responses={200: StepTestSerializer(many=True), 404: ErrorsSerializer}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=StepTestSerializer,
+        responses={201: StepTestSerializer, 403: ErrorsSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="tests", pagination_class=None)
+    def step_tests(self, request: Request, pk: str) -> Response:
+        """The workflow's step tests (any role may look); an editor adds one. 400 naming the
+        field (``expect.0.schema``) for an invalid JSON Schema or an expression that does not
+        compile."""
+        if request.method == "GET":
+            workflow = self.get_workflow(Role.VIEWER)
+            tests = workflow.step_tests.select_related("created_by").order_by("name")
+            return Response(StepTestSerializer(tests, many=True).data)
+        workflow = self.get_workflow(Role.EDITOR)
+        body = StepTestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        test = services.do_save_step_test(
+            actor=request.user, workflow=workflow, fields=body.validated_data
+        )
+        return Response(StepTestSerializer(test).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses={200: StepTestSerializer, 404: ErrorsSerializer})
+    @extend_schema(
+        methods=["PUT"],
+        request=StepTestSerializer,
+        responses={200: StepTestSerializer, 403: ErrorsSerializer, **ERRORS},
+    )
+    @extend_schema(methods=["DELETE"], responses={204: None, 403: ErrorsSerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["get", "put", "delete"],
+        url_path=r"tests/(?P<test_id>[0-9]+)",
+        pagination_class=None,
+    )
+    def step_test(self, request: Request, pk: str, test_id: str) -> Response:
+        """One step test: read it (any role), replace or delete it (editor)."""
+        workflow = self.get_workflow(Role.VIEWER if request.method == "GET" else Role.EDITOR)
+        test = StepTest.objects.filter(workflow=workflow, pk=id_or_none(test_id)).first()
+        if test is None:
+            raise NotFound(f"workflow {workflow.pk} has no step test {test_id}")
+        if request.method == "GET":
+            return Response(StepTestSerializer(test).data)
+        if request.method == "DELETE":
+            services.do_delete_step_test(actor=request.user, test=test)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = StepTestSerializer(test, data=request.data)
+        body.is_valid(raise_exception=True)
+        test = services.do_save_step_test(
+            actor=request.user, workflow=workflow, fields=body.validated_data, test=test
+        )
+        return Response(StepTestSerializer(test).data)
+
+    @extend_schema(
+        request=RunStepTestsSerializer,
+        responses={200: StepTestRunSerializer, 403: ErrorsSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="tests/run", pagination_class=None)
+    def run_step_tests(self, request: Request, pk: str) -> Response:
+        """Run the step tests (editor; all, or those ``names``) against a version (default:
+        the newest) or a draft ``graph``, on the workers, and answer when they have ended:
+        200 with each test's result (``passed`` false when one fails). Tests still going
+        after 60 s fail as timed out."""
+        workflow = self.get_workflow(Role.EDITOR)
+        body = RunStepTestsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "graph" in data:
+            graph = data["graph"]
+        else:
+            number = data.get("version", workflow.latest_version)
+            version = workflow.versions.filter(number=number).first()
+            if version is None:
+                raise ApiError(
+                    400,
+                    [api_error("unknown_version", f"no version {number}", field="version")],
+                )
+            graph = version.graph
+        # An invalid draft is the request's fault (400 with its errors), not each test's.
+        services.check_graph(graph, request.user)
+        tests = workflow.step_tests.order_by("name")
+        if "names" in data:
+            known = set(tests.filter(name__in=data["names"]).values_list("name", flat=True))
+            unknown = [n for n in data["names"] if n not in known]
+            if unknown:
+                message = "no step test named " + ", ".join(repr(n) for n in unknown)
+                raise ApiError(400, [api_error("unknown_test", message, field="names")])
+            tests = tests.filter(name__in=data["names"])
+        results = steptests.run_step_tests(
+            actor=request.user, workflow=workflow, graph=graph, tests=list(tests)
+        )
+        return Response(steptests.summary(results))
 
     @extend_schema(responses={200: VersionSummarySerializer(many=True), 404: ErrorsSerializer})
     @action(detail=True, methods=["get"])

@@ -71,6 +71,24 @@ def snapshot_of(graph: Mapping[str, Any], node: str) -> dict[str, Any]:
     return snapshot
 
 
+def well_formed(graph: Any) -> bool:
+    """Whether ``graph`` has the shape the planner walks: lists of objects, string ids."""
+    if not isinstance(graph, Mapping):
+        return False
+    nodes, edges = graph.get("nodes"), graph.get("edges", [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return False
+    return all(
+        isinstance(n, Mapping) and isinstance(n.get("id"), str) and isinstance(n.get("type"), str)
+        for n in nodes
+    ) and all(
+        isinstance(e, Mapping)
+        and isinstance(e.get("source"), str)
+        and isinstance(e.get("target"), str)
+        for e in edges
+    )
+
+
 def has_effects(node: Mapping[str, Any]) -> bool:
     """Whether running ``node`` may change something outside Flowdeck: an http.request that
     does not only read (a method given by an expression counts as writing) or an email."""
@@ -133,6 +151,11 @@ def default_input(workflow: Workflow, graph: Mapping[str, Any]) -> Any:
             return data
         except transitions.InputInvalid:
             break
+    return sample_input(graph)
+
+
+def sample_input(graph: Mapping[str, Any]) -> Any:
+    """The first sample input of ``graph``'s input_schema, else what a manual start gets."""
     examples = (graph.get("input_schema") or {}).get("examples")
     if isinstance(examples, list) and examples and isinstance(examples[0], dict):
         return copy.deepcopy(examples[0])
@@ -146,10 +169,13 @@ def plan_test_run(
     node: str,
     mode: str,
     data: Mapping[str, Any] | None = None,
+    only_data: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Reused], set[str]]:
     """(snapshot, given results, nodes to run) of a test of ``node`` in ``graph``. ``data``:
     outputs typed by the builder, {node: output}; they come first, then pins, then (for
-    ``mode`` "step") the recent runs' outputs. The tested node itself is always run."""
+    ``mode`` "step") the recent runs' outputs. ``only_data``: ``data`` alone, neither pins
+    nor runs (a step test must give the same answer whatever was pinned or run since). The
+    tested node itself is always run."""
     nodes = {n.get("id") for n in graph.get("nodes", []) if isinstance(n, Mapping)}
     if node not in nodes:
         raise TestRunRefused(
@@ -160,9 +186,10 @@ def plan_test_run(
     trigger = next((n["id"] for n in snapshot["nodes"] if n["type"].startswith("trigger.")), None)
     candidates = above - {trigger}
     given: dict[str, Reused] = {}
-    if mode == STEP:
+    if mode == STEP and not only_data:
         given |= results_of_recent_runs(workflow, candidates)
-    given |= pinned(workflow, candidates)
+    if not only_data:
+        given |= pinned(workflow, candidates)
     for name, output in (data or {}).items():
         if name not in candidates:
             message = f"{name!r} is not a step above {node!r}; only those can be given an output"
@@ -205,18 +232,24 @@ def do_start_test_run(
     data: Mapping[str, Any] | None = None,
     confirm_effects: bool = False,
     capture_email: bool = True,
+    only_data: bool = False,
 ) -> Run:
     """Start a test run of ``node`` in the draft ``graph`` (see the module's docstring).
     Raises TestRunRefused (400) for a node not in the graph or typed data for a step not above
     it, GraphInvalid for a snapshot that is not a valid graph, InputInvalid, and TestRunRefused
     with status 409 when a step with outside effects would run and ``confirm_effects`` is
-    false (an email captured by ``capture_email`` is no outside effect)."""
+    false (an email captured by ``capture_email`` is no outside effect). ``only_data``: the
+    steps above are given ``data`` and nothing else, and a missing ``input`` is the
+    input_schema's sample, never the newest run's (engine/steptests.py)."""
     from designer.services import check_graph
 
     if workflow.archived:
         raise transitions.Conflict("the workflow is archived; restore it to test it")
+    if not well_formed(graph):
+        # Not even a graph's shape: its errors, rather than planning on it.
+        check_graph(graph, actor)
     snapshot, given, running = plan_test_run(
-        workflow=workflow, graph=graph, node=node, mode=mode, data=data
+        workflow=workflow, graph=graph, node=node, mode=mode, data=data, only_data=only_data
     )
     check_graph(snapshot, actor)
     if not confirm_effects:
@@ -226,7 +259,12 @@ def do_start_test_run(
             effects = [e for e in effects if by_id[e["node"]]["type"] != "notify.email"]
         if effects:
             raise TestRunRefused(effects, status=409)
-    run_input = default_input(workflow, snapshot) if input is None else input
+    if input is not None:
+        run_input = input
+    elif only_data:
+        run_input = sample_input(snapshot)
+    else:
+        run_input = default_input(workflow, snapshot)
     transitions.check_start_input(snapshot, run_input)
     version = WorkflowVersion.objects.create(
         workflow=workflow, number=None, graph=snapshot, author=actor, note=f"test of {node}"

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertRule
 from connectors.credentials import do_create_credential, do_grant_credential
-from designer.models import ROLE_RANK, Role, Workflow, WorkflowGrant
+from designer.models import ROLE_RANK, Role, StepTest, Workflow, WorkflowGrant
 from engine.models import HumanTask, Run
 from people.models import ApiToken
 from people.tokens import do_create_token
@@ -153,6 +153,9 @@ def seed(alice: User, charlie: User, admin: User) -> World:
             WorkflowGrant.objects.create(workflow=shared, user=users[name], role=name)
     auditors = Group.objects.create(name="auditors")
     wf_grant = WorkflowGrant.objects.create(workflow=wf, group=auditors, role=Role.VIEWER)
+    StepTest.objects.create(
+        workflow=wf, name="works", node="work", expect=[{"kind": "equals", "value": None}]
+    )
 
     run = start(wf, {"approver": "runner"}, actor=alice)
     failed_run = start(wf, {"approver": "nobody"}, actor=alice)
@@ -293,6 +296,10 @@ def run_url(suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/api/runs/{w.run.pk}/{suffix}"
 
 
+def a_step_test() -> dict[str, Any]:
+    return {"name": "fails", "node": "work", "expect": [{"kind": "expression", "expression": "1"}]}
+
+
 def a_rule(world: World, workflow: Workflow | None) -> dict[str, Any]:
     return {
         "name": "late payments",
@@ -361,6 +368,30 @@ def _areas() -> dict[str, list[Rule]]:
                     "POST", needs(Role.EDITOR), body=lambda w: {"graph": a_graph(w), "node": "work"}
                 ),
             ),
+        ),
+        Rule(
+            "workflow-step-tests",
+            wf_url("tests/"),
+            (
+                Case("GET", needs(Role.VIEWER)),
+                Case("POST", needs(Role.EDITOR), body=lambda w: a_step_test()),
+            ),
+        ),
+        Rule(
+            "workflow-step-test",
+            lambda w: f"/api/workflows/{w.wf.pk}/tests/{w.wf.step_tests.get().pk}/",
+            (
+                Case("GET", needs(Role.VIEWER)),
+                Case("PUT", needs(Role.EDITOR), body=lambda w: a_step_test()),
+                Case("DELETE", needs(Role.EDITOR)),
+            ),
+        ),
+        # names [] runs none: without workers (the matrix has none) a run would wait its
+        # timeout; the tests that run cases are in tests/test_step_tests.py.
+        Rule(
+            "workflow-run-step-tests",
+            wf_url("tests/run/"),
+            (Case("POST", needs(Role.EDITOR), body=lambda w: {"names": []}),),
         ),
         Rule("workflow-export", wf_url("export/?format=yaml"), (Case("GET", needs(Role.VIEWER)),)),
         Rule(

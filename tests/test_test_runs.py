@@ -293,3 +293,12 @@ def test_without_a_run_the_preview_takes_the_sample_input_a_test_would(api, alic
     ).json()
 
     assert answer == {"run": None, "pinned": ["fetch"], "value": "4 and 3", "error": None}
+
+
+def test_a_body_that_is_not_shaped_like_a_graph_gets_400_not_a_500(api, alice):
+    wf = workflow(alice, chain())
+    api.force_authenticate(alice)
+
+    response = try_step(api, wf, "shape", graph={"nodes": 4.5, "edges": [{"source": "@"}]})
+
+    assert response.status_code == 400 and response.json()["errors"]

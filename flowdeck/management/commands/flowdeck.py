@@ -1,9 +1,10 @@
-"""``manage.py flowdeck export|import|load-examples|run``: workflows as files, and runs from
-the command line."""
+"""``manage.py flowdeck export|import|load-examples|run|test``: workflows as files, runs and
+step tests from the command line."""
 
 import json
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from designer import services, transfer
 from designer.examples import load_examples
 from designer.models import Workflow
-from engine import transitions
+from engine import steptests, transitions
 from engine.models import Run, RunEvent, Trigger
 
 
 class Command(BaseCommand):
     help = (
         "Export and import workflows as JSON or YAML documents; load the examples; start a run "
-        "and follow it."
+        "and follow it; run a workflow's step tests."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,6 +49,20 @@ class Command(BaseCommand):
         run.add_argument("--idempotency-key", help="a second start with this key is the same run")
         run.add_argument("--wait", action="store_true", help="follow the run until it ends")
         run.add_argument("--timeout", type=float, help="with --wait: give up after this many s")
+        test = sub.add_parser(
+            "test",
+            help="Run a workflow's step tests on the workers; exit status 1 when one fails.",
+        )
+        test.add_argument("workflow", help="id or exact name")
+        test.add_argument("--version", type=int, help="default: the newest")
+        test.add_argument("--junit", help="write the results as JUnit XML to this file")
+        test.add_argument("--as", dest="username", help="the user running them (default: owner)")
+        test.add_argument(
+            "--timeout",
+            type=float,
+            default=steptests.TIMEOUT_S,
+            help=f"the unfinished tests fail after this many s (default {steptests.TIMEOUT_S:g})",
+        )
 
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, "handle_" + action.replace("-", "_"))(**options)
@@ -175,6 +190,33 @@ class Command(BaseCommand):
             parts.append(event.data["reason"])
         return "  ".join(str(p) for p in parts)
 
+    def handle_test(self, *, workflow: str, version, junit, username, timeout, **_) -> None:
+        try:
+            found = self.find(workflow)
+        except CommandError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        number = version or found.latest_version
+        chosen = found.versions.filter(number=number).first()
+        if chosen is None:
+            raise CommandError(f"workflow {found.pk} has no version {number}", returncode=2)
+        tests = list(found.step_tests.order_by("name"))
+        actor = self.user(username) if username else found.owner
+        results = steptests.run_step_tests(
+            actor=actor, workflow=found, graph=chosen.graph, tests=tests, timeout=timeout
+        )
+        for result in results:
+            verdict = "PASS" if result["passed"] else "FAIL"
+            self.stdout.write(f"{verdict}  {result['name']}  ({result['node']})")
+            for failure in result["failures"]:
+                self.stdout.write(f"      {failure['kind']}: {failure['message']}")
+        if junit:
+            Path(junit).write_bytes(junit_xml(found, number, results))
+        failed = sum(not r["passed"] for r in results)
+        line = f"{len(results) - failed} passed, {failed} failed: {found.name!r} version {number}"
+        if failed:
+            raise CommandError(line, returncode=1)
+        self.stdout.write(line)
+
     def find(self, ref: str) -> Workflow:
         if ref.isdigit():
             found = Workflow.objects.filter(pk=int(ref)).first()
@@ -186,3 +228,34 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"no workflow {ref!r}")
         return found
+
+
+def junit_xml(workflow: Workflow, version: int, results: list[dict[str, Any]]) -> bytes:
+    """The results as JUnit XML, which CI systems show: one testsuite (the workflow), one
+    testcase per step test (classname: its step), a failure element per broken expectation."""
+    seconds = [(r["duration_ms"] or 0) / 1000 for r in results]
+    suites = ET.Element("testsuites")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=workflow.name,
+        tests=str(len(results)),
+        failures=str(sum(not r["passed"] for r in results)),
+        errors="0",
+        time=f"{sum(seconds):.3f}",
+    )
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="workflow", value=str(workflow.pk))
+    ET.SubElement(properties, "property", name="version", value=str(version))
+    for result, time_s in zip(results, seconds, strict=True):
+        case = ET.SubElement(
+            suite, "testcase", name=result["name"], classname=result["node"], time=f"{time_s:.3f}"
+        )
+        for failure in result["failures"]:
+            element = ET.SubElement(
+                case, "failure", message=failure["message"], type=failure["kind"]
+            )
+            element.text = failure["message"]
+        if result["run"] is not None:
+            ET.SubElement(case, "system-out").text = f"test run {result['run']}"
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)

@@ -22,6 +22,8 @@ export type WorkflowDetail = {
   id: number;
   name: string;
   latest_version: number;
+  /** Saving a version runs the step tests first and is refused while one fails. */
+  require_tests?: boolean;
   version: { number: number; graph: GraphDoc };
 };
 

@@ -15,6 +15,7 @@ import { toastError, toastOk } from "./toast";
 import { diffGraphs, overlayGraph } from "./diff";
 import type { GraphDoc } from "./graph";
 import { EDITING } from "./slices/view";
+import { failedTests, stepTestResultsKey } from "./stepTests";
 import { isDirty, useEditor } from "./store";
 import { type WorkflowDetail, fetchWorkflow, openWorkflow } from "./useDocument";
 
@@ -22,7 +23,7 @@ type Version = { number: number; graph: GraphDoc };
 
 /** Ask the server for the newer version's number (409), or null for another refusal. */
 function staleVersion(e: unknown): number | null {
-  if (!(e instanceof ApiError) || e.status !== 409) return null;
+  if (!(e instanceof ApiError) || e.status !== 409 || failedTests(e)) return null;
   return Number(e.body.latest_version) || useEditor.getState().meta.version + 1;
 }
 
@@ -61,8 +62,16 @@ export function useSave() {
     },
     onError: (e) => {
       const stale = staleVersion(e);
+      const failed = failedTests(e);
+      const id = useEditor.getState().meta.id;
       if (stale !== null) {
         useEditor.getState().setStale(stale);
+      } else if (failed && id !== null) {
+        // The Tests panel (workflow panel) shows which tests failed and why.
+        queryClient.setQueryData(stepTestResultsKey(id), failed);
+        useEditor.getState().setSaveErrors((e as ApiError).errors);
+        const count = failed.results.filter((r) => !r.passed).length;
+        toastError(e, `Not saved: ${count} step test${count > 1 ? "s" : ""} fail`);
       } else if (e instanceof ApiError && e.errors.length) {
         useEditor.getState().setSaveErrors(e.errors);
         toastError(e, `Not saved: ${e.errors.length} problem${e.errors.length > 1 ? "s" : ""} to fix first`);

@@ -15,12 +15,14 @@ import {
   JsonInput,
   List,
   Loader,
+  SegmentedControl,
   Stack,
   Text,
+  TextInput,
   Tooltip,
 } from "@mantine/core";
 import { modals } from "@mantine/modals";
-import { IconPin, IconPinnedOff, IconPlayerPlay, IconPlayerTrackNext } from "@tabler/icons-react";
+import { IconPin, IconPinnedOff, IconPlayerPlay, IconPlayerTrackNext, IconTestPipe } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link } from "react-router";
@@ -47,7 +49,9 @@ import {
   upstreamSources,
   usePinMutation,
   usePins,
+  upstreamOf,
 } from "../testing";
+import { type ExpectationKind, dataFromRun, expectationOf, startingText, useCreateStepTest } from "../stepTests";
 
 const SOURCE_TEXT: Record<Source["source"], string> = {
   typed: "typed below",
@@ -245,6 +249,7 @@ function TestResult({ runId, nodeId, workflowId }: { runId: number; nodeId: stri
   // Until the run ends: its socket brings each step's progress.
   useLiveEvents(ended ? null : `/ws/runs/${runId}/`, run ? (run.last_event_id ?? null) : undefined, onEvents);
   const pin = usePinMutation(workflowId);
+  const [saving, setSaving] = useState(false);
   const step = run?.steps?.find((s) => s.node === nodeId);
   if (!run || !step) {
     return (
@@ -309,7 +314,13 @@ function TestResult({ runId, nodeId, workflowId }: { runId: number; nodeId: stri
             >
               Pin this output
             </Button>
+            {!saving && (
+              <Button size="xs" variant="default" leftSection={<IconTestPipe size={14} />} onClick={() => setSaving(true)}>
+                Save as test…
+              </Button>
+            )}
           </Group>
+          {saving && <SaveAsTest workflowId={workflowId} nodeId={nodeId} run={run} onDone={() => setSaving(false)} />}
         </>
       )}
       {done && step.attempt > 0 && <StepLogs runId={runId} node={nodeId} status={step.status} />}
@@ -342,6 +353,92 @@ function SkippedWhy({ run, nodeId }: { run: Run; nodeId: string }) {
         Pin its output or type one to test this step without it.
       </Text>
     </Alert>
+  );
+}
+
+const KIND_LABELS: { value: ExpectationKind; label: string }[] = [
+  { value: "equals", label: "Equals" },
+  { value: "schema", label: "Schema" },
+  { value: "expression", label: "Expression" },
+];
+const KIND_HELP: Record<ExpectationKind, string> = {
+  equals: "The output must be exactly this JSON value (prefilled with this output).",
+  schema: "The output must be valid against this JSON Schema.",
+  expression: "Must be true; output, input and steps are in scope.",
+};
+
+/** Save this test as a step test of the workflow: the upstream outputs and the input this
+ * test run used, and one expectation about the output. */
+function SaveAsTest({ workflowId, nodeId, run, onDone }: { workflowId: number; nodeId: string; run: Run; onDone: () => void }) {
+  const graph = useEditor((s) => s.graph);
+  const catalog = useEditor((s) => s.catalog);
+  const output = run.steps?.find((s) => s.node === nodeId)?.output;
+  const create = useCreateStepTest(workflowId);
+  const [name, setName] = useState(`${nodeId} works`);
+  const [kind, setKind] = useState<ExpectationKind>("equals");
+  const [text, setText] = useState(() => startingText("equals", output));
+  const parsed = expectationOf(kind, text);
+  const serverError = create.error ? errorText(create.error).message : undefined;
+  const save = () => {
+    if (!parsed.expectation || !name.trim()) return;
+    const triggers = new Set(graph.nodes.filter((n) => catalog[n.type]?.is_trigger).map((n) => n.id));
+    const data = dataFromRun(run.steps ?? [], upstreamOf(graph, nodeId), triggers);
+    create.mutate(
+      { name: name.trim(), node: nodeId, data, input: run.input ?? null, expect: [parsed.expectation] },
+      {
+        onSuccess: () => {
+          notifySuccess(`Run it with the others from the workflow panel's Tests.`, `Test “${name.trim()}” saved`);
+          onDone();
+        },
+      },
+    );
+  };
+  return (
+    <Stack gap={6} component="form" aria-label="Save as test" onSubmit={(e) => (e.preventDefault(), save())}>
+      <TextInput label="Test name" size="xs" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
+      <SegmentedControl
+        size="xs"
+        fullWidth
+        aria-label="Expectation"
+        data={KIND_LABELS}
+        value={kind}
+        onChange={(v) => {
+          setKind(v as ExpectationKind);
+          setText(startingText(v as ExpectationKind, output));
+        }}
+      />
+      {kind === "expression" ? (
+        <TextInput
+          label="Expression"
+          description={KIND_HELP[kind]}
+          size="xs"
+          ff="monospace"
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          error={parsed.error ?? serverError}
+        />
+      ) : (
+        <JsonInput
+          label={kind === "equals" ? "Expected output" : "JSON Schema of the output"}
+          description={KIND_HELP[kind]}
+          size="xs"
+          value={text}
+          onChange={setText}
+          autosize
+          minRows={3}
+          maxRows={12}
+          error={parsed.error ?? serverError}
+        />
+      )}
+      <Group gap="xs" justify="flex-end">
+        <Button size="xs" variant="default" onClick={onDone}>
+          Cancel
+        </Button>
+        <Button size="xs" type="submit" disabled={!parsed.expectation || !name.trim()} loading={create.isPending}>
+          Save test
+        </Button>
+      </Group>
+    </Stack>
   );
 }
 

@@ -24,6 +24,7 @@ import { useEffect, useState } from "react";
 
 import { FIELD_TYPES, type FieldType, type InputField, fieldNameProblem, fieldsOf, schemaOf } from "../inputSchema";
 import { useEditor } from "../store";
+import { TestsPanel } from "./TestsPanel";
 
 function sameJson(text: string, other: string): boolean {
   try {
@@ -204,6 +205,7 @@ export function WorkflowPanel() {
         value={output}
         onApply={(v) => setGraphPart("output", v)}
       />
+      <TestsPanel />
     </Stack>
   );
 }
