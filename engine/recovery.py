@@ -8,6 +8,7 @@ any number of sweepers on any number of machines agree.
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,11 +17,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.evaluate import evaluate_if_due as evaluate_alerts_if_due
+from designer import presence
 from engine import transitions
 from engine.models import Run, StepRun
 from engine.schedules import fire_due_schedules
 from engine.states import RUN_TERMINAL, StepStatus
-from engine.testruns import delete_expired_test_runs_if_due
+from engine.testruns import delete_expired_test_runs
 
 log = logging.getLogger("flowdeck.recovery")
 
@@ -93,6 +95,21 @@ def cancel_orphans(now: datetime) -> int:
     return count
 
 
+# Seconds between two clean-ups of what expired, in one process (the sweeper runs each second;
+# nothing here is urgent).
+EXPIRED_EVERY_S = 60.0
+_next_clean_up = 0.0
+
+
+def expired_if_due(now: datetime) -> int:
+    """Delete what expired (test runs, designer presence) at most once a minute per process."""
+    global _next_clean_up
+    if time.monotonic() < _next_clean_up:
+        return 0
+    _next_clean_up = time.monotonic() + EXPIRED_EVERY_S
+    return delete_expired_test_runs(now) + presence.drop_expired(now)
+
+
 def sweep_once(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     return {
@@ -100,8 +117,8 @@ def sweep_once(now: datetime | None = None) -> dict[str, int]:
         "expired": fail_expired_attempts(now),
         "requeued": requeue_stale(now),
         "orphans": cancel_orphans(now),
-        # Test runs of drafts past FLOWDECK_TEST_RUN_DAYS (engine/testruns.py).
-        "test_runs": delete_expired_test_runs_if_due(now),
+        # Test runs past FLOWDECK_TEST_RUN_DAYS, presence of designers closed long ago.
+        "deleted": expired_if_due(now),
         # trigger.schedule (engine/schedules.py): due slots and queued ones; never raises.
         "schedules": fire_due_schedules(now),
         # Alert rules (alerts/evaluate.py): throttled per process, never raises.

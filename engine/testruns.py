@@ -13,7 +13,6 @@ marked ``test``: left out of the runs list, stats, /metrics and alerts, and dele
 """
 
 import copy
-import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,9 +36,6 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 RECENT_RUNS = 20
 # Test runs deleted per sweep: a backlog is worked off a batch a minute, never in one go.
 EXPIRE_BATCH = 200
-# Seconds between two looks for expired test runs in one process (the sweeper runs each second).
-EXPIRE_EVERY_S = 60.0
-_next_expiry = 0.0
 
 
 class TestRunRefused(Exception):
@@ -298,12 +294,3 @@ def delete_expired_test_runs(now: datetime) -> int:
             pk__in={version for _, version in done}, number__isnull=True
         ).exclude(runs__isnull=False).delete()
     return len(done)
-
-
-def delete_expired_test_runs_if_due(now: datetime) -> int:
-    """delete_expired_test_runs at most once a minute per process."""
-    global _next_expiry
-    if time.monotonic() < _next_expiry:
-        return 0
-    _next_expiry = time.monotonic() + EXPIRE_EVERY_S
-    return delete_expired_test_runs(now)

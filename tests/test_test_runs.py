@@ -302,3 +302,19 @@ def test_a_body_that_is_not_shaped_like_a_graph_gets_400_not_a_500(api, alice):
     response = try_step(api, wf, "shape", graph={"nodes": 4.5, "edges": [{"source": "@"}]})
 
     assert response.status_code == 400 and response.json()["errors"]
+
+
+def test_the_sweeper_deletes_what_expired_once_a_minute(alice, api, settings, monkeypatch):
+    from engine import recovery
+
+    wf = workflow(alice, chain())
+    api.force_authenticate(alice)
+    ran(try_step(api, wf, "shape", data={"fetch": {"values": {"n": 1}}}))
+    later = timezone.now() + timedelta(days=settings.FLOWDECK_TEST_RUN_DAYS + 1)
+    monkeypatch.setattr(recovery, "_next_clean_up", 0.0)
+
+    assert recovery.sweep_once(later)["deleted"] == 1
+    assert not Run.objects.exists()
+    ran(try_step(api, wf, "shape", data={"fetch": {"values": {"n": 1}}}))
+    assert recovery.sweep_once(later)["deleted"] == 0  # not again within the minute
+    assert Run.objects.count() == 1
