@@ -18,7 +18,7 @@ import logging
 import os
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -1426,6 +1426,18 @@ def children_to_cancel(run_id: int, node_id: str | None) -> list[int]:
 
 
 def _create_task(run: Run, step: StepRun, request: TaskRequest) -> HumanTask:
+    if run.test:
+        # A test run's task is the tester's alone to decide (issue 18): nobody else is asked,
+        # reminded or escalated to, and no policy (four eyes, N of M) keeps the tester out.
+        request = replace(
+            request,
+            title=f"[test] {request.title}"[:1000],
+            user_ids=(run.actor_id,) if run.actor_id else (),
+            group_ids=(),
+            policy={},
+            due_at=None,
+            remind_at=None,
+        )
     task = HumanTask.objects.create(
         run=run,
         step=step,

@@ -318,3 +318,32 @@ def test_the_sweeper_deletes_what_expired_once_a_minute(alice, api, settings, mo
     ran(try_step(api, wf, "shape", data={"fetch": {"values": {"n": 1}}}))
     assert recovery.sweep_once(later)["deleted"] == 0  # not again within the minute
     assert Run.objects.count() == 1
+
+
+def test_a_test_of_an_approval_asks_the_tester_alone(api, alice, bob):
+    from engine.models import HumanTask
+
+    ask = {
+        "title": "Pay {{ input.n }}",
+        "assignees": {"groups": ["finance"], "users": ["bob"]},
+        "forbid_requester": True,
+        "required_approvals": 2,
+        "due_in_s": 60,
+    }
+    graph = build({"start": ("trigger.manual",), "ask": ("human.approval", ask)}, ["start>ask"])
+    wf = workflow(alice, graph)
+    api.force_authenticate(alice)
+
+    run = ran(try_step(api, wf, "ask", input={"n": 5}, mode="upto"))
+
+    task = HumanTask.objects.get(run=run)
+    assert task.title == "[test] Pay 5" and task.policy == {} and task.due_at is None
+    assert list(task.assigned_users.all()) == [alice] and not task.assigned_groups.exists()
+    api.force_authenticate(bob)
+    assert api.get("/api/approvals/?status=pending").json()["results"] == []
+    api.force_authenticate(alice)
+    decided = api.post(f"/api/approvals/{task.pk}/decide/", {"decision": "approve"}, format="json")
+    assert decided.status_code == 200, decided.json()
+    drive()
+    run.refresh_from_db()
+    assert run.status == "succeeded"
