@@ -194,6 +194,9 @@ def make_data() -> dict:
     return {
         "waiting": waiting,
         "failed": failed,
+        # Two invoices, one approved and one rejected: the runs compared.
+        "approved": done[-1],
+        "rejected": rejected,
         "task": HumanTask.objects.get(run_id=waiting, status="open").pk,
     }
 
@@ -234,12 +237,25 @@ def pages(ids: dict) -> dict:
     def inbox(page, phone):
         page.get_by_text(re.compile("INV-2301")).first.click()
 
+    def designer_test(page, phone):
+        # The Test tab of a step, after Run step: its output, from a worker, over the socket.
+        expect(page.locator('.react-flow__node[data-id="shape"]')).to_be_visible()
+        page.locator('.react-flow__node[data-id="shape"]').click()
+        page.get_by_role("tab", name="Test").click()
+        page.get_by_role("button", name="Run step").click()
+        expect(page.get_by_role("region", name="Test result")).to_contain_text("Test output")
+
+    def compare(page, phone):
+        expect(page.get_by_role("table").first).to_be_visible()
+
     def nothing(page, phone):
         return None
 
     return {
         "workflows": ("/workflows", nothing, False),
         "designer": (f"/designer/{ids['invoice']}", designer, False),
+        "designer-test": (f"/designer/{ids['fetch']}", designer_test, False),
+        "compare": (f"/runs/compare/{ids['approved']}/{ids['rejected']}", compare, True),
         "run-running": (f"/runs/{ids['waiting']}", run_running, True),
         "run-failed": (f"/runs/{ids['failed']}", run_failed, False),
         "runs": ("/runs", nothing, False),
@@ -310,6 +326,7 @@ def main() -> None:
         from designer.models import Workflow
 
         ids["invoice"] = Workflow.objects.get(name="Invoice approval").pk
+        ids["fetch"] = Workflow.objects.get(name="Fetch and transform").pk
         port = free_port()
         web = start_web(bench, port)
         args.out.mkdir(parents=True, exist_ok=True)
