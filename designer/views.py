@@ -55,7 +55,7 @@ from designer.validation import MAX_GRAPH_BYTES
 from engine import steptests, testruns, transitions
 from engine.models import Run
 from engine.preview import preview
-from engine.serializers import RunDetailSerializer
+from engine.serializers import RunDetailSerializer, run_detail_data
 from flowdeck.errors import ApiError, PayloadTooLarge, api_error
 from flowdeck.nul import JSONParser
 from flowdeck.params import id_or_none, object_id
@@ -438,9 +438,7 @@ class WorkflowViewSet(
             raise ApiError(status.HTTP_409_CONFLICT, [api_error("archived", str(exc))]) from None
         except (services.GraphInvalid, services.GraphTooLarge) as exc:
             raise as_api_error(exc) from None
-        return Response(
-            RunDetailSerializer(Run.objects.get(pk=run.pk)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(run_detail_data(run.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"], responses={200: StepTestSerializer(many=True), 404: ErrorsSerializer}

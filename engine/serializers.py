@@ -153,6 +153,17 @@ class RunDetailSerializer(RunSerializer):
         return last_event_id(run.pk)
 
 
+def run_detail_data(run_id: int) -> dict[str, Any]:
+    """A run with its steps as the API answers it, after a read or an action. The newest event
+    is read first, then the run and its steps: a change committed in between (a worker that
+    finished a step meanwhile) has a larger id, so the live socket opened after it brings the
+    change; read the other way round, the state could be older than its cursor and the page
+    would wait for events it was told it had."""
+    last = last_event_id(run_id)
+    run = Run.objects.select_related("workflow", "version", "actor").get(pk=run_id)
+    return RunDetailSerializer(run, context={"last_event_id": last}).data
+
+
 def last_event_id(run_id: int) -> int | None:
     return (
         RunEvent.objects.filter(run_id=run_id).order_by("-id").values_list("id", flat=True).first()

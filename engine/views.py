@@ -56,7 +56,7 @@ from engine.serializers import (
     StepLogsSerializer,
     StepSerializer,
     TaskSerializer,
-    last_event_id,
+    run_detail_data,
 )
 from engine.states import RunStatus, TaskStatus
 from flowdeck.errors import ApiError, api_error
@@ -170,7 +170,7 @@ class WorkflowRunsView(generics.GenericAPIView):
             idempotency_key=data.get("idempotency_key"),
         )
         return Response(
-            RunDetailSerializer(Run.objects.get(pk=run.pk)).data,
+            run_detail_data(run.pk),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -257,11 +257,7 @@ class RunDetailView(APIView):
     def get(self, request: Request, pk: str) -> Response:
         """A run with its steps: status, attempts, input, output, error, times."""
         run = get_run(request, pk, Role.VIEWER)
-        # The newest event first, then the run and its steps: a change committed after the
-        # first read has a larger id, so the live socket opened after it brings that change.
-        last = last_event_id(run.pk)
-        run = Run.objects.select_related("workflow", "version", "actor").get(pk=run.pk)
-        return Response(RunDetailSerializer(run, context={"last_event_id": last}).data)
+        return Response(run_detail_data(run.pk))
 
 
 class RunEventsView(APIView):
@@ -420,7 +416,7 @@ class CancelRunView(APIView):
         run = get_run(request, pk, Role.RUNNER)
         if not transitions.do_cancel_run(run.pk, actor=request.user, reason=reason):
             raise conflict(f"the run has already ended ({run.status})", "run_ended")
-        return Response(RunDetailSerializer(Run.objects.get(pk=run.pk)).data)
+        return Response(run_detail_data(run.pk))
 
 
 class ReplayRunView(APIView):
@@ -460,9 +456,7 @@ class ReplayRunView(APIView):
             ) from exc
         except transitions.Conflict as exc:
             raise conflict(str(exc), exc.code, node=exc.node) from exc
-        return Response(
-            RunDetailSerializer(Run.objects.get(pk=replay.pk)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(run_detail_data(replay.pk), status=status.HTTP_201_CREATED)
 
 
 def _operate(request: Request, pk: str, node: str, action: Any) -> Response:

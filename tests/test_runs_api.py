@@ -496,3 +496,30 @@ def test_the_event_log_gives_the_timeline_every_attempt_its_backoff_and_who_is_w
     assert waiting["data"]["reason"] == "approval"
     created = next(e for e in events if e["type"] == "task.created")
     assert created["data"]["assignees"] == {"users": [], "groups": ["finance"]}
+
+
+def test_a_run_answered_after_an_action_is_never_older_than_its_event_cursor(
+    api, alice, monkeypatch
+):
+    """A worker may finish a step while the answer is read: the cursor (last_event_id) is read
+    before the run and its steps, so the page's socket, opened after it, brings what the state
+    misses; never the other way round (a page stuck at 'queued', waiting for events it was
+    told it had)."""
+    from engine import serializers
+    from tests.engine_kit import build, drive, noop, workflow
+
+    wf = workflow(alice, build({"start": ("trigger.manual",), "a": noop()}, ["start>a"]))
+    read_cursor = serializers.last_event_id
+
+    def cursor_then_a_worker_finishes(run_id):
+        last = read_cursor(run_id)
+        drive()  # the run ends between the two reads
+        return last
+
+    monkeypatch.setattr(serializers, "last_event_id", cursor_then_a_worker_finishes)
+    api.force_authenticate(alice)
+    body = api.post(f"/api/workflows/{wf.pk}/runs/", {"input": {}}, format="json").json()
+
+    # The state has what happened after the cursor; the socket would bring it again (harmless).
+    newer = RunEvent.objects.filter(run_id=body["id"], id__gt=body["last_event_id"] or 0)
+    assert body["status"] == "succeeded" and newer.filter(type="run.succeeded").exists()
