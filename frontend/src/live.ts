@@ -42,6 +42,14 @@ export type LiveOptions<E extends { id: number }> = {
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 15_000;
 
+/** Milliseconds before a socket's next try after `failures` failed ones: doubling from 0.5 s
+ * to at most 15 s, half of it random, so a server restart does not bring every browser back at
+ * the same moment. */
+export function reconnectDelay(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** failures);
+  return ceiling / 2 + (random() * ceiling) / 2;
+}
+
 export function socketUrl(path: string, after: number | null, base: string): string {
   const url = new URL(path, base);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -115,11 +123,7 @@ export class LiveSocket<E extends { id: number }> {
   }
 
   private delay(): number {
-    const random = this.options.random ?? Math.random;
-    const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.failures);
-    this.failures += 1;
-    // Full jitter: a server restart does not bring every browser back at the same moment.
-    return ceiling / 2 + (random() * ceiling) / 2;
+    return reconnectDelay(this.failures++, this.options.random);
   }
 
   private flush(): void {

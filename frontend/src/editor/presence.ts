@@ -11,7 +11,7 @@ import { useEffect } from "react";
 
 import { api } from "../api";
 import { keys } from "../query";
-import { REFUSED, socketUrl } from "../live";
+import { REFUSED, reconnectDelay, socketUrl } from "../live";
 import { useEditor } from "./store";
 
 export type Person = { id: number; username: string; display_name: string };
@@ -30,8 +30,6 @@ export type DesignerMessage =
 
 /** The server drops a socket not heard of for 60 s: three pings' worth. */
 export const PING_MS = 20_000;
-const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 15_000;
 
 /** Everyone there but me (my other tabs are me too). */
 export function othersPresent(users: PresentUser[], me: number | null | undefined): PresentUser[] {
@@ -129,10 +127,7 @@ export class DesignerSocket {
   }
 
   private delay(): number {
-    const random = this.options.random ?? Math.random;
-    const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.failures);
-    this.failures += 1;
-    return ceiling / 2 + (random() * ceiling) / 2;
+    return reconnectDelay(this.failures++, this.options.random);
   }
 }
 

@@ -3,20 +3,16 @@
  * parts: its URL, which of two selected runs is a and which b, what differs in a step. The JSON
  * diff of two values is in jsonDiff.ts (it brings jsondiffpatch, loaded with the page only).
  */
-export type ComparedRun = {
-  id: number;
-  workflow: number;
-  workflow_name: string;
-  version: number;
-  status: string;
-  trigger: string;
-  actor: string | null;
+import type { Run } from "../runview/model";
+
+/** A run as the comparison gives it: the run's own fields (runview/model.ts) and its length. */
+export type ComparedRun = Pick<
+  Run,
+  "id" | "workflow" | "workflow_name" | "version" | "status" | "trigger" | "actor" | "created_at" | "input" | "output"
+> & {
   error: unknown;
-  created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  input: unknown;
-  output: unknown;
   duration_ms: number | null;
 };
 
