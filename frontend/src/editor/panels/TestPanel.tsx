@@ -110,6 +110,11 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
     [graph, nodeId, pins, sample, typedData, triggers, debug],
   );
 
+  // Only a test that may run a notify.email (this step, or one above that runs) offers to
+  // capture it; Run up to here may run more than Run step, so every step above counts.
+  const sendsEmail = [nodeId, ...sources.filter((s) => s.source !== "unneeded").map((s) => s.node)].some(
+    (id) => graph.nodes.find((n) => n.id === id)?.type === "notify.email",
+  );
   const start = async (mode: TestMode, confirmEffects = false) => {
     setStarting(mode);
     try {
@@ -165,12 +170,14 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
           </Button>
         </Tooltip>
       </Group>
-      <Checkbox
-        size="sm"
-        label="Capture emails in the output instead of sending them"
-        checked={capture}
-        onChange={(e) => setCapture(e.currentTarget.checked)}
-      />
+      {sendsEmail && (
+        <Checkbox
+          size="sm"
+          label="Capture emails in the output instead of sending them"
+          checked={capture}
+          onChange={(e) => setCapture(e.currentTarget.checked)}
+        />
+      )}
       {sources.length > 0 && (
         <Stack gap={4}>
           <Text size="xs" fw={600} c="dimmed" tt="uppercase">
