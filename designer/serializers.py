@@ -256,6 +256,13 @@ class TestRunSerializer(serializers.Serializer):
     capture_email = StrictBooleanField(
         default=True, help_text="notify.email keeps its message in its output, sends nothing."
     )
+    run = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="A run of this workflow being debugged: the steps above take the results "
+        "they had in it (output and branch chosen, or skipped), after what was typed and "
+        "before pins, and the test its input.",
+    )
 
 
 @extend_schema_field(

@@ -418,6 +418,11 @@ class WorkflowViewSet(
         body = TestRunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        from_run = None
+        if "run" in data:
+            from_run = Run.objects.filter(workflow=workflow, pk=data["run"]).first()
+            if from_run is None:
+                raise NotFound(f"workflow {workflow.pk} has no run {data['run']}")
         try:
             run = testruns.do_start_test_run(
                 actor=request.user,
@@ -429,6 +434,7 @@ class WorkflowViewSet(
                 data=data.get("data"),
                 confirm_effects=data["confirm_effects"],
                 capture_email=data["capture_email"],
+                from_run=from_run,
             )
         except testruns.TestRunRefused as exc:
             raise ApiError(exc.status, exc.errors) from None

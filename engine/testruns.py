@@ -123,6 +123,19 @@ def results_of_recent_runs(workflow: Workflow, nodes: Iterable[str]) -> dict[str
     return found
 
 
+def results_of_run(run: Run, nodes: Iterable[str]) -> dict[str, Reused]:
+    """What ``run`` gave each of ``nodes`` that ended there as succeeded (its output and the
+    branch it chose) or skipped (a branch not taken), as it was."""
+    rows = StepRun.objects.filter(
+        run=run, node_id__in=list(nodes), status__in=[StepStatus.SUCCEEDED, StepStatus.SKIPPED]
+    ).values_list("node_id", "status", "output", "handle")
+    source = {"source": "run", "run": run.pk}
+    return {
+        node: Reused(StepStatus(status), output, handle, source)
+        for node, status, output, handle in rows
+    }
+
+
 def pinned(workflow: Workflow, nodes: Iterable[str]) -> dict[str, Reused]:
     pins = workflow.pins or {}
     return {
@@ -166,12 +179,14 @@ def plan_test_run(
     mode: str,
     data: Mapping[str, Any] | None = None,
     only_data: bool = False,
+    from_run: Run | None = None,
 ) -> tuple[dict[str, Any], dict[str, Reused], set[str]]:
     """(snapshot, given results, nodes to run) of a test of ``node`` in ``graph``. ``data``:
-    outputs typed by the builder, {node: output}; they come first, then pins, then (for
-    ``mode`` "step") the recent runs' outputs. ``only_data``: ``data`` alone, neither pins
-    nor runs (a step test must give the same answer whatever was pinned or run since). The
-    tested node itself is always run."""
+    outputs typed by the builder, {node: output}; they come first, then the results of
+    ``from_run`` (a run being debugged: its steps that succeeded, with the branch they chose,
+    and those it skipped), then pins, then (for ``mode`` "step") the recent runs' outputs.
+    ``only_data``: ``data`` alone, neither pins nor runs (a step test must give the same
+    answer whatever was pinned or run since). The tested node itself is always run."""
     nodes = {n.get("id") for n in graph.get("nodes", []) if isinstance(n, Mapping)}
     if node not in nodes:
         raise TestRunRefused(
@@ -186,6 +201,8 @@ def plan_test_run(
         given |= results_of_recent_runs(workflow, candidates)
     if not only_data:
         given |= pinned(workflow, candidates)
+    if from_run is not None:
+        given |= results_of_run(from_run, candidates)
     for name, output in (data or {}).items():
         if name not in candidates:
             message = f"{name!r} is not a step above {node!r}; only those can be given an output"
@@ -229,6 +246,7 @@ def do_start_test_run(
     confirm_effects: bool = False,
     capture_email: bool = True,
     only_data: bool = False,
+    from_run: Run | None = None,
 ) -> Run:
     """Start a test run of ``node`` in the draft ``graph`` (see the module's docstring).
     Raises TestRunRefused (400) for a node not in the graph or typed data for a step not above
@@ -236,7 +254,8 @@ def do_start_test_run(
     with status 409 when a step with outside effects would run and ``confirm_effects`` is
     false (an email captured by ``capture_email`` is no outside effect). ``only_data``: the
     steps above are given ``data`` and nothing else, and a missing ``input`` is the
-    input_schema's sample, never the newest run's (engine/steptests.py)."""
+    input_schema's sample, never the newest run's (engine/steptests.py). ``from_run``: a run
+    of this workflow whose steps' results (and input) the test takes (debugging it)."""
     from designer.services import check_graph
 
     if workflow.archived:
@@ -245,7 +264,13 @@ def do_start_test_run(
         # Not even a graph's shape: its errors, rather than planning on it.
         check_graph(graph, actor)
     snapshot, given, running = plan_test_run(
-        workflow=workflow, graph=graph, node=node, mode=mode, data=data, only_data=only_data
+        workflow=workflow,
+        graph=graph,
+        node=node,
+        mode=mode,
+        data=data,
+        only_data=only_data,
+        from_run=from_run,
     )
     check_graph(snapshot, actor)
     if not confirm_effects:
@@ -257,6 +282,8 @@ def do_start_test_run(
             raise TestRunRefused(effects, status=409)
     if input is not None:
         run_input = input
+    elif from_run is not None:
+        run_input = from_run.input
     elif only_data:
         run_input = sample_input(snapshot)
     else:

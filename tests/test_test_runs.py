@@ -347,3 +347,33 @@ def test_a_test_of_an_approval_asks_the_tester_alone(api, alice, bob):
     drive()
     run.refresh_from_db()
     assert run.status == "succeeded"
+
+
+def test_a_debugged_runs_results_keep_the_branch_it_took_and_its_input(api, alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "big": ("logic.condition", {"expression": "input.n > 10"}),
+            "large": fn("noop"),
+            "small": fn("add", a="{{ input.n }}", b=1),
+        },
+        ["start>big", "big.true>large", "big.false>small"],
+    )
+    wf = workflow(alice, graph)
+    earlier = start(wf, {"n": 3})
+    drive()
+    start(wf, {"n": 30})  # newer: big chose true, small was skipped
+    drive()
+    api.force_authenticate(alice)
+
+    run = ran(try_step(api, wf, "small", run=earlier.pk))
+    unknown = try_step(api, wf, "small", run=earlier.pk + 100)
+
+    rows = steps(run)
+    assert run.input == {"n": 3}
+    big = rows["big"]
+    assert (big.status, big.handle, big.attempt) == ("succeeded", "false", 0)
+    assert (rows["small"].output, rows["small"].attempt) == (4, 1)
+    # Without the run, the newest run's big (true) would leave small skipped.
+    assert steps(ran(try_step(api, wf, "small")))["small"].status == "skipped"
+    assert unknown.status_code == 404

@@ -88,7 +88,7 @@ def test_a_failed_run_is_fixed_in_the_editor_replayed_and_watched_live(
     expect(panel.get_by_role("tab", name="Test")).to_have_attribute("aria-selected", "true")
     expect(
         panel.get_by_role("list", name="Where the steps above take their output")
-    ).to_contain_text("fetchoutput of the run being debugged")
+    ).to_contain_text("fetchas in the run being debugged")
 
     # Fix the expression and try the step with the run's data (fetch echoed n = 1).
     panel.get_by_role("tab", name="Configure").click()

@@ -19,6 +19,7 @@ import { notifyError } from "../ui/notify";
 import type { GraphDoc } from "./graph";
 import type { DebugRun } from "./slices/run";
 import { isDirty, useEditor } from "./store";
+import { useReveal } from "./useReveal";
 
 /** What the editor keeps of a run to debug: the outputs of the steps that finished, and the
  * steps a replay runs again. */
@@ -29,6 +30,7 @@ export function debugRunOf(run: Run): DebugRun {
     version: run.version ?? 0,
     outputs: Object.fromEntries(steps.filter((s) => s.status === "succeeded").map((s) => [s.node, s.output ?? null])),
     failed: steps.filter((s) => s.status === "failed" || s.status === "cancelled").map((s) => s.node),
+    skipped: steps.filter((s) => s.status === "skipped").map((s) => s.node),
   };
 }
 
@@ -36,6 +38,7 @@ export function debugRunOf(run: Run): DebugRun {
  * draft (undo goes back to the newest), its outputs stand in for the steps that finished. */
 export function useDebugParam(workflowId: number | null) {
   const client = useQueryClient();
+  const reveal = useReveal();
   const [params, setParams] = useSearchParams();
   const loadedHere = useEditor((s) => s.loaded && s.meta.id !== null && s.meta.id === workflowId);
   const debug = params.get("debug");
@@ -61,14 +64,15 @@ export function useDebugParam(workflowId: number | null) {
         const found = debugRunOf(run);
         state.setDebugRun(found);
         if (found.failed.length > 0) {
-          state.select([found.failed[0]]);
           state.setStepTab("test");
+          // After the fit to the whole graph that loading it does: the failed step in the middle.
+          window.setTimeout(() => reveal(found.failed[0]), 300);
         }
       } catch (e) {
         notifyError(e, `Run ${debug} could not be opened for debugging`);
       }
     })();
-  }, [loadedHere, debug, workflowId, client, setParams]);
+  }, [loadedHere, debug, workflowId, client, setParams, reveal]);
 }
 
 /** Over the canvas while a run is debugged: what is going on, and the replay. */

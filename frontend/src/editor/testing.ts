@@ -50,6 +50,8 @@ export type TestRequest = {
   data?: Record<string, unknown>;
   confirm_effects?: boolean;
   capture_email?: boolean;
+  /** The run being debugged: the steps above take their results in it (after `data`). */
+  run?: number;
 };
 
 /** Start a test run; its first state goes into the run's cache entry, where the live socket
@@ -96,8 +98,8 @@ export type Source = { node: string; source: "typed" | "debug" | "pin" | "run" |
 
 /**
  * Where a test of `node` takes each upstream step's output, as the server will: typed data
- * first (what the builder typed, then the run being debugged, both sent as the request's
- * `data`), then pins, then (mode "step") the newest run's; a step without any is run ("runs"),
+ * first, then the run being debugged (its steps that succeeded or were skipped), then pins,
+ * then (mode "step") the newest run's; a step without any is run ("runs"),
  * and so are the parents of a step that runs; what nothing that runs needs is "unneeded". The
  * trigger is never given an output.
  */
@@ -109,14 +111,14 @@ export function upstreamSources(
   sample: { run: number; outputs: Record<string, unknown> } | null,
   typed: Record<string, unknown> = {},
   triggers: ReadonlySet<string> = new Set(),
-  debug: { id: number; outputs: Record<string, unknown> } | null = null,
+  debug: { id: number; outputs: Record<string, unknown>; skipped?: string[] } | null = null,
 ): Source[] {
   const above = upstreamOf(graph, node);
   const given = new Map<string, Source>();
   for (const id of above) {
     if (triggers.has(id)) continue;
     if (id in typed) given.set(id, { node: id, source: "typed" });
-    else if (debug && id in debug.outputs) given.set(id, { node: id, source: "debug", run: debug.id });
+    else if (debug && (id in debug.outputs || debug.skipped?.includes(id))) given.set(id, { node: id, source: "debug", run: debug.id });
     else if (pins[id]) given.set(id, { node: id, source: "pin" });
     else if (mode === "step" && sample && id in sample.outputs && sample.outputs[id] !== undefined)
       given.set(id, { node: id, source: "run", run: sample.run });
@@ -142,16 +144,3 @@ export function parseJson(text: string): { value: unknown; error: null } | { val
   }
 }
 
-/** The `data` of a test request: the debugged run's outputs of the steps above `node`, with
- * what the builder typed over them. */
-export function testData(
-  graph: GraphDoc,
-  node: string,
-  typed: Record<string, unknown> | undefined,
-  debug: { outputs: Record<string, unknown> } | null,
-  triggers: ReadonlySet<string>,
-): Record<string, unknown> | undefined {
-  if (!debug) return typed;
-  const above = upstreamOf(graph, node).filter((id) => !triggers.has(id) && id in debug.outputs);
-  return { ...Object.fromEntries(above.map((id) => [id, debug.outputs[id]])), ...(typed ?? {}) };
-}

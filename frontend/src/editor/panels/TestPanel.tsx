@@ -45,7 +45,6 @@ import {
   effectsToConfirm,
   parseJson,
   startTestRun,
-  testData,
   upstreamSources,
   usePinMutation,
   usePins,
@@ -55,7 +54,7 @@ import { type ExpectationKind, dataFromRun, expectationOf, startingText, useCrea
 
 const SOURCE_TEXT: Record<Source["source"], string> = {
   typed: "typed below",
-  debug: "output of the run being debugged",
+  debug: "as in the run being debugged",
   pin: "pinned output",
   run: "output of the newest run",
   runs: "runs in the test",
@@ -122,7 +121,8 @@ function TestSection({ workflowId, nodeId }: { workflowId: number; nodeId: strin
         graph,
         node: nodeId,
         mode,
-        data: testData(graph, nodeId, typedData, debug, triggers),
+        data: typedData,
+        run: debug?.id,
         confirm_effects: confirmEffects,
         capture_email: capture,
       });

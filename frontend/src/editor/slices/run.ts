@@ -12,6 +12,8 @@ export type DebugRun = {
   outputs: Record<string, unknown>;
   /** The steps that failed or were cancelled: the replay runs them again. */
   failed: string[];
+  /** The steps it skipped (branches not taken): tests skip them too. */
+  skipped: string[];
 };
 
 export type RunSlice = {
