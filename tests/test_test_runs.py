@@ -377,3 +377,26 @@ def test_a_debugged_runs_results_keep_the_branch_it_took_and_its_input(api, alic
     # Without the run, the newest run's big (true) would leave small skipped.
     assert steps(ran(try_step(api, wf, "small")))["small"].status == "skipped"
     assert unknown.status_code == 404
+
+
+def test_a_pin_keeps_the_branch_its_step_chose(api, alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "big": ("logic.condition", {"expression": "input.n > 10"}),
+            "large": fn("add", a=1, b=1),
+        },
+        ["start>big", "big.true>large"],
+    )
+    wf = workflow(alice, graph)
+    api.force_authenticate(alice)
+
+    api.put(f"/api/workflows/{wf.pk}/pins/big/", {"output": True, "handle": "true"}, format="json")
+    taken = ran(try_step(api, wf, "large"))
+    api.put(
+        f"/api/workflows/{wf.pk}/pins/big/", {"output": False, "handle": "false"}, format="json"
+    )
+    not_taken = ran(try_step(api, wf, "large"))
+
+    assert steps(taken)["large"].output == 2
+    assert steps(not_taken)["large"].status == "skipped"

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.axe import assert_accessible
 from tests.browser.test_inbox import log_in, logged_in, toast
 from tests.engine_kit import build, drive, start, workflow
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -192,7 +193,9 @@ def test_alert_rules_are_added_switched_edited_and_deleted(browser, web_server, 
         confirm = page.get_by_role("dialog", name="Delete rule Too many failures?")
         confirm.get_by_role("button", name="Delete rule").click()
         expect(rules).to_contain_text("No rules yet")
-        assert not AlertRule.objects.exists()
+        # The list is read again once the DELETE answered; the server's commit is waited for
+        # rather than assumed (CI once read the row still there).
+        wait_until(lambda: not AlertRule.objects.exists(), timeout=10, what="the rule deleted")
     finally:
         context.close()
 

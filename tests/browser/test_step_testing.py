@@ -121,3 +121,39 @@ def test_a_failed_run_is_fixed_in_the_editor_replayed_and_watched_live(
     assert StepRun.objects.get(run=new, node_id="fetch").attempt == 0
     assert StepRun.objects.get(run=new, node_id="shape").output == 2
     assert new.version.number == 2
+
+
+def test_pinning_a_conditions_test_output_keeps_the_branch_it_chose(
+    page, web_server, workers, alice
+):
+    branches = build(
+        {
+            "start": {"type": "trigger.manual", "position": {"x": 0, "y": 0}},
+            "big": {
+                "type": "logic.condition",
+                "position": {"x": 260, "y": 0},
+                "config": {"expression": "input.n > 10"},
+            },
+            "large": {**fn("add", a=20, b=1), "position": {"x": 520, "y": 0}},
+        },
+        ["start>big", "big.true>large"],
+        input_schema={"type": "object", "examples": [{"n": 50}]},
+    )
+    wf = workflow(alice, branches, name="Branches")
+    log_in(page, web_server, f"/designer/{wf.pk}")
+
+    page.locator('.react-flow__node[data-id="big"]').click()
+    panel = page.get_by_role("complementary", name="Configure big")
+    panel.get_by_role("tab", name="Test").click()
+    panel.get_by_role("button", name="Run step").click()
+    result = panel.get_by_role("region", name="Test result")
+    expect(result.get_by_text("succeeded")).to_be_visible(timeout=15_000)
+    result.get_by_role("button", name="Pin this output").click()
+    expect(panel.get_by_role("region", name="Pinned output")).to_contain_text("branch true")
+
+    page.locator('.react-flow__node[data-id="large"]').click()
+    panel = page.get_by_role("complementary", name="Configure large")
+    panel.get_by_role("button", name="Run step").click()
+    result = panel.get_by_role("region", name="Test result")
+    expect(result.get_by_text("succeeded")).to_be_visible(timeout=15_000)
+    expect(result.locator("code, pre").first).to_have_text("21")

@@ -31,14 +31,15 @@ export function usePins(workflowId: number | null): Pins {
   return query.data ?? NO_PINS;
 }
 
-/** Pin an output (`output` given) or unpin (`output` undefined); the pins are read again. */
+/** Pin an output (`output` given; `handle`: the branch a condition or switch chose with it) or
+ * unpin (`output` undefined); the pins are read again. */
 export function usePinMutation(workflowId: number) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ node, output }: { node: string; output?: unknown }): Promise<Pin | null> =>
+    mutationFn: ({ node, output, handle = "" }: { node: string; output?: unknown; handle?: string }): Promise<Pin | null> =>
       output === undefined
         ? api<null>(`/api/workflows/${workflowId}/pins/${node}/`, { method: "DELETE" })
-        : api<Pin>(`/api/workflows/${workflowId}/pins/${node}/`, { method: "PUT", body: { output } }),
+        : api<Pin>(`/api/workflows/${workflowId}/pins/${node}/`, { method: "PUT", body: { output, handle } }),
     onSettled: () => client.invalidateQueries({ queryKey: pinsKey(workflowId) }),
   });
 }

@@ -311,7 +311,8 @@ function TestResult({ runId, nodeId, workflowId }: { runId: number; nodeId: stri
               loading={pin.isPending}
               onClick={() =>
                 pin.mutate(
-                  { node: nodeId, output: step.output ?? null },
+                  // With the branch it chose: the steps on that branch run in tests, not the others.
+                  { node: nodeId, output: step.output ?? null, handle: step.handle ?? "" },
                   {
                     onSuccess: () => notifySuccess(`Tests of the steps below now use this output of ${nodeId}.`, "Output pinned"),
                     onError: (e) => notifyError(e, "The output could not be pinned"),
@@ -457,7 +458,7 @@ function PinEditor({ workflowId, nodeId, pins }: { workflowId: number; nodeId: s
   const save = () => {
     if (!parsed || parsed.error !== null) return;
     mutation.mutate(
-      { node: nodeId, output: parsed.value },
+      { node: nodeId, output: parsed.value, handle: pin?.handle ?? "" },
       { onSuccess: () => setText(null), onError: (e) => notifyError(e, "The output could not be pinned") },
     );
   };
@@ -471,6 +472,7 @@ function PinEditor({ workflowId, nodeId, pins }: { workflowId: number; nodeId: s
           {pin && (
             <Badge size="sm" color="violet" variant="light" leftSection={<IconPin size={12} />}>
               pinned by {pin.pinned_by}
+              {pin.handle ? ` · branch ${pin.handle}` : ""}
             </Badge>
           )}
         </Group>
