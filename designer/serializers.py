@@ -7,6 +7,7 @@ from rest_framework import serializers
 from designer.models import Role, StepTest, Workflow, WorkflowGrant, WorkflowVersion
 from designer.permissions import role_of
 from engine.states import RunStatus
+from engine.testruns import MODES, STEP
 from flowdeck.fields import StrictBooleanField
 
 # A graph is any JSON here; the validator, not the serializer, says what is wrong with it, so
@@ -234,8 +235,8 @@ class TestRunSerializer(serializers.Serializer):
     graph = GraphField(help_text="The draft as it is on the canvas (saved or not).")
     node = serializers.CharField(max_length=64, help_text="The step to test.")
     mode = serializers.ChoiceField(
-        choices=["step", "upto"],
-        default="step",
+        choices=list(MODES),
+        default=STEP,
         help_text="step: run this step, its upstream steps' outputs taken from what was typed, "
         "the pins, or the newest runs; upto: run the draft from the trigger to this step, "
         "taking only what was typed and pinned.",

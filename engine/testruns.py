@@ -29,7 +29,9 @@ from engine.states import RUN_TERMINAL, StepStatus
 from engine.transitions import Reused
 from flowdeck.errors import api_error
 
+# Run step (its upstream given) or Run up to here (from the trigger); the API takes these names.
 STEP, UP_TO = "step", "upto"
+MODES = (STEP, UP_TO)
 # An http.request with one of these methods only reads; any other method may change something.
 READ_METHODS = frozenset({"GET", "HEAD"})
 # How many of the newest runs "run step" looks through for its upstream steps' outputs.

@@ -8,7 +8,9 @@ the ``workers`` fixture instead (tests/conftest.py).
 from datetime import datetime
 from typing import Any
 
+import time_machine
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from designer.models import Workflow
 from designer.services import do_create_workflow
@@ -148,6 +150,24 @@ def form_graph(**config: Any) -> dict[str, Any]:
         {"start": ("trigger.manual",), "ask": ("human.form", config), "after": noop()},
         ["start>ask", "ask>after"],
     )
+
+
+def flaky_run(owner: User) -> Run:
+    """A finished run whose step ``call`` failed its first attempt (retryable, at 10:00) and
+    succeeded on its second (at 10:01), on 2026-03-01: two attempts to read or compare."""
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "call": {**fn("flaky", fail_times=1), "retry": {"max_attempts": 2, "backoff_s": 1}},
+        },
+        ["start>call"],
+    )
+    with time_machine.travel("2026-03-01T10:00:00Z", tick=False) as clock:
+        run = start(workflow(owner, graph, name="Flaky"), actor=owner)
+        drive(timezone.now())
+        clock.shift(60)
+        drive(timezone.now())
+    return run
 
 
 def task_of(run: Run, node: str = "ask") -> HumanTask:

@@ -2,12 +2,10 @@
 (GET /api/runs/{id}/steps/{node}/compare/) through DRF's client, on runs driven in-process."""
 
 import pytest
-import time_machine
-from django.utils import timezone
 
 from designer.models import Role, WorkflowGrant
 from designer.services import do_save_version
-from tests.engine_kit import build, drive, fn, noop, start, workflow
+from tests.engine_kit import build, drive, flaky_run, fn, noop, start, workflow
 
 
 def adder_graph(**extra_nodes) -> dict:
@@ -190,20 +188,7 @@ def test_runs_of_two_workflows_compare_too(api, alice, wf):
 
 @pytest.fixture
 def retried_run(alice):
-    """``call`` fails its first attempt (retryable) and succeeds on the second."""
-    graph = build(
-        {
-            "start": ("trigger.manual",),
-            "call": {**fn("flaky", fail_times=1), "retry": {"max_attempts": 2, "backoff_s": 1}},
-        },
-        ["start>call"],
-    )
-    with time_machine.travel("2026-03-01T10:00:00Z", tick=False) as clock:
-        run = start(workflow(alice, graph, name="Flaky"), actor=alice)
-        drive(timezone.now())
-        clock.shift(60)
-        drive(timezone.now())
-    return run
+    return flaky_run(alice)
 
 
 def test_two_attempts_compare_what_each_kept(api, alice, retried_run):

@@ -16,7 +16,18 @@ from engine.steplogs import HALF_CHARS, LINE_CHARS
 from engine.steps.base import StepContext, StepError, Wait
 from engine.steps.flow import Delay
 from engine.steps.transform import Transform
-from tests.engine_kit import build, drive, execute, fn, noop, start, statuses, steps, workflow
+from tests.engine_kit import (
+    build,
+    drive,
+    execute,
+    flaky_run,
+    fn,
+    noop,
+    start,
+    statuses,
+    steps,
+    workflow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -370,13 +381,7 @@ def test_a_timed_out_attempt_keeps_what_it_logged_before_its_timeout(alice, monk
 
 @pytest.fixture
 def logged_run(alice):
-    graph = one_call(fn("flaky", fail_times=1), {"max_attempts": 2, "backoff_s": 1})
-    with time_machine.travel("2026-03-01T10:00:00Z", tick=False) as clock:
-        run = start(workflow(alice, graph, name="Flaky"), actor=alice)
-        drive(timezone.now())
-        clock.shift(60)
-        drive(timezone.now())
-    return run
+    return flaky_run(alice)
 
 
 def test_the_logs_endpoint_lists_each_attempt_s_lines_oldest_first(api, alice, logged_run):
