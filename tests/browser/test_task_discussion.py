@@ -99,3 +99,22 @@ def test_a_reject_that_must_be_explained_waits_for_a_reason(page, web_server, al
     task.refresh_from_db()
     assert task.status == "rejected"
     assert task.decisions.get().comment == "The IBAN does not match the invoice"
+
+
+def test_the_run_view_shows_a_human_steps_discussion_read_only(page, web_server, alice, bob):
+    from engine.discussion import do_comment
+
+    task = asked(alice)
+    do_comment(task.pk, actor=bob, body="Checking the IBAN with @alice")
+    log_in(page, web_server, "alice", f"/runs/{task.run_id}")
+
+    page.get_by_test_id("run-graph").locator('.run-step[data-id="ask"]').click()
+    inspector = page.get_by_role("region", name="Step ask details")
+    discussion = inspector.get_by_role("region", name="Discussion")
+
+    expect(discussion.get_by_role("article", name="Message from bob")).to_contain_text(
+        "Checking the IBAN with @alice"
+    )
+    expect(discussion.get_by_text("No files attached.")).to_be_visible()
+    expect(discussion.get_by_role("textbox")).to_have_count(0)
+    expect(discussion.get_by_role("button")).to_have_count(0)
