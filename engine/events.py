@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from engine import live
-from engine.models import HumanTask, Run, RunEvent, StepRun
+from engine.models import HumanTask, Run, RunEvent, StepRun, TaskAttachment, TaskComment
 
 Actor = AbstractBaseUser | None
 
@@ -278,3 +278,29 @@ def record_task_closed(task: HumanTask, actor: Actor, reason: str) -> RunEvent:
     result = task.result or {}
     by = result.get("decided_by", result.get("submitted_by"))
     return _task_event(task, "task.closed", actor, {"reason": reason, "decided_by": by})
+
+
+def record_task_commented(task: HumanTask, comment: TaskComment, mentions: list[str]) -> RunEvent:
+    """Someone commented (the task's status does not change). The body stays on the comment
+    row: it may be 10,000 characters, and every listener of the run and of the inbox gets this
+    event; the event says who, where in the thread, how long, and whom it mentioned."""
+    data = {
+        "comment": comment.pk,
+        "parent": comment.parent_id,
+        "length": len(comment.body),
+        "mentions": mentions,
+    }
+    return _task_event(task, "task.commented", comment.author, data)
+
+
+def record_task_attachment_added(task: HumanTask, attachment: TaskAttachment) -> RunEvent:
+    """A file was attached: its name, detected type, size and digest (the bytes are in the
+    storage, served by the approvals API)."""
+    data = {
+        "attachment": attachment.pk,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+    }
+    return _task_event(task, "task.attachment_added", attachment.uploader, data)

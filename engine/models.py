@@ -4,6 +4,7 @@ Rows change only through ``engine/transitions.py`` (STYLE 1); events are created
 ``engine/events.py`` (STYLE 4).
 """
 
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -234,7 +235,8 @@ class HumanTask(models.Model):
     )
     form_schema = models.JSONField(null=True, blank=True)  # forms only
     # The step's rendered rules: required_approvals, reject_on_first_rejection,
-    # forbid_requester, allow_delegation, on_timeout, escalate_to, reminder_every_s.
+    # forbid_requester, require_comment_on_reject, allow_delegation, on_timeout, escalate_to,
+    # reminder_every_s.
     policy = models.JSONField(default=dict, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField(null=True, blank=True)
@@ -381,6 +383,67 @@ class TaskDelegation(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.task_id} delegated"
+
+
+COMMENT_MAX = 10_000  # characters of one comment's body
+
+
+class TaskComment(models.Model):
+    """A comment on a task, by someone who may see it (engine/discussion.py says who may write).
+
+    Threads are one level deep, as review threads on GitHub: a comment either starts a thread
+    (``parent`` is null) or replies to one; a reply to a reply joins its thread's root, so a
+    thread reads as one list. ``mentions`` are the users an ``@username`` in the body named who
+    may see the task (they were emailed); any other ``@word`` stays plain text.
+    """
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField(max_length=COMMENT_MAX)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["task", "id"], name="taskcomment_task_id")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on task {self.task_id}"
+
+
+def attachment_path(attachment: "TaskAttachment", filename: str) -> str:
+    """Where the bytes go in the storage: a random name, never the client's (which is kept,
+    cleaned, in ``name``); no extension, so nothing serves it by its suffix."""
+    return f"attachments/{attachment.task_id}/{uuid.uuid4().hex}"
+
+
+class TaskAttachment(models.Model):
+    """A file attached to a task, in Django's default storage (the data dir, or S3-like storage
+    through ``STORAGES``). Served only by the approvals API to those who may see the task,
+    with the type read from its bytes (engine/attachments.py), never the client's claim."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="attachments")
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=200)  # the client's file name, cleaned
+    content_type = models.CharField(max_length=100)  # as detected
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["task", "id"], name="taskattachment_task_id")]
+
+    def __str__(self) -> str:
+        return f"{self.name} on task {self.task_id}"
 
 
 # Schedules live in their own module; imported here so that Django registers the model.

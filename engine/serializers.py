@@ -7,12 +7,15 @@ from rest_framework import serializers
 
 from engine.compare import duration_ms
 from engine.models import (
+    COMMENT_MAX,
     Decision,
     HumanTask,
     Run,
     RunEvent,
     StepLog,
     StepRun,
+    TaskAttachment,
+    TaskComment,
     TaskDecision,
     TaskDelegation,
 )
@@ -270,6 +273,7 @@ class TaskPolicySerializer(serializers.Serializer):
     required_approvals = serializers.IntegerField(required=False)
     reject_on_first_rejection = serializers.BooleanField(required=False)
     forbid_requester = serializers.BooleanField(required=False)
+    require_comment_on_reject = serializers.BooleanField(required=False)
     allow_delegation = serializers.BooleanField()
     on_timeout = serializers.CharField()
     reminder_every_s = serializers.IntegerField(allow_null=True)
@@ -381,6 +385,74 @@ class DecideSerializer(serializers.Serializer):
 class DelegateSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=150, help_text="The username of the new assignee.")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+
+class TaskCommentSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    parent = serializers.IntegerField(
+        source="parent_id", read_only=True, allow_null=True, help_text="The thread's first comment."
+    )
+    mentions = serializers.SlugRelatedField(
+        slug_field="username",
+        many=True,
+        read_only=True,
+        help_text="Who the @names in the body reached (and were emailed): those who may see "
+        "the task.",
+    )
+
+    class Meta:
+        model = TaskComment
+        fields = ["id", "author", "parent", "body", "mentions", "created_at"]
+
+
+class TaskCommentsSerializer(serializers.Serializer):
+    comments = TaskCommentSerializer(many=True, help_text="Oldest first.")
+    can_comment = serializers.BooleanField(help_text="Whether the caller may comment now.")
+
+
+class NewCommentSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=COMMENT_MAX,
+        trim_whitespace=False,
+        help_text="The text; @username mentions (and emails) that user if they may see the task.",
+    )
+    parent = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A comment to reply to: the reply joins that comment's thread.",
+    )
+
+
+class TaskAttachmentSerializer(serializers.ModelSerializer):
+    uploader = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    content_type = serializers.CharField(read_only=True, help_text="Detected from the bytes.")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TaskAttachment
+        fields = ["id", "name", "content_type", "size", "sha256", "uploader", "created_at", "url"]
+
+    def get_url(self, attachment: TaskAttachment) -> str:
+        """Where to download it (the API, for those who may see the task)."""
+        return f"/api/approvals/{attachment.task_id}/attachments/{attachment.pk}/"
+
+
+class TaskAttachmentsSerializer(serializers.Serializer):
+    attachments = TaskAttachmentSerializer(many=True, help_text="Oldest first.")
+    can_attach = serializers.BooleanField(help_text="Whether the caller may attach files now.")
+    max_bytes = serializers.IntegerField(help_text="The largest file one may attach.")
+    allowed_types = serializers.ListField(
+        child=serializers.CharField(), help_text="The content types that are accepted."
+    )
+
+
+class NewAttachmentSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=False,
+        help_text="One file (multipart/form-data). Its type is read from its bytes: PDF, PNG, "
+        "JPEG, GIF, WebP, ZIP, Office documents (docx, xlsx, pptx) or UTF-8 text.",
+    )
 
 
 # --- GET /api/stats/ (engine/stats.py computes; these document and shape the answer) -------------

@@ -1578,12 +1578,18 @@ def _invalid(field: str, code: str, message: str) -> InputInvalid:
     return InputInvalid([{"field": field, "code": code, "message": message}])
 
 
-def _check_decision(task: HumanTask, decision: str | None, data: Any) -> None:
+def _check_decision(task: HumanTask, decision: str | None, data: Any, comment: str = "") -> None:
     if task.kind == TaskKind.APPROVAL:
         if decision not in (Decision.APPROVE, Decision.REJECT):
             raise _invalid("decision", "required", 'an approval needs "approve" or "reject"')
         if data is not None:
             raise _invalid("data", "invalid", "an approval takes a decision, not data")
+        if (
+            decision == Decision.REJECT
+            and task.policy.get("require_comment_on_reject")
+            and not comment.strip()
+        ):
+            raise _invalid("comment", "required", "this approval needs a comment to reject it")
         return
     if decision not in (None, Decision.SUBMIT):
         raise _invalid("decision", "invalid", 'a form takes its data, not "approve" or "reject"')
@@ -1649,7 +1655,7 @@ def check_decide(
     if _replayed(task, user, idempotency_key, decision, comment, data):
         return task
     _check_actor(task, user, "decide")
-    _check_decision(task, decision, data)
+    _check_decision(task, decision, data, comment)
     return task
 
 
@@ -1703,7 +1709,7 @@ def do_decide(
         return task
     # Again under the lock: the task may have closed, or been delegated, meanwhile.
     _check_actor(task, actor, "decide")
-    _check_decision(task, decision, data)
+    _check_decision(task, decision, data, comment)
     if task.kind == TaskKind.FORM:
         decision = Decision.SUBMIT
         output = {

@@ -32,4 +32,17 @@ urlpatterns = [
     path("approvals/<str:pk>/", views.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:pk>/decide/", views.DecideView.as_view(), name="approval-decide"),
     path("approvals/<str:pk>/delegate/", views.DelegateView.as_view(), name="approval-delegate"),
+    path(
+        "approvals/<str:pk>/comments/", views.TaskCommentsView.as_view(), name="approval-comments"
+    ),
+    path(
+        "approvals/<str:pk>/attachments/",
+        views.TaskAttachmentsView.as_view(),
+        name="approval-attachments",
+    ),
+    path(
+        "approvals/<str:pk>/attachments/<str:attachment>/",
+        views.TaskAttachmentView.as_view(),
+        name="approval-attachment",
+    ),
 ]

@@ -9,7 +9,10 @@ see and act on them; a role on the workflow lets one see (not decide) its runs' 
 from typing import Any
 
 import jsonschema
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,13 +27,15 @@ from designer.catalog import catalog
 from designer.models import ROLE_RANK, Role, Workflow, WorkflowVersion
 from designer.permissions import role_of, visible_workflows
 from designer.serializers import ErrorsSerializer
-from engine import compare, stats, transitions
+from engine import attachments, compare, discussion, stats, transitions
 from engine.models import (
     HumanTask,
     Run,
     RunEvent,
     StepLog,
     StepRun,
+    TaskAttachment,
+    TaskComment,
     TaskDecision,
     TaskDelegation,
     TaskKind,
@@ -45,6 +50,8 @@ from engine.serializers import (
     DelegateSerializer,
     EventPageSerializer,
     EventSerializer,
+    NewAttachmentSerializer,
+    NewCommentSerializer,
     ReplaySerializer,
     RetrySerializer,
     RunCompareSerializer,
@@ -55,11 +62,15 @@ from engine.serializers import (
     StatsSerializer,
     StepLogsSerializer,
     StepSerializer,
+    TaskAttachmentSerializer,
+    TaskAttachmentsSerializer,
+    TaskCommentSerializer,
+    TaskCommentsSerializer,
     TaskSerializer,
     run_detail_data,
 )
 from engine.states import RunStatus, TaskStatus
-from flowdeck.errors import ApiError, api_error
+from flowdeck.errors import ApiError, PayloadTooLarge, api_error
 from flowdeck.pagination import PageNumberPagination, StrictPageSize
 from flowdeck.params import bool_param, int_param, object_id, time_param
 
@@ -753,6 +764,155 @@ class DelegateView(APIView):
 
         task = _task_errors(delegate)
         return task_response(request, task.pk)
+
+
+# --- A task's discussion: comments and attachments (engine/discussion.py) ---------------------
+
+
+class TaskCommentsView(APIView):
+    @extend_schema(
+        operation_id="approvals_comments_list", responses={200: TaskCommentsSerializer, **ERRORS}
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        """The task's comments, oldest first (a reply's ``parent`` is its thread's first
+        comment), and whether the caller may comment: anyone who may see the task reads them."""
+        task = _task_errors(lambda: transitions.visible_task(request.user, pk))
+        comments = (
+            TaskComment.objects.filter(task=task)
+            .select_related("author")
+            .prefetch_related("mentions")
+            .order_by("id")
+        )
+        can = task.is_open and discussion.may_write(task, request.user)
+        return Response(
+            {
+                "comments": TaskCommentSerializer(comments, many=True).data,
+                "can_comment": can,
+            }
+        )
+
+    @extend_schema(
+        request=NewCommentSerializer,
+        responses={201: TaskCommentSerializer, 409: ErrorsSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Comment on an open task (``body``; ``parent`` to reply in a thread). The users that
+        ``@username`` names who may see the task are emailed. 403 for who is neither an
+        assignee (or decider) nor an editor of the workflow; 409 once the task is closed."""
+        body = NewCommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        text, parent = body.validated_data["body"], body.validated_data["parent"]
+
+        def comment() -> TaskComment:
+            task = discussion.check_comment(request.user, pk, body=text, parent=parent)
+            return discussion.do_comment(
+                task.pk,
+                actor=request.user,
+                body=text,
+                parent=parent,
+                link=request.build_absolute_uri(f"/inbox/{task.pk}"),
+            )
+
+        created = _task_errors(comment)
+        return Response(TaskCommentSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+# Room for a multipart body's boundaries and headers around the one file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def attachment_limit() -> int:
+    return settings.FLOWDECK_ATTACHMENT_MAX_BYTES
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"a file may be at most {attachment_limit()} bytes")
+
+
+class TaskAttachmentsView(APIView):
+    # For the /api/ body-size middleware: this view takes a file up to the attachment limit.
+    max_body_bytes = settings.FLOWDECK_ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD
+
+    @extend_schema(
+        operation_id="approvals_attachments_list",
+        responses={200: TaskAttachmentsSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        """The task's files, oldest first, and whether the caller may attach more."""
+        task = _task_errors(lambda: transitions.visible_task(request.user, pk))
+        files = TaskAttachment.objects.filter(task=task).select_related("uploader").order_by("id")
+        return Response(
+            {
+                "attachments": TaskAttachmentSerializer(files, many=True).data,
+                "can_attach": task.is_open and discussion.may_write(task, request.user),
+                "max_bytes": attachment_limit(),
+                "allowed_types": [*attachments.ALLOWED, attachments.TEXT],
+            }
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": NewAttachmentSerializer},
+        responses={
+            201: TaskAttachmentSerializer,
+            409: ErrorsSerializer,
+            413: ErrorsSerializer,
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Attach one file (multipart ``file``) to an open task, as for comments. 413 over the
+        size limit; 400 ``type_not_allowed`` for a type off the list (read from the bytes)."""
+        task = _task_errors(lambda: discussion.check_attach(request.user, pk))
+        # Refuse a body that cannot fit before reading it: the header is the client's word,
+        # checked again on the file that arrives.
+        try:
+            length = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > attachment_limit() + MULTIPART_OVERHEAD:
+            raise _too_large()
+        body = NewAttachmentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        if upload.size > attachment_limit():
+            raise _too_large()
+        try:
+            scanned = attachments.scan(upload.chunks())
+        except attachments.NotAllowed as exc:
+            raise bad_request(
+                [{"field": "file", "code": "type_not_allowed", "message": str(exc)}]
+            ) from None
+        created = _task_errors(
+            lambda: discussion.do_attach(
+                task.pk, actor=request.user, upload=upload, scanned=scanned
+            )
+        )
+        return Response(TaskAttachmentSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+# The downloaded file is never a page: no script, no plugin, no style, not even in a frame.
+DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
+class TaskAttachmentView(APIView):
+    @extend_schema(
+        operation_id="approvals_attachment_download",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request: Request, pk: str, attachment: str) -> FileResponse:
+        """Download a file of a task one may see, as an attachment, with its detected type."""
+        found = _task_errors(lambda: discussion.visible_attachment(request.user, pk, attachment))
+        try:
+            handle = default_storage.open(found.file.name, "rb")
+        except FileNotFoundError:
+            raise NotFound("the file is missing from the storage") from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=found.name, content_type=found.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = DOWNLOAD_CSP
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class StatsView(APIView):

@@ -7,11 +7,12 @@ A secret may also come from a file: ``NAME_FILE=/run/secrets/x`` is read when ``
 """
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -102,6 +103,22 @@ def env_list(name: str, default: list[str], *, environ: dict[str, str] | None = 
     if any(item == "" for item in items):
         raise ImproperlyConfigured(f"{name}={value!r} has an empty item")
     return items
+
+
+def env_json_object(
+    name: str, default: dict[str, Any], *, environ: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A JSON object (a storage backend's options, say)."""
+    value = _raw(name, environ)
+    if value is None:
+        return dict(default)
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object")
+    return parsed
 
 
 def env_url(

@@ -12,6 +12,7 @@ from flowdeck.env import (
     env_bool,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_networks,
     env_proxy_ssl_header,
@@ -318,6 +319,33 @@ DJANGO_VITE = {
         "manifest_path": FRONTEND_DIST / ".vite" / "manifest.json",
     }
 }
+
+# --- Files people attach to tasks (engine/discussion.py) ---------------------------------------
+# Django's default storage: the data dir's media/ folder, or another backend (S3-like storage
+# through django-storages, docs/deployment/configuration.md) named by FLOWDECK_STORAGE_BACKEND
+# with its options as a JSON object in FLOWDECK_STORAGE_OPTIONS. No MEDIA_URL: files are never
+# served by a public URL, only by the approvals API to those who may see the task.
+MEDIA_ROOT = DATA_DIR / "media"
+FLOWDECK_STORAGE_BACKEND = env_str(
+    "FLOWDECK_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+)
+FLOWDECK_STORAGE_OPTIONS = env_json_object("FLOWDECK_STORAGE_OPTIONS", {})
+STORAGES = {
+    "default": {
+        "BACKEND": FLOWDECK_STORAGE_BACKEND,
+        "OPTIONS": FLOWDECK_STORAGE_OPTIONS
+        or (
+            {"location": str(MEDIA_ROOT)}
+            if FLOWDECK_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage"
+            else {}
+        ),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The largest file one may attach to a task (bytes); a larger upload gets 413.
+FLOWDECK_ATTACHMENT_MAX_BYTES = env_int(
+    "FLOWDECK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, min_value=1, max_value=1024**3
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

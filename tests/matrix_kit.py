@@ -23,6 +23,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver
@@ -31,7 +32,9 @@ from django.utils import timezone
 from alerts.models import Alert, AlertRule
 from connectors.credentials import do_create_credential, do_grant_credential
 from designer.models import ROLE_RANK, Role, StepTest, Workflow, WorkflowGrant
-from engine.models import HumanTask, Run
+from engine.attachments import scan
+from engine.discussion import do_attach
+from engine.models import HumanTask, Run, TaskAttachment
 from people.models import ApiToken
 from people.tokens import do_create_token
 from tests.engine_kit import build, drive, fn, start, task_of, workflow
@@ -120,6 +123,7 @@ class World:
     credential_grant: Any
     group: Group  # "reviewers", with the viewer in it; named by no workflow
     api_token: ApiToken  # the owner's
+    attachment: TaskAttachment  # on the task, by the runner
 
 
 def matrix_graph() -> dict[str, Any]:
@@ -194,6 +198,10 @@ def seed(alice: User, charlie: User, admin: User) -> World:
     reviewers = Group.objects.create(name="reviewers")
     reviewers.user_set.add(users["viewer"])
     api_token, _ = do_create_token(actor=alice, user=alice, name="matrix")
+    note = SimpleUploadedFile("note.txt", b"the invoice number is 4711")
+    attachment = do_attach(
+        task_of(run).pk, actor=users["runner"], upload=note, scanned=scan(note.chunks())
+    )
     return World(
         users=users,
         wf=wf,
@@ -211,6 +219,7 @@ def seed(alice: User, charlie: User, admin: User) -> World:
         credential_grant=credential_grant,
         group=reviewers,
         api_token=api_token,
+        attachment=attachment,
     )
 
 
@@ -499,6 +508,7 @@ def _areas() -> dict[str, list[Rule]]:
     # The task is the runner's by name: only an assignee decides or delegates; a role on the
     # workflow lets one see it (403 for acting on it), no role at all is 404.
     task_actor = {**everyone(403), "anonymous": 401, "charlie": 404, "runner": OK}
+    task_writer = but(needs(Role.EDITOR), runner=OK)
     approvals = [
         Rule(
             "approval-list",
@@ -519,6 +529,27 @@ def _areas() -> dict[str, list[Rule]]:
             "approval-delegate",
             lambda w: f"/api/approvals/{w.task.pk}/delegate/",
             (Case("POST", task_actor, body=lambda w: {"to": "charlie"}),),
+        ),
+        # The discussion: who sees the task reads it; its assignee and the workflow's editors
+        # write (engine/discussion.py).
+        Rule(
+            "approval-comments",
+            lambda w: f"/api/approvals/{w.task.pk}/comments/",
+            (
+                Case("GET", needs(Role.VIEWER)),
+                Case("POST", task_writer, body=lambda w: {"body": "see @runner"}),
+            ),
+        ),
+        Rule(
+            "approval-attachments",
+            lambda w: f"/api/approvals/{w.task.pk}/attachments/",
+            # A JSON body has no file: the writers get 400 about it, the others their refusal.
+            (Case("GET", needs(Role.VIEWER)), Case("POST", task_writer)),
+        ),
+        Rule(
+            "approval-attachment",
+            lambda w: f"/api/approvals/{w.task.pk}/attachments/{w.attachment.pk}/",
+            (Case("GET", needs(Role.VIEWER)),),
         ),
     ]
     alerts = [

@@ -134,6 +134,7 @@ def test_an_assignee_sees_the_task_in_the_inbox_with_everything_to_decide_it(api
             "required_approvals": 1,
             "reject_on_first_rejection": True,
             "forbid_requester": False,
+            "require_comment_on_reject": False,
             "on_timeout": "fail",
             "allow_delegation": True,
             "reminder_every_s": None,

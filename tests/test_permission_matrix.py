@@ -57,6 +57,18 @@ def _docs_site(settings, tmp_path):
     settings.DOCS_SITE_DIR = tmp_path
 
 
+@pytest.fixture(autouse=True)
+def _attachments(settings, tmp_path):
+    """The world's attachment goes to a folder of the test's own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
 @pytest.fixture
 def world(alice, charlie, admin) -> World:
     return seed(alice, charlie, admin)

@@ -339,6 +339,12 @@ class Approval(AsksPeople):
                 "description": "The person who started the run may not approve it.",
                 "default": False,
             },
+            "require_comment_on_reject": {
+                "type": "boolean",
+                "title": "Require a comment on reject",
+                "description": "A rejection must say why: the reject needs a comment.",
+                "default": False,
+            },
             "due_in_s": DUE_IN_S,
             "on_timeout": on_timeout(
                 ["reject", "approve", "escalate", "fail"],
@@ -359,6 +365,7 @@ class Approval(AsksPeople):
             "required_approvals": config.get("required_approvals", 1),
             "reject_on_first_rejection": bool(config.get("reject_on_first_rejection", True)),
             "forbid_requester": bool(config.get("forbid_requester", False)),
+            "require_comment_on_reject": bool(config.get("require_comment_on_reject", False)),
         }
 
 

@@ -23,22 +23,24 @@ function csrfToken(): string {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-/** ``body`` is sent as JSON; ``text`` as is, with ``contentType`` (a YAML file, say). */
+/** ``body`` is sent as JSON; ``text`` as is, with ``contentType`` (a YAML file, say); ``form``
+ * as multipart (a file upload: the browser writes the boundary into the Content-Type). */
 export async function api<T>(
   path: string,
-  options: { method?: string; body?: unknown; text?: string; contentType?: string } = {},
+  options: { method?: string; body?: unknown; text?: string; contentType?: string; form?: FormData } = {},
 ): Promise<T> {
   const method = options.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "GET") {
-    headers["Content-Type"] = options.contentType ?? "application/json";
+    if (!options.form) headers["Content-Type"] = options.contentType ?? "application/json";
     headers["X-CSRFToken"] = csrfToken();
   }
   const response = await fetch(path, {
     method,
     headers,
     credentials: "same-origin",
-    body: options.text ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    body:
+      options.form ?? options.text ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : {};

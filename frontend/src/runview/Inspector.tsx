@@ -32,6 +32,7 @@ import { useMemo } from "react";
 import { Link } from "react-router";
 
 import type { LiveEvent } from "../live";
+import { Discussion } from "../pages/inbox/Discussion";
 import { statusLook } from "../status";
 import { StepIcon } from "../steps/icons";
 import { exactTime, RelativeTime } from "../ui/RelativeTime";
@@ -83,6 +84,11 @@ export function Inspector({
   const key = step.attempt > 0 ? idempotencyKey(runId, step.node, step.attempt) : "";
   const canSkip = step.status === "failed" || step.status === "waiting" || step.status === "retrying";
   const human = step.type.startsWith("human.");
+  // The step's latest task (its discussion is shown read-only; people write in the Inbox).
+  const taskId = useMemo(() => {
+    const created = events.filter((e) => e.type === "task.created" && e.node === step.node).at(-1);
+    return typeof created?.data.task === "number" ? created.data.task : null;
+  }, [events, step.node]);
 
   return (
     <Stack component="section" aria-label={`Step ${step.node} details`} gap="md">
@@ -183,6 +189,8 @@ export function Inspector({
           </Stack>
         </Alert>
       )}
+
+      {human && taskId !== null && <Discussion task={{ id: taskId }} me={undefined} readOnly />}
 
       <DataList size="sm" labelWidth={120} gap={6}>
         <DataList.Item>

@@ -44,6 +44,7 @@ import { keys, queryString } from "../../query";
 import { StepIcon } from "../../steps/icons";
 import { RelativeTime } from "../../ui/RelativeTime";
 import { useTaskAction } from "./actions";
+import { Discussion } from "./Discussion";
 import classes from "./Inbox.module.css";
 import { type Task, approvalProgress, decidedBy, interval, taskStepType, whyNotDecide } from "./model";
 import { DueTime, ReminderBadge } from "./TaskList";
@@ -153,6 +154,9 @@ function Approve({ task, onDone }: { task: Task; onDone: () => void }) {
   const action = useTaskAction(task, onDone);
   const busy = action.isPending;
   const progress = approvalProgress(task);
+  // The workflow asks a rejection to say why (the server refuses one without).
+  const reasonRequired = Boolean(task.policy.require_comment_on_reject);
+  const reasonMissing = reasonRequired && !comment.trim();
   return (
     <>
       <Textarea
@@ -162,7 +166,7 @@ function Approve({ task, onDone }: { task: Task; onDone: () => void }) {
             ? `Your approval counts as one of the ${progress.required} needed.`
             : "Saved with your decision and shown in the run."
         }
-        placeholder="Why you approve or reject (optional)"
+        placeholder={reasonRequired ? "Why you approve or reject (required to reject)" : "Why you approve or reject (optional)"}
         autosize
         minRows={2}
         maxRows={6}
@@ -207,7 +211,12 @@ function Approve({ task, onDone }: { task: Task; onDone: () => void }) {
           </Text>
           <Textarea
             label="Reason"
-            description="Shown in the run; tell the requester what to change."
+            description={
+              reasonRequired
+                ? "Required: this workflow asks every rejection to say why. Shown in the run."
+                : "Shown in the run; tell the requester what to change."
+            }
+            required={reasonRequired}
             autosize
             minRows={2}
             size="md"
@@ -223,6 +232,7 @@ function Approve({ task, onDone }: { task: Task; onDone: () => void }) {
               color="red.9"
               size="md"
               loading={busy}
+              disabled={reasonMissing}
               leftSection={<IconX size={18} />}
               onClick={() => action.mutate({ kind: "reject", comment }, { onSettled: close })}
             >
@@ -409,6 +419,9 @@ export function TaskDetail({
             {blocked}
           </Alert>
         )}
+
+        <Divider />
+        <Discussion task={task} me={me} />
       </Stack>
 
       {open && !blocked && (

@@ -36,6 +36,8 @@ export type Task = {
     required_approvals?: number;
     reject_on_first_rejection?: boolean;
     forbid_requester?: boolean;
+    /** A rejection must carry a comment (the server answers 400 on comment otherwise). */
+    require_comment_on_reject?: boolean;
     allow_delegation?: boolean;
     on_timeout?: string;
     reminder_every_s?: number | null;
