@@ -148,6 +148,8 @@ class TaskLinkView(View):
     http_method_names = ["get", "post"]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
         try:
             link = tasklinks.open_link(kwargs["token"])
             if tasklinks.viewer_problem(link, request.user) == "login":
