@@ -39,8 +39,10 @@ FIELD_TYPES = {"string": "text", "number": "number", "integer": "integer", "bool
 
 def _page(request: HttpRequest, status: int, **context: Any) -> HttpResponse:
     response = render(request, "tasks/link.html", context, status=status)
-    # The token is in the URL: no Referer carries it anywhere, no search engine keeps it.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: no Referer carries it to another site, no search engine keeps
+    # it. Not "no-referrer": the browser would then send "Origin: null" with the form's POST,
+    # which Django's CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     if status >= 400:
         # Django would log "Gone: /tasks/act/<token>/", the token with it: a credential where

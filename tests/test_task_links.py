@@ -127,7 +127,7 @@ def test_opening_a_link_shows_the_task_and_decides_nothing(alice, bob):
     assert page.status_code == 200
     text = page.content.decode()
     assert 'data-page="task-link"' in text and "Pay 5 EUR" in text and 'name="comment"' in text
-    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
     assert nothing_decided(run)
 
 

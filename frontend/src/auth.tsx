@@ -395,8 +395,8 @@ function TaskLinkDone({ data }: { data: Data }) {
         {data.outcome}
       </Alert>
       {data.loggedIn && (
-        <Button component="a" href={`/runs/${data.run}`} variant="light" fullWidth mt="lg" size="md">
-          Open the run
+        <Button component="a" href={`/inbox/${data.task}`} variant="light" fullWidth mt="lg" size="md">
+          Open the task
         </Button>
       )}
     </>
