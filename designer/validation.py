@@ -70,6 +70,7 @@ CODES = {
     "(10**10000000, 'a' * 10**10)",
     "invalid_input_schema": "input_schema is not a valid JSON Schema",
     "invalid_example": "a sample input in input_schema.examples that input_schema refuses",
+    "email_links_login": 'assignees.emails on a human step whose email_links is not "link"',
 }
 
 # jsonschema keywords -> our codes.
@@ -561,6 +562,9 @@ class _Checker:
             yield from _schema_errors(
                 _config_validator(step_type), config, "config", {"node": node_id}
             )
+            problems = getattr(step_type, "config_problems", None)
+            for field, code, message in problems(config) if problems else ():
+                yield error(code, message, node=node_id, field=field)
             for path, text in _strings(config):
                 field = _dotted(["config", *path])
                 bare = _matches(path, step_type.expression_fields)

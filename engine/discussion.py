@@ -32,7 +32,7 @@ from engine.transitions import (
     Forbidden,
     _invalid,
     _lock_task,
-    _mail_on_commit,
+    mail_on_commit,
     visible_task,
 )
 
@@ -159,7 +159,7 @@ def do_comment(
     mentioned = _mentioned_users(task, body, actor)
     comment.mentions.set(mentioned)
     events.record_task_commented(task, comment, [u.get_username() for u in mentioned])
-    _mail_on_commit(
+    mail_on_commit(
         [u.pk for u in mentioned],
         f"{actor.get_username()} mentioned you: {task.title}",
         _mention_mail(task, comment, actor, link),

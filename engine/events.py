@@ -237,10 +237,19 @@ def record_task_created(task: HumanTask, assignees: dict[str, list[str]]) -> Run
 
 
 def record_task_decided(
-    task: HumanTask, actor: Actor, decision: str, comment: str, approvals: int | None
+    task: HumanTask,
+    actor: Actor,
+    decision: str,
+    comment: str,
+    approvals: int | None,
+    *,
+    via: str = "api",
+    by: str | None = None,
 ) -> RunEvent:
-    """Someone decided (approve, reject, submit); the task may stay open (N approvals)."""
-    data: dict[str, Any] = {"decision": decision, "comment": comment}
+    """Someone decided (approve, reject, submit); the task may stay open (N approvals).
+    ``via``: api, or email_link (a signed link of an email); ``by``: who, as people read it
+    (an email-only assignee has no user to be the event's actor, only an address)."""
+    data: dict[str, Any] = {"decision": decision, "comment": comment, "via": via, "by": by}
     if approvals is not None:
         data["approvals"] = approvals
         data["required_approvals"] = task.policy.get("required_approvals", 1)

@@ -229,6 +229,9 @@ class HumanTask(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="human_tasks"
     )
     assigned_groups = models.ManyToManyField("auth.Group", blank=True, related_name="human_tasks")
+    # People without an account, by email address (assignees.emails, lower case): they act
+    # through the signed links of their emails only (engine/tasklinks.py).
+    assigned_emails = models.JSONField(default=list, blank=True)
     # The run's actor: under four eyes, the one person who may not decide.
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -283,6 +286,19 @@ class HumanTask(models.Model):
             or self.assigned_groups.filter(pk__in=user.groups.values("pk")).exists()
         )
 
+    def may_act_by_email(self, email: str) -> bool:
+        """Is ``email`` one of the task's email-only assignees?"""
+        return bool(email) and email.lower() in self.assigned_emails
+
+    def undecided_count(self, decided_user_ids: set[int], decided_emails: set[str]) -> int:
+        """How many assignees may still act: users (without a requester under four eyes) and
+        email-only addresses that have not decided yet."""
+        eligible = self.assignee_ids()
+        if self.policy.get("forbid_requester"):
+            eligible.discard(self.requester_id)
+        emails = set(self.assigned_emails) - decided_emails
+        return len(eligible - decided_user_ids) + len(emails)
+
     def assignee_ids(self) -> set[int]:
         """The active users who may act: assigned ones and the members of assigned groups."""
         users = get_user_model().objects.filter(is_active=True)
@@ -291,10 +307,13 @@ class HumanTask(models.Model):
         return set(direct.values_list("pk", flat=True)) | set(grouped.values_list("pk", flat=True))
 
     def assignee_names(self) -> dict[str, list[str]]:
-        return {
+        names = {
             "users": sorted(self.assigned_users.values_list("username", flat=True)),
             "groups": sorted(self.assigned_groups.values_list("name", flat=True)),
         }
+        if self.assigned_emails:
+            names["emails"] = sorted(self.assigned_emails)
+        return names
 
 
 def tasks_involving(user: AbstractBaseUser) -> Q:
@@ -339,14 +358,21 @@ class Decision(models.TextChoices):
     SUBMIT = "submit"  # a form
 
 
+class Via(models.TextChoices):
+    API = "api"  # the inbox, a script
+    EMAIL_LINK = "email_link"  # a signed link from an email (engine/tasklinks.py)
+
+
 class TaskDecision(models.Model):
-    """One person's decision on a task; at most one each (the unique constraint backs the
-    check made under the run lock)."""
+    """One person's decision on a task; at most one each (the unique constraints back the
+    check made under the run lock). An email-only assignee's has no user but its ``email``."""
 
     task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="decisions")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    email = models.EmailField(max_length=254, blank=True, default="")
+    via = models.CharField(max_length=12, choices=Via.choices, default=Via.API)
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(blank=True, default="")
     data = models.JSONField(null=True, blank=True)  # a form's submission
@@ -359,10 +385,22 @@ class TaskDecision(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["task", "user"], name="taskdecision_once_per_user"),
+            models.UniqueConstraint(
+                fields=["task", "email"],
+                condition=~Q(email=""),
+                name="taskdecision_once_per_email",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.decision} on task {self.task_id}"
+
+    @property
+    def by(self) -> str | None:
+        """Who decided, as people read it: the username, or the address of an email-only one."""
+        if self.email:
+            return self.email
+        return self.user.get_username() if self.user else None
 
 
 class TaskDelegation(models.Model):
@@ -444,6 +482,51 @@ class TaskAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} on task {self.task_id}"
+
+
+class LinkAction(models.TextChoices):
+    APPROVE = "approve"
+    REJECT = "reject"
+    FORM = "form"  # an email-only assignee's form page
+
+
+class TaskLink(models.Model):
+    """One signed link of one task email: for one recipient (a user, or an email-only address)
+    and one action. The URL carries a signed payload naming all of it and a random nonce; the
+    row holds only the nonce's hash, so the table alone opens nothing. A recipient's links of a
+    task are used up together, in the transaction of their decision (engine/tasklinks.py)."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="links")
+    attempt = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField(max_length=254, blank=True, default="")
+    action = models.CharField(max_length=10, choices=LinkAction.choices)
+    nonce_hash = models.CharField(max_length=64, unique=True)  # sha256 hex of the nonce
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The latest a link works when its task has no due time (FLOWDECK_TASK_LINK_MAX_AGE_S);
+    # with one, the task's due time (which an escalation moves) decides instead.
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["task", "user", "email"], name="tasklink_recipient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(email=""))
+                | (Q(user__isnull=True) & ~Q(email="")),
+                name="tasklink_one_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} link of task {self.task_id}"
+
+    @property
+    def recipient(self) -> str:
+        return self.email or (self.user.get_username() if self.user else "")
 
 
 # Schedules live in their own module; imported here so that Django registers the model.

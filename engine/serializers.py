@@ -18,6 +18,7 @@ from engine.models import (
     TaskComment,
     TaskDecision,
     TaskDelegation,
+    Via,
 )
 from engine.steplogs import LEVELS
 
@@ -249,10 +250,18 @@ class SkipSerializer(serializers.Serializer):
 
 class TaskDecisionSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    email = serializers.CharField(
+        read_only=True, help_text="An email-only assignee's address (user is then null); else ''."
+    )
+    via = serializers.ChoiceField(
+        choices=Via.choices,
+        read_only=True,
+        help_text="api (the inbox, a script) or email_link (a signed link of a task email).",
+    )
 
     class Meta:
         model = TaskDecision
-        fields = ["user", "decision", "comment", "data", "created_at"]
+        fields = ["user", "email", "via", "decision", "comment", "data", "created_at"]
 
 
 class TaskDelegationSerializer(serializers.ModelSerializer):
@@ -267,6 +276,9 @@ class TaskDelegationSerializer(serializers.ModelSerializer):
 class AssigneesSerializer(serializers.Serializer):
     users = serializers.ListField(child=serializers.CharField())
     groups = serializers.ListField(child=serializers.CharField())
+    emails = serializers.ListField(
+        child=serializers.CharField(), help_text="Email-only assignees (assignees.emails)."
+    )
 
 
 class TaskPolicySerializer(serializers.Serializer):
@@ -278,6 +290,11 @@ class TaskPolicySerializer(serializers.Serializer):
     on_timeout = serializers.CharField()
     reminder_every_s = serializers.IntegerField(allow_null=True)
     escalate_to = serializers.JSONField(allow_null=True, help_text="{groups, due_in_s} or null")
+    email_links = serializers.ChoiceField(
+        choices=["login", "link"],
+        required=False,
+        help_text="login: an email's links work once logged in; link: the link is enough.",
+    )
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -330,6 +347,7 @@ class TaskSerializer(serializers.ModelSerializer):
         return {
             "users": sorted(u.username for u in task.assigned_users.all()),
             "groups": sorted(g.name for g in task.assigned_groups.all()),
+            "emails": sorted(task.assigned_emails),
         }
 
     @extend_schema_field(TaskPolicySerializer)

@@ -27,15 +27,16 @@ import jsonschema
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from designer.catalog import catalog
 from designer.models import Workflow, WorkflowVersion
 from designer.permissions import role_of
-from engine import events
+from engine import events, tasklinks
 from engine.expressions import ExpressionError, render
 from engine.models import (
     Decision,
@@ -46,7 +47,9 @@ from engine.models import (
     TaskDecision,
     TaskDelegation,
     TaskKind,
+    TaskLink,
     Trigger,
+    Via,
     tasks_involving,
 )
 from engine.planner import Plan, PlanGraph, StepState, plan, plan_after, walk
@@ -1434,6 +1437,7 @@ def _create_task(run: Run, step: StepRun, request: TaskRequest) -> HumanTask:
             title=f"[test] {request.title}"[:1000],
             user_ids=(run.actor_id,) if run.actor_id else (),
             group_ids=(),
+            emails=(),
             policy={},
             due_at=None,
             remind_at=None,
@@ -1450,11 +1454,13 @@ def _create_task(run: Run, step: StepRun, request: TaskRequest) -> HumanTask:
         policy=dict(request.policy),
         due_at=request.due_at,
         remind_at=request.remind_at,
+        assigned_emails=list(request.emails),
     )
     task.assigned_users.set(request.user_ids)
     task.assigned_groups.set(request.group_ids)
     task.step = step
     events.record_task_created(task, task.assignee_names())
+    _mail_assignment_on_commit(task)
     return task
 
 
@@ -1514,22 +1520,36 @@ def _resolve(
 def _decision_rows(task: HumanTask) -> list[dict[str, Any]]:
     return [
         {
-            "user": d.user.get_username() if d.user else None,
+            "user": d.by,
             "decision": d.decision,
             "comment": d.comment,
             "at": d.created_at.isoformat(),
+            "via": d.via,
         }
         for d in task.decisions.select_related("user").order_by("id")
     ]
 
 
+def _label(who: "Actor | str") -> str | None:
+    """A decider as people read them: a username, or an email-only assignee's address."""
+    if isinstance(who, str):
+        return who or None
+    return who.get_username() if who is not None else None
+
+
 def approval_result(
-    task: HumanTask, outcome: str, decided_by: Actor, comment: str, *, timed_out: bool = False
+    task: HumanTask,
+    outcome: str,
+    decided_by: "Actor | str",
+    comment: str,
+    *,
+    timed_out: bool = False,
 ) -> StepResult:
-    """The output of an approval step; it leaves by the handle ``approved`` or ``rejected``."""
+    """The output of an approval step; it leaves by the handle ``approved`` or ``rejected``.
+    ``decided_by`` is a user, an email-only assignee's address, or None (a timeout)."""
     output = {
         "decision": outcome,
-        "decided_by": decided_by.get_username() if decided_by else None,
+        "decided_by": _label(decided_by),
         "comment": comment,
         "decisions": _decision_rows(task),
         "task": task.pk,
@@ -1574,6 +1594,26 @@ def _check_actor(task: HumanTask, user: AbstractBaseUser, doing: str) -> None:
         raise Conflict("you have already decided on this task", "already_decided")
 
 
+def _check_email_actor(task: HumanTask, email: str) -> None:
+    """_check_actor for an email-only assignee (a signed link's recipient)."""
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"the task is already {task.status}", "task_closed")
+    if not task.may_act_by_email(email):
+        raise Forbidden(
+            f"{email} is no longer an assignee of this task, so it may not decide it",
+            "not_assignee",
+        )
+    if task.decisions.filter(email=email).exists():
+        raise Conflict(f"{email} has already decided on this task", "already_decided")
+
+
+def _check_who(task: HumanTask, actor: Actor, email: str, doing: str) -> None:
+    if actor is None:
+        _check_email_actor(task, email)
+    else:
+        _check_actor(task, actor, doing)
+
+
 def _invalid(field: str, code: str, message: str) -> InputInvalid:
     return InputInvalid([{"field": field, "code": code, "message": message}])
 
@@ -1614,11 +1654,12 @@ def _check_decision(task: HumanTask, decision: str | None, data: Any, comment: s
 
 def _replayed(
     task: HumanTask,
-    actor: AbstractBaseUser,
+    actor: Actor,
     idempotency_key: str,
     decision: str | None,
     comment: str,
     data: Any,
+    email: str = "",
 ) -> bool:
     """True when ``actor`` already decided ``task`` under this Idempotency-Key with this very
     body: the request is a client's retry whose first answer was lost (a dropped connection, a
@@ -1626,7 +1667,8 @@ def _replayed(
     same key with another body is a client's mistake, not a retry: Conflict."""
     if not idempotency_key:
         return False
-    earlier = task.decisions.filter(user_id=actor.pk, idempotency_key=idempotency_key).first()
+    who = {"user_id": actor.pk} if actor is not None else {"email": email}
+    earlier = task.decisions.filter(**who, idempotency_key=idempotency_key).first()
     if earlier is None:
         return False
     # A form's decision is recorded as "submit" whether or not the body said so.
@@ -1657,6 +1699,34 @@ def check_decide(
     _check_actor(task, user, "decide")
     _check_decision(task, decision, data, comment)
     return task
+
+
+def link_decision(link: TaskLink) -> str | None:
+    """The decision a link makes: approve or reject; None for a form (its data decides)."""
+    return None if link.action == "form" else link.action
+
+
+def check_link_decide(link: TaskLink, *, submit: bool, data: Any = None, comment: str = "") -> bool:
+    """May ``link``'s recipient decide its task through it now? LinkRefused (410) for a used,
+    expired or closed link; Conflict, Forbidden as check_decide. With ``submit`` (a POST):
+    InputInvalid for a form's bad data, and True when this repeats the very decision the link
+    made (a double submit, answered as the first was). Who is at the browser is
+    ``tasklinks.viewer_problem``'s question, asked before."""
+    task = link.task
+    actor, email = tasklinks.recipient_user(link), link.email
+    decision = link_decision(link)
+    if submit:
+        key = tasklinks.idempotency_key(link)
+        try:
+            if _replayed(task, actor, key, decision, comment, data, email):
+                return True
+        except Conflict:
+            pass  # another decision under this link: it is used, as check_usable says
+    tasklinks.check_usable(link, task, timezone.now())
+    _check_who(task, actor, email, "decide")
+    if submit:
+        _check_decision(task, decision, data, comment)
+    return False
 
 
 def _check_delegate_to(task: HumanTask, user: AbstractBaseUser, to: str) -> AbstractBaseUser:
@@ -1691,30 +1761,44 @@ def check_delegate(user: AbstractBaseUser, task_id: Any, *, to: str) -> HumanTas
 def do_decide(
     task_id: int,
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     decision: str | None,
     comment: str = "",
     data: Any = None,
     idempotency_key: str = "",
+    email: str = "",
+    link: TaskLink | None = None,
 ) -> HumanTask:
     """Record ``actor``'s decision on an open task. When it settles the task (enough
     approvals, a rejection, a form's data) the task closes and its step succeeds in this same
     transaction, with the next steps queued: a crash at any moment keeps all of it or none.
     Two deciders racing are serialized by the run lock; the second sees a closed task
     (Conflict) or, with N approvals, adds its own. With an ``idempotency_key``, a retry of
-    the same decision (same key and body) changes nothing and returns the task."""
+    the same decision (same key and body) changes nothing and returns the task.
+
+    Through an email's signed ``link`` (engine/tasklinks.py): ``actor`` is the link's user,
+    or None with ``email``, an email-only assignee's address; the link and its recipient's
+    other links of the task are used up in this transaction, and the decision says so
+    (``via``: email_link)."""
     run, task = _lock_task(task_id)
     # Under the lock too: a retry may race its own first request, which has committed by now.
-    if _replayed(task, actor, idempotency_key, decision, comment, data):
+    if _replayed(task, actor, idempotency_key, decision, comment, data, email):
         return task
+    now = timezone.now()
+    if link is not None:
+        # Under the lock: a use of this link (or its twin) by a racing request is visible now.
+        link.used_at = TaskLink.objects.values_list("used_at", flat=True).get(pk=link.pk)
+        tasklinks.check_usable(link, task, now)
     # Again under the lock: the task may have closed, or been delegated, meanwhile.
-    _check_actor(task, actor, "decide")
+    _check_who(task, actor, email, "decide")
     _check_decision(task, decision, data, comment)
+    by = _label(actor if actor is not None else email)
+    via = Via.EMAIL_LINK if link is not None else Via.API
     if task.kind == TaskKind.FORM:
         decision = Decision.SUBMIT
         output = {
             "data": data,
-            "submitted_by": actor.get_username(),
+            "submitted_by": by,
             "submitted_at": timezone.now().isoformat(),
             "comment": comment,
             "task": task.pk,
@@ -1724,11 +1808,13 @@ def do_decide(
         except StepError as exc:
             raise _invalid("data", exc.code, exc.message) from exc
     try:
-        # A savepoint: the unique (task, user) constraint backs the check above.
+        # A savepoint: the unique (task, user) and (task, email) constraints back the check.
         with transaction.atomic():
             TaskDecision.objects.create(
                 task=task,
                 user=actor,
+                email=email if actor is None else "",
+                via=via,
                 decision=decision,
                 comment=comment,
                 data=data,
@@ -1736,27 +1822,31 @@ def do_decide(
             )
     except IntegrityError:
         raise Conflict("you have already decided on this task", "already_decided") from None
+    if link is not None and not tasklinks.use(link, now):
+        raise Conflict("this link was used meanwhile", "link_used")  # cannot: we hold the lock
     if task.kind == TaskKind.FORM:
-        events.record_task_decided(task, actor, decision, comment, None)
+        events.record_task_decided(task, actor, decision, comment, None, via=via, by=by)
         _resolve(run, task, TaskStatus.SUBMITTED, StepResult(output=output), actor, "decided")
         return task
-    votes = list(task.decisions.values_list("user_id", "decision"))
-    approvals = sum(1 for _, d in votes if d == Decision.APPROVE)
-    events.record_task_decided(task, actor, decision, comment, approvals)
-    # Who may still approve: the assignees, without a requester under four eyes.
-    eligible = task.assignee_ids()
-    if task.policy.get("forbid_requester"):
-        eligible.discard(task.requester_id)
+    votes = list(task.decisions.values_list("user_id", "email", "decision"))
+    approvals = sum(1 for _, _, d in votes if d == Decision.APPROVE)
+    events.record_task_decided(task, actor, decision, comment, approvals, via=via, by=by)
+    # Who may still approve: the assignees (users and addresses) who have not decided, without
+    # a requester under four eyes.
+    undecided = task.undecided_count(
+        {user_id for user_id, _, _ in votes if user_id is not None},
+        {address for _, address, _ in votes if address},
+    )
     outcome = approval_outcome(
         approvals=approvals,
         rejections=len(votes) - approvals,
-        undecided=len(eligible - {user_id for user_id, _ in votes}),
+        undecided=undecided,
         required=task.policy.get("required_approvals", 1),
         reject_on_first_rejection=task.policy.get("reject_on_first_rejection", True),
     )
     if outcome is not None:
         status = TaskStatus.APPROVED if outcome == "approved" else TaskStatus.REJECTED
-        result = approval_result(task, outcome, actor, comment)
+        result = approval_result(task, outcome, actor if actor is not None else email, comment)
         _resolve(run, task, status, result, actor, "decided")
     return task
 
@@ -1844,18 +1934,22 @@ def _escalate(task: HumanTask, now: datetime) -> None:
     )
     events.record_task_escalated(task, rule["groups"], task.assignee_names())
     members = get_user_model().objects.filter(groups__in=group_ids, is_active=True)
-    _mail_on_commit(
-        set(members.values_list("pk", flat=True)),
+    _mail_task_on_commit(
+        task,
+        _recipients(set(members.values_list("pk", flat=True)), (), task),
         f"Escalated to you: {task.title}",
-        _task_mail_body(task, "Nobody acted on this task in time; it is now yours too."),
+        "Nobody acted on this task in time; it is now yours too.",
+        now,
     )
 
 
 def _remind(task: HumanTask, now: datetime) -> None:
     """Remind the assignees who have not acted yet, and schedule the next reminder."""
     decided = set(task.decisions.values_list("user_id", flat=True))
+    decided_emails = set(task.decisions.exclude(email="").values_list("email", flat=True))
     blocked = {task.requester_id} if task.policy.get("forbid_requester") else set()
     recipients = task.assignee_ids() - decided - blocked
+    emails = [e for e in task.assigned_emails if e not in decided_emails]
     task.reminders_sent += 1
     task.remind_at = next_reminder(task.remind_at, task.policy["reminder_every_s"], now)
     HumanTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
@@ -1864,42 +1958,127 @@ def _remind(task: HumanTask, now: datetime) -> None:
     names = sorted(
         get_user_model().objects.filter(pk__in=recipients).values_list("username", flat=True)
     )
-    events.record_task_reminded(task, names)
-    _mail_on_commit(
-        recipients,
+    events.record_task_reminded(task, names + emails)
+    _mail_task_on_commit(
+        task,
+        _recipients(recipients, emails, task),
         f"Reminder: {task.title}",
-        _task_mail_body(task, "This task still waits for you."),
+        "This task still waits for you.",
+        now,
     )
 
 
-def _task_mail_body(task: HumanTask, lead: str) -> str:
-    lines = [lead, "", task.title]
+def _mail_assignment_on_commit(task: HumanTask) -> None:
+    """Tell the assignees (users with an address, email-only ones) that a task waits for
+    them, with their links. A test run's task is the tester's, who is at the designer."""
+    if task.run.test:
+        return
+    users = task.assignee_ids()
+    if task.policy.get("forbid_requester"):
+        users.discard(task.requester_id)  # four eyes: they may not decide it
+    verb = "fill in" if task.kind == TaskKind.FORM else "decide"
+    _mail_task_on_commit(
+        task,
+        _recipients(users, task.assigned_emails, task),
+        f"For you to {verb}: {task.title}",
+        "A workflow asks you to act on this task.",
+        timezone.now(),
+    )
+
+
+def _recipients(
+    user_ids: Iterable[int], emails: Iterable[str], task: HumanTask
+) -> list[tasklinks.Recipient]:
+    """Users with an address, then email-only assignees: each gets an email of their own."""
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids), is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", "email")
+    )
+    found = [tasklinks.Recipient(address=address, user_id=pk) for pk, address in users]
+    return found + [tasklinks.Recipient(address=e, email=e) for e in emails]
+
+
+ACTION_LABELS = {"approve": "Approve", "reject": "Reject", "form": "Fill in the form"}
+
+
+def _task_mail(task: HumanTask, lead: str, urls: Mapping[str, str]) -> tuple[str, str]:
+    """The plain text and the HTML of one recipient's email, with that recipient's links."""
+    facts = [task.title]
     if task.description:
-        lines += ["", task.description]
+        facts += ["", task.description]
     if task.due_at:
-        lines += ["", f"Due: {task.due_at:%Y-%m-%d %H:%M} UTC"]
-    lines += ["", f"Open your Flowdeck inbox to act on it (task {task.pk}, run {task.run_id})."]
-    return "\n".join(lines)
+        facts += ["", f"Due: {task.due_at:%Y-%m-%d %H:%M} UTC"]
+    where = f"task {task.pk}, run {task.run_id}"
+    links = [(ACTION_LABELS[action], url) for action, url in urls.items()]
+    lines = [lead, "", *facts, ""]
+    lines += [f"{label}: {url}" for label, url in links]
+    if links:
+        lines += ["", "Each link asks you to confirm before anything is decided, and works once."]
+    lines += ["", f"Or open your Flowdeck inbox to act on it ({where})."]
+    text = "\n".join(lines)
+    html = format_html(
+        "<p>{}</p><h2>{}</h2>{}{}<p>{}</p>{}<p>Or open your Flowdeck inbox to act on it ({}).</p>",
+        lead,
+        task.title,
+        format_html("<p>{}</p>", task.description) if task.description else "",
+        format_html("<p>Due: {} UTC</p>", f"{task.due_at:%Y-%m-%d %H:%M}") if task.due_at else "",
+        format_html_join(" · ", '<a href="{}">{}</a>', ((url, label) for label, url in links)),
+        format_html("<p>{}</p>", "Each link asks you to confirm first, and works once.")
+        if links
+        else "",
+        where,
+    )
+    return text, html
 
 
-def _mail_on_commit(user_ids: Iterable[int], subject: str, body: str) -> None:
-    """One email per person with an address, after commit; a rollback sends nothing. Mail is
-    best effort: a failure is logged, and a crash between commit and sending loses it (the
-    event says it was due)."""
-    addresses = list(
+def _mail_task_on_commit(
+    task: HumanTask,
+    recipients: list[tasklinks.Recipient],
+    subject: str,
+    lead: str,
+    now: datetime,
+) -> None:
+    """One email per recipient, each with links of its own (issued now, in this transaction),
+    sent after commit; a rollback sends nothing and issues no link. Mail is best effort: a
+    failure is logged (never a body: the links in it are secrets), and a crash between commit
+    and sending loses it (the event says it was due)."""
+    if not recipients:
+        return
+    subject = subject.replace("\n", " ")[:200]
+    messages: list[EmailMessage] = []
+    for recipient in recipients:
+        text, html = _task_mail(task, lead, tasklinks.issue_links(task, recipient, now))
+        message = EmailMultiAlternatives(subject, text, None, [recipient.address])
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+    _send_on_commit(messages, subject)
+
+
+def mail_on_commit(user_ids: Iterable[int], subject: str, body: str) -> None:
+    """One plain email per active person with an address (a mention, say), after commit."""
+    addresses = (
         get_user_model()
         .objects.filter(pk__in=list(user_ids), is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    if not addresses:
-        return
     subject = subject.replace("\n", " ")[:200]
-    messages = [(subject, body, None, [address]) for address in addresses]
+    _send_on_commit([EmailMessage(subject, body, None, [a]) for a in addresses], subject)
+
+
+def _send_on_commit(messages: list[EmailMessage], subject: str) -> None:
+    """Send after commit: a rollback sends nothing. Mail is best effort: a failure is logged
+    (never a body: it may hold links, which are secrets), and a crash between commit and
+    sending loses it (the event says it was due)."""
+    if not messages:
+        return
 
     def send() -> None:
         try:
-            send_mass_mail(messages, fail_silently=False)
+            get_connection(fail_silently=False).send_messages(messages)
         except Exception:
             log.exception("could not send %r to %s people", subject, len(messages))
 

@@ -47,6 +47,23 @@ def check_deployment_mode(app_configs, **kwargs) -> list:
 
 
 @register("flowdeck")
+def check_base_url(app_configs, **kwargs) -> list:
+    """Task emails carry absolute links (engine/tasklinks.py); a worker has no request to take
+    the host from, so without FLOWDECK_BASE_URL they would point at 127.0.0.1."""
+    if settings.EMAIL_HOST and not settings.FLOWDECK_BASE_URL_SET:
+        return [
+            Warning(
+                "FLOWDECK_EMAIL_HOST is set without FLOWDECK_BASE_URL: the approve and reject "
+                f"links in task emails point at {settings.FLOWDECK_BASE_URL}.",
+                hint="Set FLOWDECK_BASE_URL to the address people open Flowdeck at, e.g. "
+                "https://flowdeck.example.com.",
+                id="flowdeck.W002",
+            )
+        ]
+    return []
+
+
+@register("flowdeck")
 def check_redis_reachable(app_configs, **kwargs) -> list:
     url = settings.REDIS_URL
     if not url:

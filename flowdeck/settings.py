@@ -299,6 +299,18 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("FLOWDECK_EMAIL_FROM", "flowdeck@localhost")
+# Where people reach this Flowdeck: the links in emails (approve, reject, open the form) are
+# absolute, and a worker sending them has no request to take the host from. Unset, links point
+# at the embedded default's address (a warning, flowdeck.W002, says so).
+FLOWDECK_BASE_URL = (
+    env_url("FLOWDECK_BASE_URL", frozenset({"http", "https"})) or "http://127.0.0.1:8000"
+).rstrip("/")
+FLOWDECK_BASE_URL_SET = bool(env_str("FLOWDECK_BASE_URL", ""))
+# How long an email's decision link works when its task has no due time (one with a due time
+# works until then, following escalations); used or not, a link dies with its task.
+FLOWDECK_TASK_LINK_MAX_AGE_S = env_int(
+    "FLOWDECK_TASK_LINK_MAX_AGE_S", 7 * 86400, min_value=60, max_value=366 * 86400
+)
 
 # --- Static files and the single-page app ------------------------------------------------------
 STATIC_URL = "/static/"

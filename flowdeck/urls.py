@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from engine.linkviews import TaskLinkView
 from engine.metrics import metrics_view
 from flowdeck import api, docs, health, views
 from flowdeck.login_throttle import throttled
@@ -42,6 +43,8 @@ urlpatterns = [
         name="set-password",
     ),
     path("set-password/done/", passwords.SetPasswordDoneView.as_view(), name="set-password-done"),
+    # A task email's signed link: the token is the credential where the workflow says so.
+    path("tasks/act/<str:token>/", TaskLinkView.as_view(), name="task-link"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),

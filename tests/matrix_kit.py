@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -316,6 +317,15 @@ def a_rule(world: World, workflow: Workflow | None) -> dict[str, Any]:
         "workflow": workflow.pk if workflow else None,
         "emails": ["ops@example.com"],
     }
+
+
+def task_link_path(world: World) -> str:
+    """A link of the world's task, as the runner's email would carry it."""
+    from engine.tasklinks import Recipient, issue_links
+
+    recipient = Recipient(address="runner@example.com", user_id=world.users["runner"].pk)
+    urls = issue_links(world.task, recipient, timezone.now())
+    return urls["approve"].removeprefix(settings.FLOWDECK_BASE_URL)
 
 
 def _areas() -> dict[str, list[Rule]]:
@@ -845,6 +855,26 @@ def _areas() -> dict[str, list[Rule]]:
             ),
         ),
         Rule("set-password-done", lambda w: "/set-password/done/", (Case("GET", OPEN),)),
+        # An email's signed link (engine/tasklinks.py) is reachable without login on purpose:
+        # the signed token is what opens it. The world's workflow keeps the default policy
+        # (email_links "login"), so a visitor is sent to log in, the recipient (the runner)
+        # gets the page, and anyone else logged in is refused: the link is not theirs.
+        Rule(
+            "task-link",
+            task_link_path,
+            tuple(
+                Case(method, {**everyone(403), "anonymous": LOGIN, "runner": OK}, body=comment)
+                for method, comment in (("GET", None), ("POST", lambda w: {"comment": "ok"}))
+            )
+            + (
+                Case(
+                    "GET",
+                    everyone(400),
+                    path=lambda w: "/tasks/act/" + "x" * 20 + ":1a:" + "y" * 43 + "/",
+                    note="a token that is not ours: refused to all, login or not",
+                ),
+            ),
+        ),
     ]
     return {
         "people": people,

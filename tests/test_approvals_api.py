@@ -129,7 +129,7 @@ def test_an_assignee_sees_the_task_in_the_inbox_with_everything_to_decide_it(api
         "workflow": run.workflow_id,
         "workflow_name": "wf",
         "requester": "alice",
-        "assignees": {"users": [], "groups": ["finance"]},
+        "assignees": {"users": [], "groups": ["finance"], "emails": []},
         "policy": {
             "required_approvals": 1,
             "reject_on_first_rejection": True,
@@ -139,6 +139,7 @@ def test_an_assignee_sees_the_task_in_the_inbox_with_everything_to_decide_it(api
             "allow_delegation": True,
             "reminder_every_s": None,
             "escalate_to": None,
+            "email_links": "login",
         },
         "form_schema": None,
         "escalation_level": 0,
@@ -213,6 +214,8 @@ def test_deciding_through_the_api_continues_the_run_and_a_second_decision_is_409
     assert body["decisions"] == [
         {
             "user": "bob",
+            "email": "",
+            "via": "api",
             "decision": "approve",
             "comment": "ok",
             "data": None,
@@ -283,7 +286,7 @@ def test_delegating_hands_the_task_to_another_user(api, alice, bob, charlie):
     assert unknown.json()["errors"][0]["field"] == "to"
     assert response.status_code == 200
     body = response.json()
-    assert body["assignees"] == {"users": ["charlie"], "groups": []}
+    assert body["assignees"] == {"users": ["charlie"], "groups": [], "emails": []}
     assert body["delegations"] == [
         {
             "from_user": "bob",

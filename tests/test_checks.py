@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from flowdeck.checks import check_deployment_mode, check_redis_reachable
+from flowdeck.checks import check_base_url, check_deployment_mode, check_redis_reachable
 from tests.helpers import free_port
 
 
@@ -44,6 +44,15 @@ def test_several_machines_without_a_shared_credentials_key_is_an_error():
         FLOWDECK_CREDENTIALS_KEY="",
     ):
         assert ids(check_deployment_mode(None)) == {"flowdeck.E004"}
+
+
+def test_mail_over_smtp_without_a_base_url_is_a_warning_its_links_would_point_nowhere():
+    with override_settings(EMAIL_HOST="smtp.example.com", FLOWDECK_BASE_URL_SET=False):
+        assert ids(check_base_url(None)) == {"flowdeck.W002"}
+    with override_settings(EMAIL_HOST="smtp.example.com", FLOWDECK_BASE_URL_SET=True):
+        assert check_base_url(None) == []
+    with override_settings(EMAIL_HOST="", FLOWDECK_BASE_URL_SET=False):
+        assert check_base_url(None) == []
 
 
 def test_postgresql_without_redis_is_a_warning():

@@ -590,6 +590,38 @@ def test_a_sample_input_the_input_schema_refuses_is_an_invalid_example():
     assert_only(graph, "invalid_example", field="input_schema.examples.1.amount")
 
 
+# --- Email-only assignees (issue 19: decide from the email) --------------------------------------
+def approval_by_email(graph: dict, **config: Any) -> dict:
+    ask = {"title": "Pay", "assignees": {"emails": ["ann@example.com"]}, **config}
+    return add_node(graph, "ask", "human.approval", ask)
+
+
+@covers("email_links_login")
+def test_assignees_by_email_under_the_login_policy_are_refused_naming_node_and_field():
+    graph = base_graph()
+    approval_by_email(graph, email_links="login")
+    assert_only(graph, "email_links_login", node="ask", field="config.email_links")
+
+
+def test_assignees_by_email_without_a_policy_get_the_login_default_and_are_refused():
+    graph = base_graph()
+    approval_by_email(graph)
+    assert_only(graph, "email_links_login", node="ask", field="config.email_links")
+
+
+def test_assignees_by_email_whose_links_are_enough_are_valid():
+    graph = base_graph()
+    approval_by_email(graph, email_links="link")
+    assert validate_graph(graph) == []
+
+
+def test_an_assignee_address_that_is_no_address_is_invalid():
+    graph = base_graph()
+    ask = approval_by_email(graph, email_links="link")
+    ask["config"]["assignees"]["emails"] = ["not an address"]
+    assert [e["field"] for e in validate_graph(graph)] == ["config.assignees.emails.0"]
+
+
 def test_examples_that_are_not_a_list_are_an_invalid_input_schema():
     graph = base_graph()
     graph["input_schema"]["examples"] = {"amount": 5}

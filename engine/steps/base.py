@@ -76,6 +76,7 @@ class TaskRequest:
     user_ids: tuple[int, ...]
     group_ids: tuple[int, ...]
     policy: Mapping[str, Any]
+    emails: tuple[str, ...] = ()  # email-only assignees, lower case
     due_at: datetime | None = None
     remind_at: datetime | None = None
     form_schema: Mapping[str, Any] | None = None
@@ -169,6 +170,12 @@ class StepType:
     blocking: ClassVar[bool] = False
     # Waits for people (a TaskRequest): the engine owns its task's timers and decisions.
     asks_people: ClassVar[bool] = False
+
+    @classmethod
+    def config_problems(cls, config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """Rules across fields that a JSON Schema would state badly: (field, code, message)
+        each, reported by the designer's validation with the node."""
+        return []
 
     def run(self, ctx: StepContext) -> StepResult | Wait:
         raise StepError(f"the step type {self.type_name} cannot run yet", retryable=False)

@@ -33,6 +33,13 @@ USERNAME: dict[str, Any] = {
     "anyOf": [{"type": "string", "pattern": r"^[\w.@+-]{1,150}$"}, TEMPLATED_VALUE]
 }
 GROUP_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 150}
+# An address (one @, no spaces), or a template yielding one or a list of them.
+EMAIL_ADDRESS: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$", "maxLength": 254},
+        TEMPLATED_VALUE,
+    ]
+}
 
 GROUPS: dict[str, Any] = {
     "type": "array",
@@ -54,15 +61,38 @@ ASSIGNEES: dict[str, Any] = object_schema(
             "maxItems": 100,
         },
         "groups": GROUPS,
+        "emails": {
+            "type": "array",
+            "title": "Email addresses",
+            "description": (
+                "People without an account, who act through the signed links of their emails "
+                'only (needs email_links "link").'
+            ),
+            "items": EMAIL_ADDRESS,
+            "uniqueItems": True,
+            "maxItems": 100,
+        },
     },
-    # At least one person or group, so the task can never be orphaned.
+    # At least one person, group or address, so the task can never be orphaned.
     anyOf=[
         {"required": ["users"], "properties": {"users": {"minItems": 1}}},
         {"required": ["groups"], "properties": {"groups": {"minItems": 1}}},
+        {"required": ["emails"], "properties": {"emails": {"minItems": 1}}},
     ],
     title="Assignees",
-    description="Who may act on the task: users, groups, or both.",
+    description="Who may act on the task: users, groups, email addresses, or several.",
 )
+
+EMAIL_LINKS: dict[str, Any] = {
+    "type": "string",
+    "enum": ["login", "link"],
+    "title": "Email links",
+    "description": (
+        "login: the approve and reject links of the task's emails work for their recipient "
+        "once logged in; link: the signed link is enough (needed for assignees.emails)."
+    ),
+    "default": "login",
+}
 
 DUE_IN_S: dict[str, Any] = templated(
     {"type": "integer", "minimum": 60, "maximum": 31_536_000},
@@ -199,6 +229,23 @@ def _names(value: Any, field: str) -> list[str]:
     return names
 
 
+def _emails(value: Any, field: str) -> list[str]:
+    """Addresses, lower case, from literals or templates (a template's value is checked here
+    as the schema checks a literal)."""
+    addresses = []
+    for name in _names(value, field):
+        local, at, domain = name.partition("@")
+        if not at or not local or not domain or "@" in domain or any(c.isspace() for c in name):
+            raise StepError(
+                f"{field}: {name!r} is not an email address", retryable=False, code="bad_config"
+            )
+        if len(name) > 254:
+            raise StepError(f"{field}: {name[:40]!r}... is too long", retryable=False)
+        if name.lower() not in addresses:
+            addresses.append(name.lower())
+    return addresses
+
+
 def _user_ids(names: list[str], field: str) -> tuple[int, ...]:
     found = dict(
         get_user_model()
@@ -248,15 +295,34 @@ class AsksPeople(StepType):
         """The kind's own rules, with their defaults."""
         return {}
 
+    @classmethod
+    def config_problems(cls, config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """An email-only assignee has no login, so only a link that is enough can reach them."""
+        assignees = config.get("assignees")
+        emails = assignees.get("emails") if isinstance(assignees, dict) else None
+        if emails and config.get("email_links", "login") != "link":
+            return [
+                (
+                    "config.email_links",
+                    "email_links_login",
+                    'assignees.emails needs email_links "link": people without an account '
+                    "cannot log in to use their links",
+                )
+            ]
+        return []
+
     def run(self, ctx: StepContext) -> Wait:
         config = ctx.config
         assignees = config.get("assignees") or {}
         users = _names(assignees.get("users"), "config.assignees.users")
         groups = _names(assignees.get("groups"), "config.assignees.groups")
-        if not users and not groups:
+        emails = _emails(assignees.get("emails"), "config.assignees.emails")
+        if not users and not groups and not emails:
             raise StepError(
                 "config.assignees names nobody", retryable=False, code="unknown_assignee"
             )
+        for field, _, message in self.config_problems(config):
+            raise StepError(f"{field}: {message}", retryable=False, code="bad_config")
         user_ids = _user_ids(users, "config.assignees.users")
         group_ids = _group_ids(groups, "config.assignees.groups")
         policy: dict[str, Any] = {
@@ -265,6 +331,7 @@ class AsksPeople(StepType):
             "allow_delegation": bool(config.get("allow_delegation", True)),
             "reminder_every_s": config.get("reminder_every_s"),
             "escalate_to": None,
+            "email_links": config.get("email_links", "login"),
         }
         escalate = config.get("escalate_to")
         if escalate:
@@ -283,6 +350,7 @@ class AsksPeople(StepType):
             description=_text(config.get("description"), DESCRIPTION_MAX),
             user_ids=user_ids,
             group_ids=group_ids,
+            emails=tuple(emails),
             policy=policy,
             due_at=now + timedelta(seconds=due_in) if due_in is not None else None,
             remind_at=now + timedelta(seconds=every) if every else None,
@@ -354,6 +422,7 @@ class Approval(AsksPeople):
             "escalate_to": ESCALATE_TO,
             "reminder_every_s": REMINDER_EVERY_S,
             "allow_delegation": ALLOW_DELEGATION,
+            "email_links": EMAIL_LINKS,
         },
         required=["title", "assignees"],
         **ESCALATION_RULE,
@@ -404,6 +473,7 @@ class Form(AsksPeople):
             "escalate_to": ESCALATE_TO,
             "reminder_every_s": REMINDER_EVERY_S,
             "allow_delegation": ALLOW_DELEGATION,
+            "email_links": EMAIL_LINKS,
         },
         required=["title", "assignees", "form_schema"],
         **ESCALATION_RULE,

@@ -1,7 +1,8 @@
 /**
  * The pages outside the app (templates/registration/, templates/people/): logging in, being
- * locked out after too many failed logins, choosing a password through a set-password link, and
- * changing one's password (a must after logging in with a one-time password). Django renders
+ * locked out after too many failed logins, choosing a password through a set-password link,
+ * changing one's password (a must after logging in with a one-time password), and deciding a
+ * task through the signed link of an email (templates/tasks/link.html). Django renders
  * the page and its data (CSRF token, where to go next, the form's errors as JSON, the password
  * rules); this draws it with the app's theme. Every form is a plain HTML form posted to Django.
  */
@@ -13,14 +14,17 @@ import {
   Alert,
   Anchor,
   Button,
+  Checkbox,
   List,
   Center,
   Group,
   MantineProvider,
+  NativeSelect,
   Paper,
   PasswordInput,
   Stack,
   Text,
+  Textarea,
   TextInput,
   Title,
 } from "@mantine/core";
@@ -279,7 +283,146 @@ function PasswordSet({ data }: { data: Data }) {
   );
 }
 
+type LinkField = {
+  name: string;
+  label: string;
+  description: string;
+  type: "text" | "number" | "integer" | "boolean" | "select";
+  options: string[];
+  required: boolean;
+  value: string;
+  error: string;
+};
+
+/** A form field of an email-only assignee's form page (engine/linkviews.py), posted by name. */
+function LinkFormField({ field }: { field: LinkField }) {
+  const common = {
+    name: field.name,
+    label: field.label,
+    description: field.description || undefined,
+    required: field.required,
+    error: field.error || undefined,
+    size: "md" as const,
+  };
+  if (field.type === "boolean") {
+    return (
+      <Checkbox
+        name={field.name}
+        label={field.label}
+        description={common.description}
+        error={common.error}
+        defaultChecked={Boolean(field.value)}
+      />
+    );
+  }
+  if (field.type === "select") {
+    return <NativeSelect {...common} data={["", ...field.options]} defaultValue={field.value} />;
+  }
+  return (
+    <TextInput
+      {...common}
+      defaultValue={field.value}
+      inputMode={field.type === "text" ? undefined : field.type === "integer" ? "numeric" : "decimal"}
+    />
+  );
+}
+
+/** The page of an email's signed link: the task, a comment box and one button; or, for an
+ * email-only assignee of a form, the form's fields. Nothing is decided until it is posted. */
+function TaskLinkPage({ data }: { data: Data }) {
+  const fields = parsed<LinkField[]>(data.fields, []);
+  const color = data.verb === "reject" ? "red" : data.verb === "approve" ? "teal" : undefined;
+  return (
+    <>
+      <Title order={1} size="h2" ta="center">
+        {data.heading}
+      </Title>
+      <Text c="dimmed" size="sm" ta="center" mt={4} mb="lg">
+        {data.workflow} · run {data.run}
+        {data.due ? ` · due ${data.due}` : ""}
+      </Text>
+      <Stack gap="xs" mb="lg">
+        <Title order={2} size="h4">
+          {data.title}
+        </Title>
+        {data.description && (
+          <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>
+            {data.description}
+          </Text>
+        )}
+        <Text size="xs" c="dimmed">
+          Sent to {data.recipient}
+        </Text>
+      </Stack>
+      {data.formError && (
+        <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} role="alert" mb="md">
+          {data.formError}
+        </Alert>
+      )}
+      <form method="post" action={data.action} aria-label={data.heading}>
+        <input type="hidden" name="csrfmiddlewaretoken" value={data.csrf} />
+        <Stack gap="md">
+          {fields.map((field) => (
+            <LinkFormField key={field.name} field={field} />
+          ))}
+          <Textarea
+            label="Comment"
+            description="Optional; kept with your decision."
+            name="comment"
+            autosize
+            minRows={3}
+            maxLength={10000}
+            size="md"
+            defaultValue={data.comment ?? ""}
+            error={data.commentError || undefined}
+          />
+          <Button type="submit" size="md" fullWidth color={color}>
+            {data.button}
+          </Button>
+        </Stack>
+      </form>
+    </>
+  );
+}
+
+function TaskLinkDone({ data }: { data: Data }) {
+  return (
+    <>
+      <Title order={1} size="h2" ta="center" mb="md">
+        Thank you
+      </Title>
+      <Alert color="teal" variant="light" icon={<IconCircleCheck size={18} />} role="status" title={data.title}>
+        {data.outcome}
+      </Alert>
+      {data.loggedIn && (
+        <Button component="a" href={`/inbox/${data.task}`} variant="light" fullWidth mt="lg" size="md">
+          Open the task
+        </Button>
+      )}
+    </>
+  );
+}
+
+function TaskLinkRefused({ data }: { data: Data }) {
+  return (
+    <>
+      <Title order={1} size="h2" ta="center" mb="md">
+        {data.title}
+      </Title>
+      <Alert color="orange" variant="light" icon={<IconLinkOff size={18} />} role="alert">
+        {data.message}
+      </Alert>
+      <Text size="sm" c="dimmed" ta="center" mt="md">
+        Nothing was changed.
+      </Text>
+    </>
+  );
+}
+
 const PAGES: Record<string, (props: { data: Data }) => React.JSX.Element> = {
+  "task-link": TaskLinkPage,
+  "task-link-done": TaskLinkDone,
+  "task-link-refused": TaskLinkRefused,
   login: LoginForm,
   locked: Locked,
   "set-password": SetPassword,

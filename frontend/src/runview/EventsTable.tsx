@@ -46,7 +46,9 @@ export function EventsTable({ events, loading }: { events: LiveEvent[]; loading:
           accessor: "actor",
           title: "By",
           visibleMediaQuery: (theme) => `(min-width: ${theme.breakpoints.sm})`,
-          render: (e) => e.actor ?? <Text span size="sm" c="dimmed">system</Text>,
+          // An email-only assignee has no account: the event names them by address (data.by).
+          render: (e) =>
+            e.actor ?? (typeof e.data?.by === "string" ? e.data.by : <Text span size="sm" c="dimmed">system</Text>),
         },
         { accessor: "details", title: "Details", render: (e) => <Text size="sm" style={{ wordBreak: "break-word" }}>{eventSummary(e)}</Text> },
       ]}

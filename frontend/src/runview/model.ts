@@ -194,8 +194,10 @@ export function eventSummary(event: Pick<LiveEvent, "old_status" | "new_status" 
   }
   const data = event.data ?? {};
   // The worker's name and the default handle say nothing to a reader.
-  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, ...rest } = data as Record<string, unknown>;
+  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, via, by: _by, ...rest } = data as Record<string, unknown>;
   if (typeof handle === "string" && handle !== DEFAULT_HANDLE) parts.push(`took ${handle}`);
+  // A decision's channel: only the email link is news (the inbox and the API are the default).
+  if (via === "email_link") parts.push("via email link");
   if (typeof wake_at === "string") parts.push(`until ${new Date(wake_at).toLocaleTimeString(undefined, { hour12: false })}`);
   if (typeof reason === "string" && reason) parts.push(`reason: ${short(reason)}`);
   if (error && typeof error === "object" && "message" in error) {

@@ -31,6 +31,7 @@ import {
   IconCheck,
   IconExternalLink,
   IconInfoCircle,
+  IconMail,
   IconUserShare,
   IconUsers,
   IconX,
@@ -46,7 +47,7 @@ import { RelativeTime } from "../../ui/RelativeTime";
 import { useTaskAction } from "./actions";
 import { Discussion } from "./Discussion";
 import classes from "./Inbox.module.css";
-import { type Task, approvalProgress, decidedBy, interval, taskStepType, whyNotDecide } from "./model";
+import { type Task, approvalProgress, decidedBy, decider, interval, taskStepType, viaText, whyNotDecide } from "./model";
 import { DueTime, ReminderBadge } from "./TaskList";
 import { TaskForm } from "./TaskForm";
 
@@ -274,7 +275,7 @@ export function TaskDetail({
   const username = me?.username ?? "";
   const blocked = task.status === "open" ? whyNotDecide(task, username) : null;
   const open = task.status === "open";
-  const approvers = (task.decisions ?? []).filter((d) => d.decision === "approve" && d.user);
+  const approvers = (task.decisions ?? []).filter((d) => d.decision === "approve" && decider(d));
 
   return (
     <Paper
@@ -356,7 +357,22 @@ export function TaskDetail({
                   {u}
                 </Badge>
               ))}
-              {!task.assignees.groups.length && !task.assignees.users.length && <Text size="sm">—</Text>}
+              {(task.assignees.emails ?? []).map((e) => (
+                <Badge
+                  key={`e:${e}`}
+                  size="md"
+                  variant="light"
+                  color="gray"
+                  tt="none"
+                  leftSection={<IconMail size={12} aria-hidden="true" />}
+                  aria-label={`by email ${e}`}
+                >
+                  {e}
+                </Badge>
+              ))}
+              {!task.assignees.groups.length && !task.assignees.users.length && !task.assignees.emails?.length && (
+                <Text size="sm">—</Text>
+              )}
             </Group>
           </Fact>
           <Fact label="Arrived">
@@ -395,7 +411,7 @@ export function TaskDetail({
             />
             {approvers.length > 0 && (
               <Text size="xs" c="dimmed">
-                Approved by {approvers.map((d) => d.user).join(", ")}
+                Approved by {approvers.map((d) => `${decider(d)}${viaText(d)}`).join(", ")}
               </Text>
             )}
           </Stack>

@@ -6,6 +6,10 @@
 
 export type TaskDecision = {
   user: string | null;
+  /** An email-only assignee's address (user is then null). */
+  email?: string;
+  /** "email_link" when decided through a signed link of a task email. */
+  via?: "api" | "email_link" | string;
   decision: "approve" | "reject" | "submit" | string;
   comment: string;
   data: unknown;
@@ -31,7 +35,7 @@ export type Task = {
   workflow: number;
   workflow_name: string;
   requester: string | null;
-  assignees: { users: string[]; groups: string[] };
+  assignees: { users: string[]; groups: string[]; emails?: string[] };
   policy: {
     required_approvals?: number;
     reject_on_first_rejection?: boolean;
@@ -111,13 +115,23 @@ export function whyNotDecide(task: Task, username: string): string | null {
   return "You are not an assignee of this task.";
 }
 
+/** Who made a decision, as people read it: the username, or an email-only assignee's address. */
+export function decider(decision: TaskDecision): string | null {
+  return decision.user ?? (decision.email || null);
+}
+
+/** How a decision was made, when it was not in the app: " via email link". */
+export function viaText(decision: Pick<TaskDecision, "via">): string {
+  return decision.via === "email_link" ? " via email link" : "";
+}
+
 /** Who closed a task, for the toast of a 409 ("already approved by bob"). */
 export function decidedBy(task: Task): string {
-  const last = [...(task.decisions ?? [])].reverse().find((d) => d.user);
+  const last = [...(task.decisions ?? [])].reverse().find((d) => decider(d));
   const verb = task.status === "timed_out" ? "timed out" : task.status.replace("_", " ");
-  if (!last?.user) return `It is already ${verb}.`;
+  if (!last) return `It is already ${verb}.`;
   const comment = last.comment ? `: “${last.comment}”` : "";
-  return `${last.user} already ${task.kind === "form" ? "submitted it" : verb}${comment}`;
+  return `${decider(last)} already ${task.kind === "form" ? "submitted it" : verb}${viaText(last)}${comment}`;
 }
 
 export type Filters = { workflow: string | null; overdueOnly: boolean };
