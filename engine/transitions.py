@@ -105,11 +105,27 @@ class Forbidden(Exception):
 
 
 class InputInvalid(Exception):
-    """A run's input does not match the workflow's input_schema."""
+    """A run's input does not match the workflow's input_schema. ``status``: the API's answer."""
+
+    status = 400
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(errors[0]["message"] if errors else "invalid input")
         self.errors = errors
+
+
+class InputTooLarge(InputInvalid):
+    """A run's input over FLOWDECK_MAX_OUTPUT_BYTES: it becomes its trigger's output, which
+    would fail the run at once; the start is refused instead (413, as a body over a limit)."""
+
+    status = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        message = (
+            f"the input is {size} bytes as JSON, over the limit of {limit} "
+            "(FLOWDECK_MAX_OUTPUT_BYTES): a run's input is its trigger's output"
+        )
+        super().__init__([{"field": "input", "code": "too_large", "message": message}])
 
 
 # --- The pinned graph ---------------------------------------------------------------------------
@@ -219,11 +235,21 @@ def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
 
 
 def check_start_input(graph: Mapping[str, Any], data: Any) -> None:
-    """Raise InputInvalid unless ``data`` fits the graph's input_schema."""
+    """Raise InputInvalid unless ``data`` fits the graph's input_schema, InputTooLarge unless
+    it fits a step's output (the trigger's output is the input)."""
     if not isinstance(data, dict):
         raise InputInvalid(
             [{"field": "input", "code": "type", "message": "the input must be an object"}]
         )
+    # Before the schema: a huge input costs no validation. Measured as _check_output does.
+    try:
+        size = output_size(data)
+    except (TypeError, ValueError) as exc:  # NaN from an expression, say
+        raise InputInvalid(
+            [{"field": "input", "code": "invalid", "message": f"the input is not JSON: {exc}"}]
+        ) from None
+    if size > settings.FLOWDECK_MAX_OUTPUT_BYTES:
+        raise InputTooLarge(size, settings.FLOWDECK_MAX_OUTPUT_BYTES)
     schema = graph.get("input_schema")
     if not schema:
         return
@@ -957,9 +983,15 @@ def do_heartbeat(step_id: int, attempt: int, owner: str) -> bool:
     )
 
 
+def output_size(value: Any) -> int:
+    """The size that FLOWDECK_MAX_OUTPUT_BYTES limits: the value as JSON (ASCII, escaped);
+    ValueError or TypeError for a value that is not JSON."""
+    return len(json.dumps(value, allow_nan=False))
+
+
 def _check_output(output: Any) -> None:
     try:
-        size = len(json.dumps(output, allow_nan=False))
+        size = output_size(output)
     except (TypeError, ValueError) as exc:
         raise StepError(
             f"the output is not JSON: {exc}", retryable=False, code="bad_output"

@@ -91,9 +91,10 @@ def conflict(message: str, code: str = "conflict", **where: Any) -> ApiError:
     return ApiError(status.HTTP_409_CONFLICT, [api_error(code, message, **where)])
 
 
-def bad_request(errors: list[dict[str, Any]]) -> ApiError:
+def bad_request(errors: list[dict[str, Any]], status_code: int = 400) -> ApiError:
+    """400 (or ``status_code``: 413 for an input over the size limit) with ``errors``."""
     return ApiError(
-        status.HTTP_400_BAD_REQUEST,
+        status_code,
         [
             api_error(e["code"], e["message"], field=e.get("field"), node=e.get("node"))
             for e in errors
@@ -170,8 +171,8 @@ class WorkflowRunsView(generics.GenericAPIView):
                 status.HTTP_400_BAD_REQUEST,
                 [api_error("unknown_version", str(exc), field="version")],
             ) from exc
-        except transitions.InputInvalid as exc:
-            raise bad_request(exc.errors) from exc
+        except transitions.InputInvalid as exc:  # 413 for InputTooLarge
+            raise bad_request(exc.errors, exc.status) from exc
         trigger = Trigger.MANUAL if request.auth is None else Trigger.API
         run, created = transitions.do_start_run(
             version=version,

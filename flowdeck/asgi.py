@@ -10,12 +10,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from flowdeck.bodylimit import AsgiBodyLimit  # noqa: E402
 from flowdeck.routing import websocket_urlpatterns  # noqa: E402
 from flowdeck.wsauth import websocket_stack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A body over its endpoint's limit never reaches Django's temporary file.
+        "http": AsgiBodyLimit(django_asgi_app),
         # Origin check, session, token (flowdeck/wsauth.py), then the consumers.
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }

@@ -7,6 +7,8 @@ status code a client can get (tests/test_api_fuzz.py holds the API to it):
 - 400: a bad query parameter or body, on operations that take either;
 - 401: not logged in, on operations that need a login;
 - 403: a role too weak, or a session write without its CSRF token, on writes;
+- 413: a body over the endpoint's size limit, on writes and operations that take a body
+  (flowdeck/bodylimit.py: refused by its Content-Length before any of it is read);
 - 415: a body of a media type the operation does not read, on operations that take a body;
 - 404: an object that does not exist or that the caller may not see, and a page or cursor
   past the end of a list;
@@ -25,6 +27,7 @@ DESCRIPTIONS = {
     "401": "Not logged in",
     "403": "A role too weak for this, or a session write without its CSRF token",
     "404": "No such object, or one the caller may not see; a page past the end",
+    "413": "A body over this endpoint's size limit (too_large)",
     "415": "A body of a media type this operation does not read",
     "429": "Over the rate limit; Retry-After says when to try again",
 }
@@ -37,6 +40,8 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     codes = ["429"]
     if query or "requestBody" in operation:
         codes.append("400")
+    if "requestBody" in operation or method in WRITES:
+        codes.append("413")
     if "requestBody" in operation:
         codes.append("415")
     if secured:

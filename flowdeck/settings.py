@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "flowdeck.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A body over its endpoint's limit is a 413 before anything reads it (flowdeck/bodylimit.py).
+    "flowdeck.bodylimit.BodyLimitMiddleware",
     # U+0000 in an API URL is a 400: PostgreSQL cannot take it (flowdeck/nul.py).
     "flowdeck.nul.refuse_nul_in_urls",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -262,6 +264,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # The app reads the CSRF cookie to send X-CSRFToken, so it cannot be HttpOnly.
 CSRF_COOKIE_SAMESITE = "Lax"
+# A CSRF refusal by Django's middleware is JSON under /api/ like every other error (DRF's views
+# check CSRF themselves and answer JSON already; this is for plain views there).
+CSRF_FAILURE_VIEW = "flowdeck.views.csrf_failure"
 FLOWDECK_HTTPS = env_bool("FLOWDECK_HTTPS", False)
 if FLOWDECK_HTTPS:
     SESSION_COOKIE_SECURE = True
@@ -382,8 +387,20 @@ FLOWDECK_LEASE_S = env_float("FLOWDECK_LEASE_S", 15, min_value=1, max_value=3600
 FLOWDECK_SWEEP_INTERVAL_S = env_float("FLOWDECK_SWEEP_INTERVAL_S", 1, min_value=0.05, max_value=60)
 # A queued step not picked up for this long is enqueued again (its task was lost).
 FLOWDECK_REQUEUE_AFTER_S = env_float("FLOWDECK_REQUEUE_AFTER_S", 20, min_value=1)
-# Largest step output (and run output), as JSON.
+# Largest step output (and run output), as JSON. A run's input becomes its trigger's output, so
+# a start with a larger input is refused (413 naming input), never started to fail at once.
 FLOWDECK_MAX_OUTPUT_BYTES = env_int("FLOWDECK_MAX_OUTPUT_BYTES", 1024 * 1024, min_value=1)
+# Largest request body under /api/, refused with 413 by its Content-Length before it is read
+# (flowdeck/bodylimit.py). The biggest thing most bodies carry is bounded by the output limit
+# (a run's input, a form's data, a pinned output), plus room for the fields around it. Views
+# may declare their own: the designer's (a graph, designer/validation.py MAX_GRAPH_BYTES, plus
+# room), the webhook's (its trigger's max_body_bytes, up to 10 MiB).
+FLOWDECK_MAX_BODY_BYTES = env_int(
+    "FLOWDECK_MAX_BODY_BYTES", FLOWDECK_MAX_OUTPUT_BYTES + 64 * 1024, min_value=1024
+)
+# Django's cap on a body read into memory (request.body, DRF's JSON and form parsers; 2.5 MB by
+# default): never below the API's limit, or a body the API admits would fail in the parser.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, FLOWDECK_MAX_BODY_BYTES)
 # How deep child runs (flow.subworkflow, flow.map) may nest.
 FLOWDECK_MAX_CHILD_DEPTH = env_int("FLOWDECK_MAX_CHILD_DEPTH", 10, min_value=1, max_value=100)
 # Test runs of drafts (the designer's "Run step", issue 18) are deleted this many days after

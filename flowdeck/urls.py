@@ -60,5 +60,7 @@ urlpatterns = [
 ]
 
 # JSON errors under /api/ (flowdeck/views.py); Django's pages elsewhere.
+handler400 = views.bad_request
+handler403 = views.permission_denied
 handler404 = views.not_found
 handler500 = views.server_error

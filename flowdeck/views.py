@@ -1,11 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views import defaults
+from django.views import csrf, defaults
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
-from flowdeck.errors import api_error
+from flowdeck.errors import api_error, django_refusal, log_refusal
 from flowdeck.security import allow_eval
 
 
@@ -20,6 +20,38 @@ def app_shell(request: HttpRequest, route: str = "") -> HttpResponse:
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's refusals of a request that no view handled (a bad Host header in a middleware,
+    a malformed or oversized form read outside DRF): JSON under /api/ (413 for a body over
+    the limit), Django's page elsewhere; logged at WARNING without a traceback, and only
+    here (Django would log it again at ERROR with one)."""
+    status, code, message = django_refusal(exception) or (400, "bad_request", "bad request")
+    log_refusal(request, exception, status, code)
+    if _is_api(request):
+        response = JsonResponse({"errors": [api_error(code, message)]}, status=status)
+    else:
+        response = defaults.bad_request(request, exception)
+    response._has_been_logged = True  # read by django.utils.log.log_response
+    return response
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's PermissionDenied outside DRF (which answers its own): JSON under /api/."""
+    if _is_api(request):
+        error = api_error("permission_denied", "you may not do this")
+        return JsonResponse({"errors": [error]}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's CSRF middleware refusing a plain view under /api/ answers
+    as DRF's views do (403 JSON); pages keep Django's page."""
+    if _is_api(request):
+        error = api_error("permission_denied", f"CSRF Failed: {reason}")
+        return JsonResponse({"errors": [error]}, status=403)
+    return csrf.csrf_failure(request, reason)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -305,9 +305,9 @@ def receive(request: HttpRequest, token: str, now: float) -> Accepted:
     data = parse_body(request, body)
     try:
         transitions.check_start_input(target.graph, data)
-    except transitions.InputInvalid as exc:
+    except transitions.InputInvalid as exc:  # 413 for InputTooLarge
         raise HookRefused(
-            400,
+            exc.status,
             "invalid_input",
             str(exc),
             errors=[

@@ -29,6 +29,9 @@ log = logging.getLogger("flowdeck.webhooks")
 WEBHOOK_TYPE = "trigger.webhook"
 # The step type's defaults (engine/steps/triggers.py), for configs that leave them out.
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+# The largest max_body_bytes a trigger may set (its config schema's maximum): the endpoint's
+# limit before the token is known (flowdeck/bodylimit.py); each trigger's own comes after.
+LARGEST_MAX_BODY_BYTES = 10_485_760
 DEFAULT_SIGNATURE_HEADER = "X-Flowdeck-Signature"
 DEFAULT_TIMESTAMP_HEADER = "X-Flowdeck-Timestamp"
 DEFAULT_TOLERANCE_S = 300

@@ -32,6 +32,7 @@ from designer.serializers import ErrorsSerializer
 from engine.models import Run
 from engine.states import RUN_TERMINAL
 from engine.views import check_role
+from flowdeck.bodylimit import body_limit
 from flowdeck.errors import ApiError, api_error
 from flowdeck.params import object_id
 from webhooks import services
@@ -71,6 +72,7 @@ async def _wait_for_end(run_id: int, seconds: float) -> dict[str, Any]:
         delay = min(delay * 1.5, MAX_POLL_S)
 
 
+@body_limit(services.LARGEST_MAX_BODY_BYTES)
 @csrf_exempt
 async def hook(request: HttpRequest, token: str) -> JsonResponse:
     """Start a run of the token's workflow with the body as input (webhooks/receive.py)."""
