@@ -18,6 +18,7 @@ login page; an int is that exact status.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -32,6 +33,7 @@ from alerts.models import Alert, AlertRule
 from connectors.credentials import do_create_credential, do_grant_credential
 from designer.models import ROLE_RANK, Role, StepTest, Workflow, WorkflowGrant
 from engine.models import HumanTask, Run
+from people.absences import do_create_absence
 from people.models import ApiToken
 from people.tokens import do_create_token
 from tests.engine_kit import build, drive, fn, start, task_of, workflow
@@ -120,6 +122,7 @@ class World:
     credential_grant: Any
     group: Group  # "reviewers", with the viewer in it; named by no workflow
     api_token: ApiToken  # the owner's
+    absence: Any = None  # the owner's, out of office next month with the runner as deputy
 
 
 def matrix_graph() -> dict[str, Any]:
@@ -211,6 +214,13 @@ def seed(alice: User, charlie: User, admin: User) -> World:
         credential_grant=credential_grant,
         group=reviewers,
         api_token=api_token,
+        absence=do_create_absence(
+            actor=alice,
+            user=alice,
+            starts_at=now + timedelta(days=30),
+            ends_at=now + timedelta(days=37),
+            deputy="runner",
+        ),
     )
 
 
@@ -279,6 +289,20 @@ def bulk_result(*retried_by: str) -> Check:
     return check
 
 
+def decided_in_bulk() -> Check:
+    """The bulk decision answers 200 to all; the task inside: decided by the runner (its
+    assignee), 404 to charlie (no role), 403 to the other roles (they see it, may not act)."""
+
+    def check(world: World, role: str, response: Any) -> str | None:
+        if response.status_code != 200:
+            return None
+        got = response.json()["results"][0]["status"]
+        wanted = {"runner": 200, "charlie": 404}.get(role, 403)
+        return None if got == wanted else f"the task's status is {got}, not {wanted}"
+
+    return check
+
+
 VIEWER_AND_UP = ("viewer", "runner", "editor", "owner", "staff")
 EDITOR_AND_UP = ("editor", "owner", "staff")
 RUNNER_AND_UP = ("runner", "editor", "owner", "staff")
@@ -306,6 +330,15 @@ def a_rule(world: World, workflow: Workflow | None) -> dict[str, Any]:
         "kind": "run_failed",
         "workflow": workflow.pk if workflow else None,
         "emails": ["ops@example.com"],
+    }
+
+
+def an_absence(deputy: str) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "starts_at": (now + timedelta(days=60)).isoformat(),
+        "ends_at": (now + timedelta(days=61)).isoformat(),
+        "deputy": deputy,
     }
 
 
@@ -514,6 +547,19 @@ def _areas() -> dict[str, list[Rule]]:
             "approval-decide",
             lambda w: f"/api/approvals/{w.task.pk}/decide/",
             (Case("POST", task_actor, body=lambda w: {"decision": "approve"}),),
+        ),
+        # Everyone may ask; what each task gets is inside, as a single decide would answer.
+        Rule(
+            "approval-bulk-decide",
+            lambda w: "/api/approvals/bulk-decide/",
+            (
+                Case(
+                    "POST",
+                    LOGGED_IN,
+                    body=lambda w: {"tasks": [w.task.pk], "decision": "approve"},
+                    then=decided_in_bulk(),
+                ),
+            ),
         ),
         Rule(
             "approval-delegate",
@@ -788,6 +834,35 @@ def _areas() -> dict[str, list[Rule]]:
         Rule(
             "token-detail",
             lambda w: f"/api/tokens/{w.api_token.pk}/",
+            (Case("DELETE", {**everyone(404), "anonymous": 401, "owner": OK, "staff": OK}),),
+        ),
+    ]
+    # Out of office: one's own absences; staff anyone's; another's is 404 to the rest.
+    people += [
+        Rule(
+            "absence-list",
+            lambda w: "/api/account/absences/",
+            (
+                Case("GET", LOGGED_IN, then=lists(lambda w: w.absence, "owner")),
+                Case(
+                    "GET",
+                    but(STAFF, owner=OK),
+                    path=lambda w: "/api/account/absences/?user=alice",
+                    then=lists(lambda w: w.absence, "owner", "staff"),
+                    note="the owner's",
+                ),
+                Case("POST", LOGGED_IN, body=lambda w: an_absence("editor")),
+                Case(
+                    "POST",
+                    but(STAFF, owner=OK),
+                    body=lambda w: {**an_absence("editor"), "user": "alice"},
+                    note="for the owner",
+                ),
+            ),
+        ),
+        Rule(
+            "absence-detail",
+            lambda w: f"/api/account/absences/{w.absence.pk}/",
             (Case("DELETE", {**everyone(404), "anonymous": 401, "owner": OK, "staff": OK}),),
         ),
     ]
