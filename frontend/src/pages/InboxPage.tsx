@@ -42,7 +42,7 @@ import { keys, queryString } from "../query";
 import { Empty } from "../ui/Empty";
 import { PageHeader } from "../ui/PageHeader";
 import { notifyError } from "../ui/notify";
-import { BulkBar } from "./inbox/BulkBar";
+import { BulkBar, BulkResults, type Failures } from "./inbox/BulkBar";
 import { InboxEmpty } from "./inbox/InboxEmpty";
 import classes from "./inbox/Inbox.module.css";
 import {
@@ -166,6 +166,7 @@ export function InboxPage() {
 
   // Bulk decisions: the approvals picked in the list (UI state; ids no longer listed drop out).
   const [checked, setChecked] = useState<Set<number>>(() => new Set());
+  const [failures, setFailures] = useState<Failures | null>(null);
   const selectable = useMemo(() => bulkSelectable(tasks), [tasks]);
   const selectableIds = useMemo(() => new Set(selectable.map((t) => t.id)), [selectable]);
   const picked = useMemo(() => selectable.filter((t) => checked.has(t.id)), [selectable, checked]);
@@ -356,9 +357,10 @@ export function InboxPage() {
           <BulkBar
             selected={picked}
             onClear={() => setChecked(new Set())}
-            onDone={(decided) =>
-              setChecked((was) => new Set([...was].filter((id) => !decided.includes(id))))
-            }
+            onDone={(decided, failed) => {
+              setChecked((was) => new Set([...was].filter((id) => !decided.includes(id))));
+              setFailures(failed);
+            }}
           />
           {tasks.length ? (
             <TaskList
@@ -417,6 +419,7 @@ export function InboxPage() {
     <Box component="section" aria-labelledby="inbox-title" className={classes.page}>
       {header}
       <AwayBanner me={me.data?.username} now={now} />
+      <BulkResults failures={failures} onDismiss={() => setFailures(null)} />
       {body}
     </Box>
   );

@@ -31,6 +31,31 @@ function useBulkDecide() {
   });
 }
 
+export type Failures = { title: string; lines: string[] };
+
+/** What a bulk decision could not do, task by task, until dismissed. Outside the list: it
+ * stays when the list empties. */
+export function BulkResults({ failures, onDismiss }: { failures: Failures | null; onDismiss: () => void }) {
+  if (!failures) return null;
+  return (
+    <Alert
+      color="yellow"
+      icon={<IconAlertTriangle size={18} />}
+      title={failures.title}
+      withCloseButton
+      closeButtonLabel="Dismiss the results"
+      onClose={onDismiss}
+      mb="md"
+    >
+      <List size="sm" spacing={2}>
+        {failures.lines.map((line) => (
+          <List.Item key={line}>{line}</List.Item>
+        ))}
+      </List>
+    </Alert>
+  );
+}
+
 export function BulkBar({
   selected,
   onClear,
@@ -39,11 +64,11 @@ export function BulkBar({
   /** The selected tasks, in the list's order. */
   selected: Task[];
   onClear: () => void;
-  /** After an answer: the ids that were decided (they leave the selection). */
-  onDone: (decided: number[]) => void;
+  /** After an answer: the ids that were decided (they leave the selection), and the
+   * failures to show (null when none). */
+  onDone: (decided: number[], failures: Failures | null) => void;
 }) {
   const [comment, setComment] = useState("");
-  const [failures, setFailures] = useState<{ title: string; lines: string[] } | null>(null);
   const bulk = useBulkDecide();
   const count = selected.length;
   const titles = new Map(selected.map((t) => [t.id, t.title]));
@@ -63,18 +88,19 @@ export function BulkBar({
             message: summary,
             autoClose: failed.length ? 10_000 : 4000,
           });
-          setFailures(
-            failed.length
-              ? {
-                  title: summary,
-                  lines: failed.map(
-                    (r) => `${titles.get(r.id) ?? `Task ${r.id}`}: ${r.errors?.[0]?.message ?? `failed (${r.status})`}`,
-                  ),
-                }
-              : null,
-          );
+          const failures = failed.length
+            ? {
+                title: summary,
+                lines: failed.map(
+                  (r) => `${titles.get(r.id) ?? `Task ${r.id}`}: ${r.errors?.[0]?.message ?? `failed (${r.status})`}`,
+                ),
+              }
+            : null;
           if (!failed.length) setComment("");
-          onDone(answer.results.filter((r) => r.ok).map((r) => r.id));
+          onDone(
+            answer.results.filter((r) => r.ok).map((r) => r.id),
+            failures,
+          );
         },
         onError: (error) => notifyError(error, decision === "approve" ? "Approving" : "Rejecting"),
       },
@@ -106,10 +132,9 @@ export function BulkBar({
     });
   };
 
+  if (count === 0) return null;
   return (
-    <Stack gap="xs" mb="sm">
-      {count > 0 && (
-        <Paper withBorder p="sm" radius="md" role="region" aria-label="Bulk decision">
+    <Paper withBorder p="sm" mb="sm" radius="md" role="region" aria-label="Bulk decision">
           <Stack gap="xs">
             <Group justify="space-between" gap="xs">
               <Text size="sm" fw={600} role="status">
@@ -152,25 +177,6 @@ export function BulkBar({
               </Button>
             </Group>
           </Stack>
-        </Paper>
-      )}
-      {failures && (
-        <Alert
-          color="yellow"
-          icon={<IconAlertTriangle size={18} />}
-          title={failures.title}
-          withCloseButton
-          closeButtonLabel="Dismiss the results"
-          onClose={() => setFailures(null)}
-          aria-label="Bulk decision results"
-        >
-          <List size="sm" spacing={2}>
-            {failures.lines.map((line) => (
-              <List.Item key={line}>{line}</List.Item>
-            ))}
-          </List>
-        </Alert>
-      )}
-    </Stack>
+    </Paper>
   );
 }
