@@ -19,6 +19,9 @@ import { fieldError } from "../../people";
 import { keys, queryString } from "../../query";
 import { notifyError, notifySuccess } from "../../ui/notify";
 
+// The picker's placeholder is text in a button: the theme's placeholder grey is 2:1 on white.
+const READABLE_PLACEHOLDER = { placeholder: { color: "var(--mantine-color-dimmed)" } };
+
 /** Mantine's picker gives local "YYYY-MM-DD HH:mm:ss"; the API takes an instant. */
 function instant(value: string | null): string {
   if (!value) return "";
@@ -111,6 +114,7 @@ export function OutOfOffice({ username, isStaff }: { username: string; isStaff: 
               value={from}
               onChange={setFrom}
               valueFormat="D MMM YYYY HH:mm"
+              styles={READABLE_PLACEHOLDER}
               size="md"
               clearable
               error={fieldError(create.error, "starts_at")}
@@ -123,6 +127,7 @@ export function OutOfOffice({ username, isStaff }: { username: string; isStaff: 
               value={until}
               onChange={setUntil}
               valueFormat="D MMM YYYY HH:mm"
+              styles={READABLE_PLACEHOLDER}
               size="md"
               clearable
               error={fieldError(create.error, "ends_at")}
