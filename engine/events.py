@@ -257,10 +257,33 @@ def record_task_decided(
 
 
 def record_task_delegated(
-    task: HumanTask, actor: Actor, to: str, comment: str, assignees: dict[str, list[str]]
+    task: HumanTask,
+    actor: Actor,
+    to: str,
+    comment: str,
+    assignees: dict[str, list[str]],
+    *,
+    absent: AbstractBaseUser | None = None,
 ) -> RunEvent:
-    data = {"from": actor.get_username() if actor else None, "to": to, "comment": comment}
-    return _task_event(task, "task.delegated", actor, data | {"assignees": assignees})
+    """A person handed the task on (``actor``), or the engine did for the ``absent`` assignee
+    (no actor; ``out_of_office`` in the data)."""
+    giver = absent or actor
+    data: dict[str, Any] = {
+        "from": giver.get_username() if giver else None,
+        "to": to,
+        "comment": comment,
+        "assignees": assignees,
+    }
+    if absent is not None:
+        data["out_of_office"] = True
+    return _task_event(task, "task.delegated", actor, data)
+
+
+def record_task_kept(task: HumanTask, user: AbstractBaseUser, until: str, why: str) -> RunEvent:
+    """An assignee is out of office, yet the task stays theirs (why: no deputy could take it,
+    e.g. a loop of absent deputies, or a deputy who started the run under four eyes)."""
+    data = {"user": user.get_username(), "until": until, "why": why, "out_of_office": True}
+    return _task_event(task, "task.kept", None, data)
 
 
 def record_task_reminded(task: HumanTask, usernames: list[str]) -> RunEvent:

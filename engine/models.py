@@ -414,6 +414,11 @@ class TaskDelegation(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     comment = models.TextField(blank=True, default="")
+    # Why: "" when a person handed it on, "absence" when the engine did because the assignee
+    # was out of office when the task was assigned (people.Absence).
+    reason = models.CharField(
+        max_length=20, blank=True, default="", choices=[("", "by hand"), ("absence", "absence")]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from designer.serializers import ErrorSerializer
 from engine.compare import duration_ms
 from engine.models import (
     COMMENT_MAX,
@@ -270,7 +271,7 @@ class TaskDelegationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TaskDelegation
-        fields = ["from_user", "to_user", "comment", "created_at"]
+        fields = ["from_user", "to_user", "comment", "reason", "created_at"]
 
 
 class AssigneesSerializer(serializers.Serializer):
@@ -398,6 +399,50 @@ class DecideSerializer(serializers.Serializer):
     data = serializers.JSONField(
         required=False, help_text="A form's fields, checked against its form_schema."
     )
+
+
+MAX_BULK_TASKS = 100
+# A bulk decision approves or rejects (no form); named in SPECTACULAR_SETTINGS' enum overrides.
+APPROVAL_DECISIONS = [Decision.APPROVE.value, Decision.REJECT.value]
+
+
+class BulkDecideSerializer(serializers.Serializer):
+    tasks = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=MAX_BULK_TASKS,
+        help_text=f"Ids of approvals, 1 to {MAX_BULK_TASKS}, each once.",
+    )
+    decision = serializers.ChoiceField(
+        choices=APPROVAL_DECISIONS, help_text="approve or reject, for all."
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+    def validate_tasks(self, value: list[int]) -> list[int]:
+        # Refused, not merged: a list naming a task twice is a client's mistake, and merging
+        # would answer fewer results than ids were sent.
+        seen: set[int] = set()
+        for index, task_id in enumerate(value):
+            if task_id in seen:
+                raise serializers.ValidationError(
+                    {str(index): [f"task {task_id} is listed twice"]}, code="duplicate"
+                )
+            seen.add(task_id)
+        return value
+
+
+class BulkResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The task's id, as sent.")
+    ok = serializers.BooleanField()
+    status = serializers.IntegerField(help_text="What POST /api/approvals/{id}/decide/ answers.")
+    task = TaskSerializer(required=False, help_text="The task after the decision, when ok.")
+    errors = ErrorSerializer(many=True, required=False, help_text="Why not, when not ok.")
+
+
+class BulkDecideResultSerializer(serializers.Serializer):
+    decided = serializers.IntegerField(help_text="How many decisions were recorded (or replayed).")
+    failed = serializers.IntegerField()
+    results = BulkResultSerializer(many=True, help_text="One per task, in the order sent.")
 
 
 class DelegateSerializer(serializers.Serializer):

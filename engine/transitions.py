@@ -76,6 +76,7 @@ from engine.steps.base import (
 )
 from engine.steps.human import approval_outcome, next_reminder, timeout_rule
 from flowdeck.nul import has_nul
+from people import absences
 
 log = logging.getLogger("flowdeck.engine")
 
@@ -1492,8 +1493,44 @@ def _create_task(run: Run, step: StepRun, request: TaskRequest) -> HumanTask:
     task.assigned_groups.set(request.group_ids)
     task.step = step
     events.record_task_created(task, task.assignee_names())
+    _apply_absences(task)  # first: the deputy, not the absent, gets the email
     _mail_assignment_on_commit(task)
     return task
+
+
+def _apply_absences(task: HumanTask) -> None:
+    """Out of office (people.Absence): each user assigned by name who is away now hands the
+    task to their deputy (following deputies who are away too), recorded as a delegation with
+    reason "absence" and a ``task.delegated`` event marked ``out_of_office``. Group assignments
+    stay: the group's other members can act. The task stays with the absent user, with a
+    ``task.kept`` event saying why, when no deputy can take it: a loop of absent deputies, a
+    deactivated deputy, a deputy who started the run under four eyes, or one already assigned
+    (handing over would leave fewer people for N approvals)."""
+    if task.run.test:
+        return  # the tester is here: they are testing
+    now = timezone.now()
+    for user in list(task.assigned_users.all()):
+        found = absences.stand_in(user, now)
+        if found is None:
+            continue
+        until = absences.day(found.absence.ends_at)
+        deputy, why = found.deputy, found.kept
+        if deputy is not None and task.is_requester_blocked(deputy):
+            why = f"the deputy {deputy} started this run, and four eyes forbid them to decide it"
+        elif deputy is not None and task.assigned_users.filter(pk=deputy.pk).exists():
+            why = f"the deputy {deputy} is already an assignee"
+        if deputy is None or why:
+            events.record_task_kept(task, user, until, why)
+            continue
+        task.assigned_users.remove(user)
+        task.assigned_users.add(deputy)
+        comment = f"out of office until {until}"
+        TaskDelegation.objects.create(
+            task=task, from_user=user, to_user=deputy, comment=comment, reason="absence"
+        )
+        events.record_task_delegated(
+            task, None, deputy.get_username(), comment, task.assignee_names(), absent=user
+        )
 
 
 def _close_task(
@@ -1775,6 +1812,15 @@ def _check_delegate_to(task: HumanTask, user: AbstractBaseUser, to: str) -> Abst
         raise _invalid("to", "already_assignee", f"{to} is already an assignee of this task")
     if task.decisions.filter(user_id=target.pk).exists():
         raise _invalid("to", "already_decided", f"{to} has already decided on this task")
+    away = absences.current_absence(target.pk)
+    if away is not None:
+        # Refused rather than passed on silently: the delegator chooses whom to trust.
+        raise _invalid(
+            "to",
+            "out_of_office",
+            f"{to} is out of office until {absences.day(away.ends_at)}; "
+            f"their deputy is {away.deputy.get_username()}",
+        )
     return target
 
 

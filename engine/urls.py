@@ -29,6 +29,8 @@ urlpatterns = [
     ),
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("approvals/", views.ApprovalListView.as_view(), name="approval-list"),
+    # Before approvals/<pk>/: "bulk-decide" is no task id.
+    path("approvals/bulk-decide/", views.BulkDecideView.as_view(), name="approval-bulk-decide"),
     path("approvals/<str:pk>/", views.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:pk>/decide/", views.DecideView.as_view(), name="approval-decide"),
     path("approvals/<str:pk>/delegate/", views.DelegateView.as_view(), name="approval-delegate"),

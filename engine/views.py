@@ -6,6 +6,7 @@ starts and operates them; no role at all is 404. Human tasks belong to their ass
 see and act on them; a role on the workflow lets one see (not decide) its runs' tasks.
 """
 
+import hashlib
 from typing import Any
 
 import jsonschema
@@ -45,6 +46,8 @@ from engine.models import (
 )
 from engine.serializers import (
     AttemptCompareSerializer,
+    BulkDecideResultSerializer,
+    BulkDecideSerializer,
     CancelSerializer,
     DecideSerializer,
     DelegateSerializer,
@@ -741,6 +744,112 @@ class DecideView(APIView):
 
         task = _task_errors(decide)
         return task_response(request, task.pk)
+
+
+def derived_key(key: str, task_id: int) -> str:
+    """The Idempotency-Key of one task's decision in a bulk request: ``<key>:<task id>``, or
+    its sha256 when that is longer than a decision's key may be."""
+    if not key:
+        return ""
+    derived = f"{key}:{task_id}"
+    if len(derived) > MAX_IDEMPOTENCY_KEY:
+        derived = "sha256:" + hashlib.sha256(derived.encode()).hexdigest()
+    return derived
+
+
+def _refusal(exc: Exception) -> tuple[int, list[dict[str, Any]]]:
+    """The status and errors DecideView would answer for this refusal of the engine's."""
+    if isinstance(exc, LookupError):
+        return status.HTTP_404_NOT_FOUND, [api_error("not_found", "no such task")]
+    if isinstance(exc, transitions.Forbidden):
+        return status.HTTP_403_FORBIDDEN, [api_error(exc.code, str(exc))]
+    if isinstance(exc, transitions.Conflict):
+        return status.HTTP_409_CONFLICT, [api_error(exc.code, str(exc))]
+    assert isinstance(exc, transitions.InputInvalid)
+    errors = [api_error(e["code"], e["message"], field=e.get("field")) for e in exc.errors]
+    return status.HTTP_400_BAD_REQUEST, errors
+
+
+class BulkDecideView(APIView):
+    @extend_schema(
+        request=BulkDecideSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Makes the whole request safe to retry: each task is decided "
+                "under <key>:<task id>, so a retry answers the tasks decided the first time "
+                "as it did then, and decides the others.",
+            )
+        ],
+        responses={200: BulkDecideResultSerializer, 400: ErrorsSerializer, 403: ErrorsSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Approve or reject several approvals with one comment. Each is its own decision, in
+        its own transaction, exactly as POST /api/approvals/{id}/decide/ would make it: one
+        refused (not an assignee, closed, four eyes, a form, which needs its own data) never
+        undoes another. 200 with a result per task, in the order sent; 400 for a bad body
+        (a task listed twice is refused, naming it)."""
+        body = BulkDecideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        decision, comment = values["decision"], values["comment"]
+        key = idempotency_key_header(request)
+        outcomes: list[tuple[int, int, list[dict[str, Any]] | None]] = []
+        for task_id in values["tasks"]:
+            try:
+                task = transitions.visible_task(request.user, task_id)
+                if task.kind != TaskKind.APPROVAL:
+                    raise transitions.InputInvalid(
+                        [
+                            {
+                                "field": "tasks",
+                                "code": "form",
+                                "message": f"task {task_id} is a form: open it to fill it in",
+                            }
+                        ]
+                    )
+                one = derived_key(key, task.pk)
+                transitions.check_decide(
+                    request.user,
+                    task.pk,
+                    decision=decision,
+                    data=None,
+                    comment=comment,
+                    idempotency_key=one,
+                )
+                # Its own transaction (do_decide is atomic; this view is not): a later
+                # refusal cannot roll this decision back, nor this one's run the others'.
+                transitions.do_decide(
+                    task.pk,
+                    actor=request.user,
+                    decision=decision,
+                    comment=comment,
+                    idempotency_key=one,
+                )
+                outcomes.append((task_id, status.HTTP_200_OK, None))
+            except (
+                LookupError,
+                transitions.Forbidden,
+                transitions.Conflict,
+                transitions.InputInvalid,
+            ) as exc:
+                outcomes.append((task_id, *_refusal(exc)))
+        decided_ids = [task_id for task_id, code, _ in outcomes if code == status.HTTP_200_OK]
+        tasks = {t.pk: t for t in task_queryset().filter(pk__in=decided_ids)}
+        context = {"user": request.user}
+        results: list[dict[str, Any]] = []
+        for task_id, code, errors in outcomes:
+            result: dict[str, Any] = {"id": task_id, "ok": errors is None, "status": code}
+            if errors is None:
+                result["task"] = TaskSerializer(tasks[task_id], context=context).data
+            else:
+                result["errors"] = errors
+            results.append(result)
+        failed = len(results) - len(decided_ids)
+        return Response({"decided": len(decided_ids), "failed": failed, "results": results})
 
 
 class DelegateView(APIView):

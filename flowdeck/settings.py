@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
         "StepStatusEnum": "engine.states.StepStatus",
         "TaskStatusEnum": "engine.states.TaskStatus",
         "TaskKindEnum": "engine.models.TaskKind",
+        "DecisionEnum": "engine.models.Decision",
+        "ApprovalDecisionEnum": "engine.serializers.APPROVAL_DECISIONS",
         "CredentialKindEnum": "connectors.kinds.CredentialKind",
         "LogLevelEnum": "engine.steplogs.LEVELS",
         "ScheduleStateEnum": "engine.schedule_models.ScheduleState",

@@ -1,6 +1,8 @@
 """API tokens and the account flags Django's user lacks. Rows change only through
 ``people/tokens.py`` and ``people/accounts.py`` (STYLE 1)."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -48,3 +50,36 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"account of {self.user}"
+
+
+class Absence(models.Model):
+    """A user is out of office from ``starts_at`` until ``ends_at``: tasks assigned to them by
+    name in that window go to ``deputy`` (engine/transitions.py ``_apply_absences``). Written
+    only through people/absences.py, which keeps a user's absences apart and free of loops."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deputising"
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="absence_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "ends_at"], name="absence_user_ends")]
+
+    def __str__(self) -> str:
+        return f"absence of {self.user} until {self.ends_at:%Y-%m-%d}"
+
+    def covers(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at

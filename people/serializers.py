@@ -11,7 +11,7 @@ from rest_framework import serializers
 from designer.serializers import ErrorsSerializer
 from flowdeck.fields import StrictBooleanField
 from people import accounts
-from people.models import ApiToken
+from people.models import Absence, ApiToken
 
 
 class GroupNamesField(serializers.SlugRelatedField):
@@ -172,3 +172,29 @@ class TokenCreatedSerializer(TokenSerializer):
 
 class TokenWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+
+
+class AbsenceSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    deputy = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    current = serializers.SerializerMethodField(help_text="Whether it lasts now.")
+
+    class Meta:
+        model = Absence
+        fields = ["id", "user", "starts_at", "ends_at", "deputy", "note", "current", "created_at"]
+        read_only_fields = fields
+
+    def get_current(self, absence: Absence) -> bool:
+        return absence.covers(self.context["now"])
+
+
+class AbsenceWriteSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(help_text="From (ISO 8601, with a time zone).")
+    ends_at = serializers.DateTimeField(help_text="Until, not included.")
+    deputy = serializers.CharField(
+        max_length=150, help_text="The username of who gets your tasks meanwhile."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    user = serializers.CharField(
+        required=False, max_length=150, help_text="Whose absence (a username): staff only."
+    )

@@ -18,4 +18,6 @@ urlpatterns = [
     ),
     path("tokens/", views.TokenListView.as_view(), name="token-list"),
     path("tokens/<int:pk>/", views.TokenDetailView.as_view(), name="token-detail"),
+    path("account/absences/", views.AbsenceListView.as_view(), name="absence-list"),
+    path("account/absences/<int:pk>/", views.AbsenceDetailView.as_view(), name="absence-detail"),
 ]

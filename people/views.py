@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -21,9 +22,11 @@ from designer.serializers import ErrorsSerializer
 from flowdeck.errors import ApiError, api_error
 from flowdeck.nul import JSONParser
 from flowdeck.params import bool_param, choice_param, object_id
-from people import accounts, groups, tokens
-from people.models import Account, ApiToken
+from people import absences, accounts, groups, tokens
+from people.models import Absence, Account, ApiToken
 from people.serializers import (
+    AbsenceSerializer,
+    AbsenceWriteSerializer,
     GroupDetailSerializer,
     GroupInUseSerializer,
     GroupSerializer,
@@ -430,4 +433,78 @@ class TokenDetailView(APIView):
         if token.user_id != request.user.pk and not request.user.is_staff:
             raise NotFound("no such token")
         tokens.do_revoke_token(actor=request.user, token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Out of office ---------------------------------------------------------------------------
+
+
+def _whose(request: Request, username: str | None) -> User:
+    """The caller, or (staff only) the user named ``username``: 403 for others, who may
+    manage their own absences only."""
+    if not username or username == request.user.get_username():
+        return request.user
+    if not request.user.is_staff:
+        raise PermissionDenied("only staff manage other people's absences")
+    found = User.objects.filter(username=username).first()
+    if found is None:
+        raise _bad([api_error("not_found", f"no user named {username}", field="user")])
+    return found
+
+
+class AbsenceListView(APIView):
+    """The caller's absences (out of office: tasks assigned to them by name go to a deputy);
+    staff may read and plan anyone's with ``user``."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "user", str, description="Whose absences (a username); staff only for others."
+            ),
+            OpenApiParameter("past", bool, description="true: the ended ones too."),
+        ],
+        responses={200: AbsenceSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        """Current and planned absences, soonest first (with ``past=true``, ended ones too)."""
+        user = _whose(request, request.query_params.get("user"))
+        now = timezone.now()
+        found = Absence.objects.select_related("user", "deputy").filter(user=user)
+        if not bool_param(request.query_params, "past"):
+            found = found.filter(ends_at__gt=now)
+        data = AbsenceSerializer(found[:200], many=True, context={"now": now}).data
+        return Response(data)
+
+    @extend_schema(request=AbsenceWriteSerializer, responses={201: AbsenceSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        """Plan an absence: from ``starts_at`` until ``ends_at``, tasks assigned to the user by
+        name go to ``deputy`` instead (delegated, with the reason "absence"). 400 naming the
+        field: it ends before it starts or is over, an unknown, inactive or same deputy, an
+        overlap with another absence of the user, a loop of deputies."""
+        body = AbsenceWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = dict(body.validated_data)
+        user = _whose(request, values.pop("user", None))
+        try:
+            absence = absences.do_create_absence(actor=request.user, user=user, **values)
+        except absences.AbsenceInvalid as exc:
+            raise _bad(exc.errors) from None
+        data = AbsenceSerializer(absence, context={"now": timezone.now()}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class AbsenceDetailView(APIView):
+    @extend_schema(responses={204: None, 403: ErrorsSerializer, 404: ErrorsSerializer})
+    def delete(self, request: Request, pk: int) -> Response:
+        """Cancel an absence, or end a current one now: own ones, or anyone's for staff
+        (somebody else's is 404 to others). Tasks already handed to the deputy stay there."""
+        try:
+            absence = Absence.objects.get(pk=object_id(pk))
+        except (Absence.DoesNotExist, ValueError):
+            raise NotFound("no such absence") from None
+        if absence.user_id != request.user.pk and not request.user.is_staff:
+            raise NotFound("no such absence")
+        absences.do_delete_absence(actor=request.user, absence=absence)
         return Response(status=status.HTTP_204_NO_CONTENT)

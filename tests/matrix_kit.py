@@ -18,6 +18,7 @@ login page; an int is that exact status.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -36,6 +37,7 @@ from designer.models import ROLE_RANK, Role, StepTest, Workflow, WorkflowGrant
 from engine.attachments import scan
 from engine.discussion import do_attach
 from engine.models import HumanTask, Run, TaskAttachment
+from people.absences import do_create_absence
 from people.models import ApiToken
 from people.tokens import do_create_token
 from tests.engine_kit import build, drive, fn, start, task_of, workflow
@@ -125,6 +127,7 @@ class World:
     group: Group  # "reviewers", with the viewer in it; named by no workflow
     api_token: ApiToken  # the owner's
     attachment: TaskAttachment  # on the task, by the runner
+    absence: Any = None  # the owner's, out of office next month with the runner as deputy
 
 
 def matrix_graph() -> dict[str, Any]:
@@ -221,6 +224,13 @@ def seed(alice: User, charlie: User, admin: User) -> World:
         group=reviewers,
         api_token=api_token,
         attachment=attachment,
+        absence=do_create_absence(
+            actor=alice,
+            user=alice,
+            starts_at=now + timedelta(days=30),
+            ends_at=now + timedelta(days=37),
+            deputy="runner",
+        ),
     )
 
 
@@ -289,6 +299,20 @@ def bulk_result(*retried_by: str) -> Check:
     return check
 
 
+def decided_in_bulk() -> Check:
+    """The bulk decision answers 200 to all; the task inside: decided by the runner (its
+    assignee), 404 to charlie (no role), 403 to the other roles (they see it, may not act)."""
+
+    def check(world: World, role: str, response: Any) -> str | None:
+        if response.status_code != 200:
+            return None
+        got = response.json()["results"][0]["status"]
+        wanted = {"runner": 200, "charlie": 404}.get(role, 403)
+        return None if got == wanted else f"the task's status is {got}, not {wanted}"
+
+    return check
+
+
 VIEWER_AND_UP = ("viewer", "runner", "editor", "owner", "staff")
 EDITOR_AND_UP = ("editor", "owner", "staff")
 RUNNER_AND_UP = ("runner", "editor", "owner", "staff")
@@ -326,6 +350,15 @@ def task_link_path(world: World) -> str:
     recipient = Recipient(address="runner@example.com", user_id=world.users["runner"].pk)
     urls = issue_links(world.task, recipient, timezone.now())
     return urls["approve"].removeprefix(settings.FLOWDECK_BASE_URL)
+
+
+def an_absence(deputy: str) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "starts_at": (now + timedelta(days=60)).isoformat(),
+        "ends_at": (now + timedelta(days=61)).isoformat(),
+        "deputy": deputy,
+    }
 
 
 def _areas() -> dict[str, list[Rule]]:
@@ -534,6 +567,19 @@ def _areas() -> dict[str, list[Rule]]:
             "approval-decide",
             lambda w: f"/api/approvals/{w.task.pk}/decide/",
             (Case("POST", task_actor, body=lambda w: {"decision": "approve"}),),
+        ),
+        # Everyone may ask; what each task gets is inside, as a single decide would answer.
+        Rule(
+            "approval-bulk-decide",
+            lambda w: "/api/approvals/bulk-decide/",
+            (
+                Case(
+                    "POST",
+                    LOGGED_IN,
+                    body=lambda w: {"tasks": [w.task.pk], "decision": "approve"},
+                    then=decided_in_bulk(),
+                ),
+            ),
         ),
         Rule(
             "approval-delegate",
@@ -829,6 +875,35 @@ def _areas() -> dict[str, list[Rule]]:
         Rule(
             "token-detail",
             lambda w: f"/api/tokens/{w.api_token.pk}/",
+            (Case("DELETE", {**everyone(404), "anonymous": 401, "owner": OK, "staff": OK}),),
+        ),
+    ]
+    # Out of office: one's own absences; staff anyone's; another's is 404 to the rest.
+    people += [
+        Rule(
+            "absence-list",
+            lambda w: "/api/account/absences/",
+            (
+                Case("GET", LOGGED_IN, then=lists(lambda w: w.absence, "owner")),
+                Case(
+                    "GET",
+                    but(STAFF, owner=OK),
+                    path=lambda w: "/api/account/absences/?user=alice",
+                    then=lists(lambda w: w.absence, "owner", "staff"),
+                    note="the owner's",
+                ),
+                Case("POST", LOGGED_IN, body=lambda w: an_absence("editor")),
+                Case(
+                    "POST",
+                    but(STAFF, owner=OK),
+                    body=lambda w: {**an_absence("editor"), "user": "alice"},
+                    note="for the owner",
+                ),
+            ),
+        ),
+        Rule(
+            "absence-detail",
+            lambda w: f"/api/account/absences/{w.absence.pk}/",
             (Case("DELETE", {**everyone(404), "anonymous": 401, "owner": OK, "staff": OK}),),
         ),
     ]

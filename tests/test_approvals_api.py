@@ -292,6 +292,7 @@ def test_delegating_hands_the_task_to_another_user(api, alice, bob, charlie):
             "from_user": "bob",
             "to_user": "charlie",
             "comment": "away",
+            "reason": "",  # by hand, not out of office
             "created_at": body["delegations"][0]["created_at"],
         }
     ]

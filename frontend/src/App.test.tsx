@@ -11,7 +11,7 @@ beforeEach(() => {
     "fetch",
     vi.fn(async (url: string) => {
       // The lists that are not paginated answer a bare list.
-      const list = /^\/api\/(tokens|groups)\//.test(String(url));
+      const list = /^\/api\/(tokens|groups|account\/absences)\//.test(String(url));
       return new Response(JSON.stringify(list ? [] : { results: [], count: 0, open: 0 }), { status: 200 });
     }),
   );

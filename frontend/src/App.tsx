@@ -285,7 +285,7 @@ export function App({ user }: { user: User }) {
               )
             }
           />
-          <Route path="/account" element={<Loaded what="your tokens" page={<AccountPage username={user.username} />} />} />
+          <Route path="/account" element={<Loaded what="your tokens" page={<AccountPage username={user.username} isStaff={user.staff} />} />} />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </AppShell.Main>

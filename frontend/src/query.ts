@@ -46,6 +46,8 @@ export const keys = {
   groups: (params: Params = {}) => ["groups", params] as const,
   group: (id: number) => ["group", id] as const,
   tokens: (params: Params = {}) => ["tokens", params] as const,
+  /** The caller's absences (out of office), current and planned. */
+  absences: () => ["absences"] as const,
 };
 
 /** A query string from the defined, non-empty parameters, in a stable order. */

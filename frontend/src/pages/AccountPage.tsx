@@ -1,7 +1,7 @@
 /**
  * The user's own API tokens (from the user menu): one per script or machine, each key shown
  * once when it is created, each revoked on its own. What `manage.py flowdeck_token` did, for
- * everyone, without a shell on the server.
+ * everyone, without a shell on the server. Below them, out of office (absences, a deputy).
  */
 import { ActionIcon, Button, Code, CopyButton, Group, Modal, Stack, Text, TextInput, Tooltip } from "@mantine/core";
 import { useMediaQuery } from "@mantine/hooks";
@@ -17,6 +17,7 @@ import { PageHeader } from "../ui/PageHeader";
 import { RelativeTime } from "../ui/RelativeTime";
 import { notifyError, notifySuccess } from "../ui/notify";
 import { LIST_TABLE } from "../ui/table";
+import { OutOfOffice } from "./account/OutOfOffice";
 
 const PHONE = "(max-width: 48em)";
 
@@ -26,7 +27,7 @@ function sortTokens(tokens: ApiToken[], sort: DataTableSortStatus<ApiToken>): Ap
   return sort.direction === "desc" ? sorted.reverse() : sorted;
 }
 
-export function AccountPage({ username }: { username: string }) {
+export function AccountPage({ username, isStaff = false }: { username: string; isStaff?: boolean }) {
   const tokens = useTokens();
   const revoke = useRevokeToken();
   const [creating, setCreating] = useState(false);
@@ -148,6 +149,7 @@ export function AccountPage({ username }: { username: string }) {
         />
       )}
       {creating && <NewTokenModal onClose={() => setCreating(false)} />}
+      <OutOfOffice username={username} isStaff={isStaff} />
     </Stack>
   );
 }

@@ -6,10 +6,13 @@
  * task out at once and moves on to the next one.
  */
 import {
+  Alert,
+  Anchor,
   Badge,
   Box,
   Button,
   Center,
+  Checkbox,
   Group,
   Loader,
   SegmentedControl,
@@ -19,21 +22,40 @@ import {
   VisuallyHidden,
 } from "@mantine/core";
 import { useInterval, useMediaQuery } from "@mantine/hooks";
-import { IconClockExclamation, IconFilterOff, IconForms, IconListCheck, IconUserCheck } from "@tabler/icons-react";
+import {
+  IconClockExclamation,
+  IconFilterOff,
+  IconForms,
+  IconListCheck,
+  IconPlaneDeparture,
+  IconUserCheck,
+} from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
-import { useNavigate, useParams } from "react-router";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
 
 import { usePageCommands } from "../CommandPalette";
+import { currentAbsence, useAbsences, when } from "../absences";
 import { api } from "../api";
 import { useInbox } from "../inbox";
 import { keys, queryString } from "../query";
 import { Empty } from "../ui/Empty";
 import { PageHeader } from "../ui/PageHeader";
 import { notifyError } from "../ui/notify";
+import { BulkBar, BulkResults, type Failures } from "./inbox/BulkBar";
 import { InboxEmpty } from "./inbox/InboxEmpty";
 import classes from "./inbox/Inbox.module.css";
-import { type Task, type TaskPage, byUrgency, dueState, filterTasks, nextTaskId, workflowsOf } from "./inbox/model";
+import {
+  type Task,
+  type TaskPage,
+  absenceNote,
+  bulkSelectable,
+  byUrgency,
+  dueState,
+  filterTasks,
+  nextTaskId,
+  workflowsOf,
+} from "./inbox/model";
 import { type Me, TaskDetail } from "./inbox/TaskDetail";
 import { TaskList } from "./inbox/TaskList";
 
@@ -41,6 +63,47 @@ export type { Task } from "./inbox/model";
 
 const PAGE_SIZE = 100;
 type Kind = "all" | "approval" | "form";
+
+/** "You are out of office until …; new tasks go to dave", and the open tasks handed to the
+ * deputy meanwhile (they are no longer the user's to do, but still the user's business). */
+function AwayBanner({ me, now }: { me: string | undefined; now: number }) {
+  const absences = useAbsences();
+  const away = currentAbsence(absences.data, now);
+  const params = { status: "all", page_size: 100 };
+  const handed = useQuery({
+    queryKey: keys.approvals(params),
+    queryFn: () => api<TaskPage>(`/api/approvals/${queryString(params)}`),
+    enabled: away !== null,
+    staleTime: Number.POSITIVE_INFINITY, // the inbox socket says when it changes
+  });
+  if (!away) return null;
+  const mine = (handed.data?.results ?? []).filter((t) => t.status === "open" && absenceNote(t, me)?.startsWith("delegated"));
+  return (
+    <Alert
+      color="indigo"
+      icon={<IconPlaneDeparture size={18} />}
+      title={`You are out of office until ${when(away.ends_at)}; new tasks go to ${away.deputy}.`}
+      mb="md"
+      role="status"
+      aria-label="Out of office"
+    >
+      <Text size="sm">
+        Tasks assigned to you by name go to {away.deputy} meanwhile; your groups&apos; tasks stay with their members.{" "}
+        <Anchor component={Link} to="/account" size="sm">
+          Change it in your account
+        </Anchor>
+      </Text>
+      {mine.length > 0 && (
+        <Box mt="sm">
+          <Text size="sm" fw={500} mb={4}>
+            Handed to your deputy
+          </Text>
+          <TaskList tasks={mine} selectedId={null} now={now} me={me} label="Handed to your deputy" />
+        </Box>
+      )}
+    </Alert>
+  );
+}
 
 function LiveBadge() {
   const status = useInbox((s) => s.status);
@@ -100,6 +163,26 @@ export function InboxPage() {
   });
   const shown: Task | undefined =
     shownId === null ? undefined : (tasks.find((t) => t.id === shownId) ?? (shownId === selectedId ? single.data : undefined));
+
+  // Bulk decisions: the approvals picked in the list (UI state; ids no longer listed drop out).
+  const [checked, setChecked] = useState<Set<number>>(() => new Set());
+  const [failures, setFailures] = useState<Failures | null>(null);
+  const selectable = useMemo(() => bulkSelectable(tasks), [tasks]);
+  const selectableIds = useMemo(() => new Set(selectable.map((t) => t.id)), [selectable]);
+  const picked = useMemo(() => selectable.filter((t) => checked.has(t.id)), [selectable, checked]);
+  const pickedIds = useMemo(() => new Set(picked.map((t) => t.id)), [picked]);
+  const toggle = useCallback(
+    (id: number) =>
+      setChecked((was) => {
+        const next = new Set(was);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
+  const allPicked = selectable.length > 0 && picked.length === selectable.length;
+  const pickAll = () => setChecked(allPicked ? new Set() : new Set(selectableIds));
 
   const afterDecision = (id: number) => {
     const next = phone ? null : nextTaskId(tasks, id);
@@ -256,8 +339,39 @@ export function InboxPage() {
       <div className={classes.layout}>
         <div className={classes.listColumn}>
           {all.length > 0 || filtered ? filters : null}
+          {selectable.length > 0 && (
+            <Group gap="xs" mb="xs" wrap="nowrap">
+              <Checkbox
+                size="md"
+                className={classes.pick}
+                checked={allPicked}
+                indeterminate={picked.length > 0 && !allPicked}
+                onChange={pickAll}
+                aria-label="Select all approvals shown"
+              />
+              <Text size="sm" c="dimmed">
+                {picked.length ? `${picked.length} of ${selectable.length} approvals selected` : "Select approvals to decide them together"}
+              </Text>
+            </Group>
+          )}
+          <BulkBar
+            selected={picked}
+            onClear={() => setChecked(new Set())}
+            onDone={(decided, failed) => {
+              setChecked((was) => new Set([...was].filter((id) => !decided.includes(id))));
+              setFailures(failed);
+            }}
+          />
           {tasks.length ? (
-            <TaskList tasks={tasks} selectedId={shownId} now={now} />
+            <TaskList
+              tasks={tasks}
+              selectedId={shownId}
+              now={now}
+              me={me.data?.username}
+              checked={pickedIds}
+              selectable={selectableIds}
+              onToggle={toggle}
+            />
           ) : all.length === 0 && !filtered ? (
             <InboxEmpty me={me.data} />
           ) : (
@@ -304,6 +418,8 @@ export function InboxPage() {
   return (
     <Box component="section" aria-labelledby="inbox-title" className={classes.page}>
       {header}
+      <AwayBanner me={me.data?.username} now={now} />
+      <BulkResults failures={failures} onDismiss={() => setFailures(null)} />
       {body}
     </Box>
   );

@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   type Task,
   SOON_MS,
+  absenceNote,
   approvalProgress,
+  bulkSelectable,
+  bulkSummary,
   byUrgency,
   decidedBy,
   dueState,
@@ -135,5 +138,39 @@ describe("the list", () => {
     expect(interval(1800)).toBe("30 min");
     expect(interval(86400)).toBe("day");
     expect(interval(172800)).toBe("2 days");
+  });
+});
+
+describe("out of office and bulk decisions", () => {
+  const moved = task({
+    delegations: [
+      { from_user: "alice", to_user: "dave", comment: "out of office until 2026-12-24", reason: "absence", created_at: "" },
+    ],
+  });
+
+  it("tells the absent user and the deputy who has the task", () => {
+    expect(absenceNote(moved, "alice")).toBe("delegated to dave (you are out of office)");
+    expect(absenceNote(moved, "dave")).toBe("for alice, out of office");
+    expect(absenceNote(moved, "bob")).toBeNull();
+  });
+
+  it("says nothing of a delegation made by hand", () => {
+    const byHand = task({ delegations: [{ from_user: "alice", to_user: "dave", comment: "", reason: "", created_at: "" }] });
+    expect(absenceNote(byHand, "dave")).toBeNull();
+  });
+
+  it("selects only approvals the user may decide", () => {
+    const tasks = [task({ id: 1 }), task({ id: 2, kind: "form" }), task({ id: 3, can_decide: false })];
+    expect(bulkSelectable(tasks).map((t) => t.id)).toEqual([1]);
+  });
+
+  it("sums up a bulk decision with its failures per task", () => {
+    const results = [
+      { id: 10, ok: true, status: 200 },
+      { id: 11, ok: true, status: 200 },
+      { id: 12, ok: false, status: 409, errors: [{ code: "task_closed", message: "the task is already approved", field: null }] },
+    ];
+    expect(bulkSummary(results, "approve")).toBe("2 approved, 1 failed: task 12 was already closed");
+    expect(bulkSummary(results.slice(0, 2), "reject")).toBe("2 rejected");
   });
 });

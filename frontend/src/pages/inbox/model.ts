@@ -20,6 +20,8 @@ export type TaskDelegation = {
   from_user: string | null;
   to_user: string | null;
   comment: string;
+  /** "absence" when the engine handed it on because the assignee was out of office. */
+  reason?: "" | "absence" | string;
   created_at: string;
 };
 
@@ -166,4 +168,59 @@ export function byUrgency(a: Task, b: Task): number {
   const d = due(a) - due(b);
   if (d !== 0 && !Number.isNaN(d)) return d;
   return b.id - a.id;
+}
+
+/** What a row says about a task handed on because someone was out of office, as `me` reads
+ * it: "delegated to dave (you are out of office)" for the absent one, "for alice, out of
+ * office" for the deputy; null when no absence moved it (or it does not concern `me`). */
+export function absenceNote(task: Pick<Task, "delegations">, me: string | undefined): string | null {
+  if (!me) return null;
+  const moved = (task.delegations ?? []).filter((d) => d.reason === "absence");
+  const mine = moved.find((d) => d.from_user === me);
+  if (mine) return `delegated to ${mine.to_user ?? "?"} (you are out of office)`;
+  const forMe = moved.find((d) => d.to_user === me);
+  if (forMe) return `for ${forMe.from_user ?? "?"}, out of office`;
+  return null;
+}
+
+/** The tasks a bulk decision may take among `tasks`: approvals the user may decide now
+ * (forms need their own data, so they are never selected together with approvals). */
+export function bulkSelectable(tasks: Task[]): Task[] {
+  return tasks.filter((t) => t.kind === "approval" && t.can_decide);
+}
+
+export type BulkResult = {
+  id: number;
+  ok: boolean;
+  status: number;
+  task?: Task;
+  errors?: { code: string; message: string; field: string | null }[];
+};
+
+/** One line for a bulk decision's results: "2 approved, 1 failed: task 12 was already closed". */
+export function bulkSummary(results: BulkResult[], decision: "approve" | "reject"): string {
+  const done = results.filter((r) => r.ok).length;
+  const failed = results.filter((r) => !r.ok);
+  const verb = decision === "approve" ? "approved" : "rejected";
+  if (!failed.length) return `${done} ${verb}`;
+  const why = failed.map((r) => `task ${r.id} ${failureText(r)}`).join("; ");
+  return `${done} ${verb}, ${failed.length} failed: ${why}`;
+}
+
+function failureText(result: BulkResult): string {
+  const error = result.errors?.[0];
+  switch (error?.code) {
+    case "task_closed":
+      return "was already closed";
+    case "already_decided":
+      return "was already decided by you";
+    case "four_eyes":
+      return "is your own run's (four eyes)";
+    case "not_assignee":
+      return "is not yours to decide";
+    case "form":
+      return "is a form";
+    default:
+      return result.status === 404 ? "no longer exists" : (error?.message ?? `failed (${result.status})`);
+  }
 }
