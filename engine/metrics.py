@@ -17,6 +17,10 @@ metrics, and every web process answers the same numbers.
   counted ``SETTLE`` seconds late so that transactions committing after their timestamp are not
   missed; every process counts up to the same marks, so they agree (modulo those seconds).
 - Gauges (queue depth, waiting tasks, active runs, live workers) are states, read every scrape.
+- Human tasks (what approvals cost) count the same way: opened at ``created_at``, closed (by
+  outcome, with the time from creation to closing as a histogram) and breached at
+  ``closed_at``. Their labels are the workflow id and the step's node id: one series per human
+  step of the graphs, as bounded as the graphs are (no user or group names, which grow).
 """
 
 import hmac
@@ -28,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -51,6 +55,13 @@ SETTLE = timedelta(seconds=30)
 DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 STEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600)
 RUN_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400)
+# People answer in minutes to days: 1 min, 5 min, 15 min, 30 min, 1 h, 4 h, 8 h, 1 d, 3 d, 7 d.
+TASK_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400)
+# A closed task missed its SLA: timed out, escalated (its first due time passed), or closed at or
+# after its due time (a timeout rule that approves or rejects closes then); as engine/stats.py.
+TASK_BREACHED = (
+    Q(status=TaskStatus.TIMED_OUT) | Q(escalation_level__gt=0) | Q(closed_at__gte=F("due_at"))
+)
 
 
 def _bucket_counts(name: str, buckets: tuple[float, ...]) -> dict[str, Count]:
@@ -76,11 +87,32 @@ class _Histogram:
         self.total += row[f"{name}_n"]
         self.sum += row[f"{name}_sum"] or 0.0
 
-    def family(self, metric: str, doc: str) -> HistogramMetricFamily:
+    def pairs(self) -> list[tuple[str, int]]:
         pairs = [(floatToGoString(b), c) for b, c in zip(self.buckets, self.counts, strict=True)]
         pairs.append(("+Inf", self.total))
+        return pairs
+
+    def family(self, metric: str, doc: str) -> HistogramMetricFamily:
         family = HistogramMetricFamily(metric, doc, labels=[])
-        family.add_metric([], pairs, sum_value=self.sum)
+        family.add_metric([], self.pairs(), sum_value=self.sum)
+        return family
+
+
+class _LabelledHistograms:
+    """One histogram per label values (here: workflow id and step)."""
+
+    def __init__(self, labels: list[str], buckets: tuple[float, ...]) -> None:
+        self.labels = labels
+        self.buckets = buckets
+        self.series: dict[tuple[str, ...], _Histogram] = {}
+
+    def add(self, key: tuple[str, ...], row: dict[str, Any], name: str) -> None:
+        self.series.setdefault(key, _Histogram(self.buckets)).add(row, name)
+
+    def family(self, metric: str, doc: str) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(metric, doc, labels=self.labels)
+        for key, histogram in sorted(self.series.items()):
+            family.add_metric(list(key), histogram.pairs(), sum_value=histogram.sum)
         return family
 
 
@@ -96,6 +128,10 @@ class Totals:
         self.run_duration = _Histogram(RUN_BUCKETS)
         self.step_duration = _Histogram(STEP_BUCKETS)
         self.step_delay = _Histogram(DELAY_BUCKETS)
+        self.tasks_opened: dict[tuple[str, str], int] = defaultdict(int)
+        self.tasks_closed: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.task_breaches: dict[tuple[str, str], int] = defaultdict(int)
+        self.task_decision = _LabelledHistograms(["workflow", "step"], TASK_BUCKETS)
 
     @staticmethod
     def _between(queryset: QuerySet, field: str, low: datetime | None, high: datetime) -> QuerySet:
@@ -152,7 +188,37 @@ class Totals:
             self.step_attempts[workflow] += row["attempts"] or 0
             self.step_duration.add(row, "d")
             self.step_delay.add(row, "q")
+        self._advance_tasks(low, high)
         self.mark = high
+
+    def _advance_tasks(self, low: datetime | None, high: datetime) -> None:
+        tasks = HumanTask.objects.filter(run__test=False)
+        opened = self._between(tasks, "created_at", low, high)
+        # order_by(): the model's default ordering (-id) would split every group by id.
+        grouped = opened.values("run__workflow_id", "step__node_id").annotate(n=Count("pk"))
+        for row in grouped.order_by():
+            self.tasks_opened[(str(row["run__workflow_id"]), row["step__node_id"])] += row["n"]
+        closed = self._between(tasks, "closed_at", low, high)
+        rows = (
+            closed.annotate(d=Seconds("created_at", "closed_at"))
+            .values("run__workflow_id", "step__node_id", "status")
+            .annotate(
+                n=Count("pk"),
+                breached=Count("pk", filter=TASK_BREACHED),
+                d_sum=Sum("d"),
+                **_bucket_counts("d", TASK_BUCKETS),
+            )
+            .order_by()
+        )
+        for row in rows:
+            if row["status"] == TaskStatus.OPEN:
+                continue  # cannot happen: closed_at is set when a task closes
+            key = (str(row["run__workflow_id"]), row["step__node_id"])
+            self.tasks_closed[(*key, row["status"])] += row["n"]
+            self.task_breaches[key] += row["breached"]
+            if row["status"] != TaskStatus.CANCELLED:
+                # A cancelled task was not decided: its run or step ended otherwise.
+                self.task_decision.add(key, row, "d")
 
 
 class FlowdeckCollector:
@@ -215,6 +281,36 @@ class FlowdeckCollector:
         )
         yield totals.run_duration.family(
             "flowdeck_run_duration_seconds", "From started to ended, of each run"
+        )
+        family = CounterMetricFamily(
+            "flowdeck_tasks_opened",
+            "Human tasks (approvals, forms) created, by workflow id and step",
+            labels=["workflow", "step"],
+        )
+        for (workflow, step), n in sorted(totals.tasks_opened.items()):
+            family.add_metric([workflow, step], n)
+        yield family
+        family = CounterMetricFamily(
+            "flowdeck_tasks_closed",
+            "Human tasks closed, by workflow id, step and outcome (approved, rejected, "
+            "submitted, timed_out, cancelled)",
+            labels=["workflow", "step", "outcome"],
+        )
+        for (workflow, step, outcome), n in sorted(totals.tasks_closed.items()):
+            family.add_metric([workflow, step, outcome], n)
+        yield family
+        family = CounterMetricFamily(
+            "flowdeck_task_breaches",
+            "Human tasks that closed past their due time, timed out or escalated",
+            labels=["workflow", "step"],
+        )
+        for (workflow, step), n in sorted(totals.task_breaches.items()):
+            family.add_metric([workflow, step], n)
+        yield family
+        yield totals.task_decision.family(
+            "flowdeck_task_decision_seconds",
+            "From a human task's creation to its closing (by people or its due time; "
+            "cancelled ones left out), by workflow id and step",
         )
 
     @staticmethod

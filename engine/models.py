@@ -258,6 +258,10 @@ class HumanTask(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="humantask_status_id"),
             models.Index(fields=["run", "-id"], name="humantask_run_id"),
+            # Time ranges of the dashboard's human figures and the metrics' incremental scrapes
+            # (engine/stats.py, engine/metrics.py): without them each read scans every task.
+            models.Index(fields=["closed_at"], name="humantask_closed_at"),
+            models.Index(fields=["created_at"], name="humantask_created_at"),
         ]
 
     def __str__(self) -> str:
@@ -391,6 +395,8 @@ class TaskDecision(models.Model):
                 name="taskdecision_once_per_email",
             ),
         ]
+        # The window's decisions for the dashboard's per-person figures (engine/stats.py).
+        indexes = [models.Index(fields=["created_at"], name="taskdecision_created_at")]
 
     def __str__(self) -> str:
         return f"{self.decision} on task {self.task_id}"

@@ -590,6 +590,67 @@ class StatsFailingWorkflowSerializer(serializers.Serializer):
     failure_rate = serializers.FloatField()
 
 
+class StatsTaskFiguresSerializer(serializers.Serializer):
+    opened = serializers.IntegerField(help_text="tasks created in the window")
+    closed = serializers.IntegerField(help_text="tasks closed in the window, whatever the status")
+    open = serializers.IntegerField(help_text="tasks open now")
+    approved = serializers.IntegerField(help_text="closed in the window, approved")
+    rejected = serializers.IntegerField()
+    submitted = serializers.IntegerField(help_text="forms filled in")
+    timed_out = serializers.IntegerField()
+    cancelled = serializers.IntegerField(help_text="closed because their run or step ended")
+    escalated = serializers.IntegerField(help_text="tasks escalated (closed in window or open)")
+    with_due = serializers.IntegerField(help_text="tasks with a due time (or escalated)")
+    breached = serializers.IntegerField(
+        help_text="timed out, escalated, closed at or after due_at, or open past it"
+    )
+    breach_rate = serializers.FloatField(allow_null=True, help_text="breached / with_due")
+    wait_p50_s = serializers.FloatField(
+        allow_null=True,
+        help_text="created → closed, median (nearest rank) of the tasks closed in the window "
+        "by people or their due time (not cancelled)",
+    )
+    wait_p95_s = serializers.FloatField(allow_null=True)
+    open_age_p50_s = serializers.FloatField(allow_null=True, help_text="age of the open tasks")
+    open_oldest_s = serializers.FloatField(allow_null=True)
+
+
+class StatsHumanStepSerializer(StatsTaskFiguresSerializer):
+    workflow = serializers.IntegerField()
+    workflow_name = serializers.CharField()
+    node = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["approval", "form"])
+
+
+class StatsAssigneeSerializer(serializers.Serializer):
+    user = serializers.CharField(help_text="username of who decided")
+    decisions = serializers.IntegerField(help_text="decisions made in the window")
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    decision_p50_s = serializers.FloatField(
+        allow_null=True, help_text="task created → this person's decision, median"
+    )
+
+
+class StatsGroupSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    tasks = serializers.IntegerField(help_text="assigned tasks closed in the window or open now")
+    open = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    wait_p50_s = serializers.FloatField(allow_null=True)
+
+
+class StatsHumanSerializer(serializers.Serializer):
+    """What people's work cost: tasks closed in the window or open now."""
+
+    totals = StatsTaskFiguresSerializer()
+    steps = StatsHumanStepSerializer(many=True, help_text="per (workflow, step), at most 50")
+    assignees = StatsAssigneeSerializer(many=True, help_text="at most 50")
+    groups = StatsGroupSerializer(many=True, help_text="at most 50")
+
+
 class StatsSerializer(serializers.Serializer):
     """Dashboard figures over a window of time, for the workflows the caller may see."""
 
@@ -608,6 +669,7 @@ class StatsSerializer(serializers.Serializer):
     busiest_steps = StatsBusyStepSerializer(many=True)
     slowest_steps = StatsSlowStepSerializer(many=True)
     failing_workflows = StatsFailingWorkflowSerializer(many=True)
+    human = StatsHumanSerializer()
 
 
 # --- Comparing two runs, or two attempts of a step (engine/compare.py shapes the answers) ---------

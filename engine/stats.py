@@ -15,9 +15,12 @@ What counts where:
 - durations: runs finished in the window with both ``started_at`` and ``finished_at``.
 - retries and step figures: the step runs that ended in the window.
 - queue and human tasks: now, whatever the window (they are states, not history).
+- ``human`` (what approvals cost): the tasks that closed in the window or are open now, per
+  (workflow, step), per person who decided and per assigned group; see ``_human``.
 """
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +32,7 @@ from django.db.models.functions import RowNumber
 
 from designer.models import Workflow
 from designer.permissions import visible_workflows
-from engine.models import HumanTask, Run, StepRun
+from engine.models import HumanTask, Run, StepRun, TaskDecision
 from engine.sql import Seconds, bucket
 from engine.states import RunStatus, StepStatus, TaskStatus
 from flowdeck.params import id_or_none
@@ -38,6 +41,7 @@ WINDOWS = {"24h": 24, "7d": 7 * 24, "30d": 30 * 24}
 MAX_WINDOW_H = 90 * 24
 INTERVALS = {"1h": 1, "1d": 24}
 TOP = 10
+HUMAN_TOP = 50  # rows per table of the human section (steps, people, groups)
 
 
 class StatsError(ValueError):
@@ -272,7 +276,11 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
     listed = {r["run__workflow_id"] for r in busiest + slowest} | {
         r["workflow_id"] for r in failing
     }
+    human = _human(visible, since, now)
+    listed |= {r["workflow"] for r in human["steps"]}
     names = dict(Workflow.objects.filter(pk__in=listed).values_list("pk", "name"))
+    for row in human["steps"]:
+        row["workflow_name"] = names.get(row["workflow"], "")
 
     return {
         "window": {"since": since, "until": now, "hours": query.hours},
@@ -328,4 +336,188 @@ def compute(user: AbstractBaseUser, query: StatsQuery, now: datetime) -> dict[st
             }
             for row in failing
         ],
+        "human": human,
+    }
+
+
+# --- What approvals cost (issue 19, item 5) -------------------------------------------------------
+
+
+def _nearest_rank(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of an already sorted list, as for the runs above."""
+    if not values:
+        return None
+    return values[max(0, math.ceil(fraction * len(values)) - 1)]
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+class _TaskFigures:
+    """The counts and durations of a set of tasks (a step's, or all of them)."""
+
+    def __init__(self) -> None:
+        self.opened = self.closed = self.open = 0
+        self.by_status: dict[str, int] = defaultdict(int)
+        self.escalated = self.due = self.breached = 0
+        self.waits: list[float] = []  # created -> closed, closed by people or by their due time
+        self.ages: list[float] = []  # created -> now, of the open ones
+
+    def add(self, task: tuple, since: datetime, now: datetime) -> None:
+        _, _, _, _, status, created, closed, due, level = task
+        if created >= since:
+            self.opened += 1
+        if status == TaskStatus.OPEN:
+            self.open += 1
+            self.ages.append((now - created).total_seconds())
+        else:
+            self.closed += 1
+            self.by_status[status] += 1
+            if status != TaskStatus.CANCELLED:
+                # A cancelled task says nothing of people: its run or step ended otherwise.
+                self.waits.append((closed - created).total_seconds())
+        self.escalated += level > 0
+        if due is not None or level > 0:
+            # An escalation resets due_at (maybe to none), but it happened because one passed.
+            self.due += 1
+            self.breached += _breached(status, closed, due, level, now)
+
+    def figures(self) -> dict[str, Any]:
+        self.waits.sort()
+        self.ages.sort()
+        return {
+            "opened": self.opened,
+            "closed": self.closed,
+            "open": self.open,
+            "approved": self.by_status[TaskStatus.APPROVED],
+            "rejected": self.by_status[TaskStatus.REJECTED],
+            "submitted": self.by_status[TaskStatus.SUBMITTED],
+            "timed_out": self.by_status[TaskStatus.TIMED_OUT],
+            "cancelled": self.by_status[TaskStatus.CANCELLED],
+            "escalated": self.escalated,
+            "with_due": self.due,
+            "breached": self.breached,
+            "breach_rate": _rate(self.breached, self.due),
+            "wait_p50_s": _seconds(_nearest_rank(self.waits, 0.5)),
+            "wait_p95_s": _seconds(_nearest_rank(self.waits, 0.95)),
+            "open_age_p50_s": _seconds(_nearest_rank(self.ages, 0.5)),
+            "open_oldest_s": _seconds(self.ages[-1] if self.ages else None),
+        }
+
+
+def _breached(
+    status: str, closed: datetime | None, due: datetime | None, level: int, now: datetime
+) -> bool:
+    """The SLA was missed: timed out, escalated, closed at or after its due time (a timeout
+    rule that approved or rejected closes then), or still open past it."""
+    if status == TaskStatus.TIMED_OUT or level > 0:
+        return True
+    if due is None:
+        return False
+    return closed >= due if closed is not None else now > due
+
+
+def _human(visible: set[int] | None, since: datetime, now: datetime) -> dict[str, Any]:
+    """What people's work cost in the window: the tasks that closed in it or are open now
+    (every task opened in the window is one or the other), grouped in Python from three
+    ``values_list`` queries (tasks, decisions, group assignments) over the window's rows: the
+    percentiles need the rows anyway, and one portable path serves SQLite and PostgreSQL."""
+    tasks = HumanTask.objects.filter(run__test=False).filter(
+        # Two index ranges (status, closed_at) that the database ORs together.
+        Q(status=TaskStatus.OPEN) | Q(closed_at__gte=since, closed_at__lt=now)
+    )
+    rows = [
+        row
+        for row in tasks.values_list(
+            "pk",
+            "run__workflow_id",
+            "step__node_id",
+            "kind",
+            "status",
+            "created_at",
+            "closed_at",
+            "due_at",
+            "escalation_level",
+        ).order_by()
+        if visible is None or row[1] in visible
+    ]
+    per_step: dict[tuple[int, str], _TaskFigures] = defaultdict(_TaskFigures)
+    kinds: dict[tuple[int, str], str] = {}
+    total = _TaskFigures()
+    by_pk: dict[int, tuple] = {}
+    for row in rows:
+        key = (row[1], row[2])
+        per_step[key].add(row, since, now)
+        kinds[key] = row[3]
+        total.add(row, since, now)
+        by_pk[row[0]] = row
+    steps = [
+        {"workflow": wf, "node": node, "kind": kinds[(wf, node)], **f.figures()}
+        for (wf, node), f in per_step.items()
+    ]
+    steps.sort(key=lambda r: (-(r["closed"] + r["open"]), r["workflow"], r["node"]))
+
+    # Who decided in the window, and how long after the task was asked.
+    decided: dict[str, dict[str, Any]] = {}
+    decisions = (
+        TaskDecision.objects.filter(
+            task__run__test=False, created_at__gte=since, created_at__lt=now, user__isnull=False
+        )
+        .values_list(
+            "user__username", "decision", "task__run__workflow_id", "task__created_at", "created_at"
+        )
+        .order_by()
+    )
+    for username, decision, workflow_id, asked, at in decisions:
+        if visible is not None and workflow_id not in visible:
+            continue
+        person = decided.setdefault(
+            username, {"user": username, "decisions": 0, "by": defaultdict(int), "times": []}
+        )
+        person["decisions"] += 1
+        person["by"][decision] += 1
+        person["times"].append((at - asked).total_seconds())
+    people = []
+    for person in decided.values():
+        times = sorted(person.pop("times"))
+        by = person.pop("by")
+        people.append(
+            person
+            | {
+                "approved": by["approve"],
+                "rejected": by["reject"],
+                "submitted": by["submit"],
+                "decision_p50_s": _seconds(_nearest_rank(times, 0.5)),
+            }
+        )
+    people.sort(key=lambda r: (-r["decisions"], r["user"]))
+
+    # The groups the same tasks were assigned to (an escalation's groups included).
+    assigned = HumanTask.assigned_groups.through.objects.filter(humantask__in=tasks).values_list(
+        "humantask_id", "group__name"
+    )
+    per_group: dict[str, _TaskFigures] = defaultdict(_TaskFigures)
+    for task_id, name in assigned.order_by():
+        if task_id in by_pk:
+            per_group[name].add(by_pk[task_id], since, now)
+    groups = []
+    for name, f in per_group.items():
+        figures = f.figures()
+        groups.append(
+            {
+                "group": name,
+                "tasks": figures["closed"] + figures["open"],
+                "open": figures["open"],
+                "closed": figures["closed"],
+                "breached": figures["breached"],
+                "wait_p50_s": figures["wait_p50_s"],
+            }
+        )
+    groups.sort(key=lambda r: (-r["tasks"], r["group"]))
+    return {
+        "totals": total.figures(),
+        "steps": steps[:HUMAN_TOP],
+        "assignees": people[:HUMAN_TOP],
+        "groups": groups[:HUMAN_TOP],
     }

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from engine.models import HumanTask, Run, StepRun, TaskKind
-from engine.states import RunStatus, StepStatus
+from django.contrib.auth.models import Group
+
+from engine.models import HumanTask, Run, StepRun, TaskDecision, TaskKind
+from engine.states import RunStatus, StepStatus, TaskStatus
 from tests import engine_kit as kit
 
 NOW = datetime(2026, 1, 10, 12, 30, tzinfo=UTC)
@@ -63,4 +65,76 @@ def make_history(alice, bob):
         HumanTask.objects.create(
             run=waiting, step=step_b, attempt=attempt, kind=TaskKind.APPROVAL, title="t", due_at=due
         )
+    return wf, other
+
+
+# --- Human tasks with fixed times (the ``human`` section of /api/stats/, the task metrics) ------
+
+IBAN = {"type": "object", "properties": {"iban": {"type": "string"}}}
+HUMAN_GRAPH = kit.build(
+    {
+        "start": ("trigger.manual",),
+        "approve": ("human.approval", {"title": "Pay", "assignees": kit.FINANCE}),
+        "form": ("human.form", {"title": "IBAN", "assignees": kit.FINANCE, "form_schema": IBAN}),
+    },
+    ["start>approve", "approve.approved>form"],
+)
+
+
+def make_task(run, node, status, created, closed=None, due=None, *, level=0, groups=(),
+              users=(), decisions=()) -> HumanTask:  # fmt: skip
+    """A task of ``run``'s step ``node`` with fixed times, assigned to ``groups`` and
+    ``users``, with its ``decisions``: each ``(user, decision, at)``."""
+    step, _ = StepRun.objects.get_or_create(
+        run=run, node_id=node, defaults={"type": "human.approval", "status": StepStatus.WAITING}
+    )
+    kind = TaskKind.FORM if node == "form" else TaskKind.APPROVAL
+    attempt = HumanTask.objects.filter(step=step).count() + 1  # one task per attempt
+    task = HumanTask.objects.create(
+        run=run, step=step, attempt=attempt, kind=kind, status=status, title="t", due_at=due,
+        escalation_level=level,
+    )  # fmt: skip
+    # created_at is auto_now_add: overwritten by an update, as the runs' times above.
+    HumanTask.objects.filter(pk=task.pk).update(created_at=created, closed_at=closed)
+    task.assigned_groups.set(Group.objects.filter(name__in=groups))
+    task.assigned_users.set(users)
+    for user, decision, at_ in decisions:
+        row = TaskDecision.objects.create(task=task, user=user, decision=decision)
+        TaskDecision.objects.filter(pk=row.pk).update(created_at=at_)
+    return task
+
+
+def make_human_history(alice, bob, dave):
+    """Alice's workflow "payments": an approval step with eight tasks (one closed two days
+    ago) and a form with one; bob's workflow: one approval; a test run's task, never counted.
+    The figures each test expects are written out beside the assertions."""
+    managers, _ = Group.objects.get_or_create(name="managers")
+    wf = kit.workflow(alice, HUMAN_GRAPH, name="payments")
+    other = kit.workflow(bob, HUMAN_GRAPH, name="bobs")
+    run = make_run(wf, RunStatus.WAITING, at(6, day=8), at(6, day=8))
+    T = TaskStatus
+    fin = ("finance",)
+    make_task(run, "approve", T.APPROVED, at(10), at(10, 10), at(11), groups=fin,
+              decisions=[(bob, "approve", at(10, 10))])  # fmt: skip
+    make_task(run, "approve", T.REJECTED, at(9), at(11), at(10), groups=fin,
+              decisions=[(dave, "reject", at(11))])  # fmt: skip
+    make_task(run, "approve", T.TIMED_OUT, at(8), at(12), at(12), level=1,
+              groups=("finance", "managers"), decisions=[(bob, "approve", at(9))])  # fmt: skip
+    make_task(run, "approve", T.APPROVED, at(6, day=9), at(10), groups=fin,
+              decisions=[(bob, "approve", at(10))])  # fmt: skip
+    make_task(run, "approve", T.OPEN, at(12), due=at(12, 15), groups=fin)
+    make_task(run, "approve", T.OPEN, at(11, 30), users=[bob])
+    make_task(run, "approve", T.CANCELLED, at(11), at(11, 5), at(13), groups=fin)
+    make_task(run, "approve", T.APPROVED, at(6, day=8), at(7, day=8), at(8, day=8), groups=fin,
+              decisions=[(dave, "approve", at(7, day=8))])  # fmt: skip
+    make_task(run, "form", T.SUBMITTED, at(11), at(11, 20), users=[bob],
+              decisions=[(bob, "submit", at(11, 20))])  # fmt: skip
+    bobs = make_run(other, RunStatus.WAITING, at(9), at(9))
+    make_task(bobs, "approve", T.APPROVED, at(9), at(11), groups=fin,
+              decisions=[(bob, "approve", at(11))])  # fmt: skip
+    test_run = make_run(wf, RunStatus.WAITING, at(9), at(9))
+    Run.objects.filter(pk=test_run.pk).update(test=True)
+    make_task(test_run, "approve", T.APPROVED, at(9), at(10), groups=fin,
+              decisions=[(bob, "approve", at(10))])  # fmt: skip
+    assert managers.human_tasks.count() == 1
     return wf, other

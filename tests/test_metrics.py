@@ -9,9 +9,10 @@ from django.test import override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.metrics import collector
+from engine.models import HumanTask
 from engine.states import RunStatus, StepStatus
 from flowdeck.env import env_networks
-from tests.stats_kit import NOW, at, make_history, make_run
+from tests.stats_kit import NOW, at, make_history, make_human_history, make_run
 
 
 @pytest.fixture(autouse=True)
@@ -163,3 +164,66 @@ def test_the_old_run_is_counted_at_its_time(client, admin, history):
     m = scrape(client, at(12, 0))  # before most of the history ended: only rows < 11:59:30
     wf, _ = history
     assert m[("flowdeck_runs_finished_total", wf_label(wf, outcome="succeeded"))] == 3
+
+
+# --- Human tasks (issue 19, item 5) ----------------------------------------------------------
+
+
+def step_label(wf, step, **more) -> tuple:
+    return wf_label(wf, step=step, **more)
+
+
+def test_tasks_are_counted_by_step_and_outcome_with_their_decision_times(
+    client, admin, alice, bob, dave
+):
+    wf, other = make_human_history(alice, bob, dave)
+    client.force_login(admin)
+    m = scrape(client)
+    # Every task of alice's approval step ever (the test run's is never counted).
+    assert m[("flowdeck_tasks_opened_total", step_label(wf, "approve"))] == 8
+    assert m[("flowdeck_tasks_opened_total", step_label(wf, "form"))] == 1
+    assert m[("flowdeck_tasks_opened_total", step_label(other, "approve"))] == 1
+    closed = "flowdeck_tasks_closed_total"
+    assert m[(closed, step_label(wf, "approve", outcome="approved"))] == 3
+    assert m[(closed, step_label(wf, "approve", outcome="rejected"))] == 1
+    assert m[(closed, step_label(wf, "approve", outcome="timed_out"))] == 1
+    assert m[(closed, step_label(wf, "approve", outcome="cancelled"))] == 1
+    assert m[(closed, step_label(wf, "form", outcome="submitted"))] == 1
+    # Closed late: the rejection (an hour past due) and the escalated timeout; the open one
+    # past due is the overdue gauge's, not yet a breach.
+    assert m[("flowdeck_task_breaches_total", step_label(wf, "approve"))] == 2
+    assert m[("flowdeck_task_breaches_total", step_label(wf, "form"))] == 0
+    # Decided or timed out after 10 min, 1 h, 2 h, 4 h and 28 h; the cancelled one is left out.
+    h = "flowdeck_task_decision_seconds"
+    approve = step_label(wf, "approve")
+    assert m[(h + "_count", approve)] == 5
+    assert m[(h + "_sum", approve)] == 600 + 3600 + 7200 + 14400 + 100800
+    buckets = {le: m[(h + "_bucket", step_label(wf, "approve", le=le))] for le in
+               ("60.0", "900.0", "3600.0", "14400.0", "86400.0", "259200.0", "+Inf")}  # fmt: skip
+    assert buckets == {"60.0": 0, "900.0": 1, "3600.0": 2, "14400.0": 4, "86400.0": 4,
+                       "259200.0": 5, "+Inf": 5}  # fmt: skip
+    assert m[(h + "_count", step_label(wf, "form"))] == 1
+    assert m[(h + "_sum", step_label(other, "approve"))] == 7200
+
+
+def test_a_task_decided_after_a_scrape_is_counted_once_settled(client, admin, alice, bob, dave):
+    wf, _ = make_human_history(alice, bob, dave)
+    client.force_login(admin)
+    before = scrape(client)
+    task = HumanTask.objects.get(run__workflow=wf, status="open", due_at__isnull=True)
+    # Approved 5 s after the first scrape: 1 h 5 s after it was asked (at 11:30).
+    HumanTask.objects.filter(pk=task.pk).update(
+        status="approved", closed_at=NOW + timedelta(seconds=5)
+    )
+    key = ("flowdeck_tasks_closed_total", step_label(wf, "approve", outcome="approved"))
+    count = ("flowdeck_task_decision_seconds_count", step_label(wf, "approve"))
+    assert scrape(client, NOW + timedelta(seconds=20))[key] == before[key]
+    after = scrape(client, NOW + timedelta(seconds=36))
+    assert after[key] == before[key] + 1
+    assert after[count] == before[count] + 1
+    bucket = "flowdeck_task_decision_seconds_bucket"
+    assert after[(bucket, step_label(wf, "approve", le="3600.0"))] == 2
+    assert after[(bucket, step_label(wf, "approve", le="14400.0"))] == 5  # with 1 h 5 s
+    # Opened tasks are counted the same way: none since.
+    opened = ("flowdeck_tasks_opened_total", step_label(wf, "approve"))
+    assert after[opened] == before[opened] == 8

@@ -74,6 +74,22 @@ def test_the_timeline_shows_every_attempt_and_compresses_a_long_wait_for_people(
     where = page.get_by_label("Where the time went")
     expect(where).to_contain_text(re.compile(r"Waiting for people\s*2 d 3 h"))
     expect(where).to_contain_text(re.compile(r"Waiting for timers and retries\s*[56]\.\d s"))
+    # Issue 19: the run's totals in a line, working apart from waiting for people, and the
+    # people's wait in its own colour (the theme's grape), whatever the step's status.
+    totals = page.get_by_label("Run totals")
+    line = r"^working [\d.]+ m?s · waiting for people 2 d 3 h · timers and retries .* so far$"
+    expect(totals).to_have_text(re.compile(line))
+    colour = bar(page, r"^ask: waiting for finance").evaluate(
+        """(el) => {
+            const probe = document.createElement("span");
+            probe.style.setProperty("--x", "var(--mantine-color-grape-filled)");
+            el.parentElement.append(probe);
+            const grape = getComputedStyle(probe).getPropertyValue("--x");
+            probe.remove();
+            return [getComputedStyle(el).getPropertyValue("--bar"), grape];
+        }"""
+    )
+    assert colour[0] == colour[1] != ""
 
     # bob approves now: the page follows live, the wait closes and done runs after the gap.
     transitions.do_decide(task_of(run).pk, actor=bob, decision="approve")

@@ -39,6 +39,7 @@ import { OutcomeDonut, RunsChart } from "./dashboard/Charts";
 import classes from "./dashboard/Dashboard.module.css";
 import { KpiCard } from "./dashboard/KpiCard";
 import { type Stats, WINDOWS, finished, isEmpty, percent, seconds, sparkline, successRate } from "./dashboard/kpi";
+import { HumanWork } from "./dashboard/HumanWork";
 import { BusiestSteps, FailingWorkflows, SlowestSteps } from "./dashboard/StepTables";
 
 export type { Stats } from "./dashboard/kpi";
@@ -344,6 +345,7 @@ export function DashboardPage() {
             <SlowestSteps rows={stats.data.slowest_steps} />
             <BusiestSteps rows={stats.data.busiest_steps} />
           </div>
+          <HumanWork human={stats.data.human} />
           <AlertsPanel workflow={workflow} />
         </>
       )}

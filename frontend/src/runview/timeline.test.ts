@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import type { LiveEvent } from "../live";
 import type { RunStep } from "./model";
-import { type Axis, assigneesText, compressGaps, cssX, mergeIntervals, place, segmentLabel, spansOf, timeSummary, timeline } from "./timeline";
+import { type Axis, assigneesText, compressGaps, cssX, mergeIntervals, place, segmentLabel, spansOf, timeSummary, timeline, totalsLine } from "./timeline";
 
 function step(node: string, status: string, started: string | null, finished: string | null, more: Partial<RunStep> = {}): RunStep {
   return { node, type: "code.function", status, attempt: 1, error: null, started_at: started, finished_at: finished, ...more };
@@ -119,6 +119,56 @@ describe("where the time went", () => {
     expect(s.timers).toBe(5000);
     expect(s.working).toBeCloseTo(100 + 800 + 400 + 100 + 200, 0);
     expect(s.working + s.people + s.timers + s.children + s.idle).toBe(s.total);
+  });
+});
+
+describe("waiting for people, apart from working time (issue 19)", () => {
+  /** start > ask (an approval, 3 h 12 min until bob decides) > nap (a 10 min delay) > call (a
+   * child run of 2 min that itself waits for an approval: its own run's wait, not this one's). */
+  function mixedRun() {
+    const ask = 1 + 3 * 3600 + 12 * 60;
+    const steps = [
+      step("start", "succeeded", at(0), at(1)),
+      step("ask", "succeeded", at(1), at(ask), { type: "human.approval" }),
+      step("nap", "succeeded", at(ask), at(ask + 600), { type: "flow.delay" }),
+      step("call", "succeeded", at(ask + 600), at(ask + 720), { type: "flow.subworkflow" }),
+    ];
+    const events = [
+      event("start", "queued", "running", 0),
+      event("start", "running", "succeeded", 1),
+      event("ask", "queued", "running", 1),
+      event("ask", "running", "waiting", 1.1, { data: { reason: "approval" } }),
+      task("ask", "task.created", 1.1, { assignees: { groups: [], users: ["bob"] } }),
+      task("ask", "task.decided", ask, { decision: "approve" }),
+      event("ask", "waiting", "succeeded", ask),
+      event("nap", "queued", "running", ask),
+      event("nap", "running", "waiting", ask + 1, { data: { reason: "delay" } }),
+      event("nap", "waiting", "succeeded", ask + 600),
+      event("call", "queued", "running", ask + 600),
+      event("call", "running", "waiting", ask + 601, { data: { reason: "children" } }),
+      event("call", "waiting", "succeeded", ask + 720),
+    ];
+    return { steps, events, ask };
+  }
+
+  it("classifies only the human step's wait, from waiting to decided, as people", () => {
+    const { steps, events, ask } = mixedRun();
+    const chart = timeline(steps, events, t0)!;
+    const waits = chart.rows.flatMap((r) => r.segments.filter((s) => s.kind === "waiting").map((s) => [r.node, s.wait, s.from, s.to]));
+    expect(waits).toEqual([
+      ["ask", "people", t0 + 1100, t0 + ask * 1000],
+      ["nap", "timer", t0 + (ask + 1) * 1000, t0 + (ask + 600) * 1000],
+      ["call", "children", t0 + (ask + 601) * 1000, t0 + (ask + 720) * 1000],
+    ]);
+  });
+
+  it("totals the run's working time and its wait for people in one line", () => {
+    const { steps, events } = mixedRun();
+    const { summary } = timeline(steps, events, t0)!;
+    // Work: start 1 s, ask 0.1 s, nap 1 s, call 1 s.
+    expect(summary).toMatchObject({ working: 3100, people: (3 * 3600 + 12 * 60 - 0.1) * 1000, timers: 599_000, children: 119_000 });
+    expect(totalsLine(summary)).toBe("working 3.1 s · waiting for people 3 h 11 min · timers and retries 9 min 59 s · child runs 1 min 59 s");
+    expect(totalsLine({ total: 2100, working: 2100, people: 0, timers: 0, children: 0, idle: 0 })).toBe("working 2.1 s · no wait for people");
   });
 });
 

@@ -13,13 +13,13 @@ type Failing = Stats["failing_workflows"][number];
 type Slow = Stats["slowest_steps"][number];
 type Busy = Stats["busiest_steps"][number];
 
-function useSorted<T>(records: T[], initial: SortStatus<T>) {
+export function useSorted<T>(records: T[], initial: SortStatus<T>) {
   const [sortStatus, setSortStatus] = useState<SortStatus<T>>(initial);
   const sorted = useMemo(() => sortRecords(records, sortStatus), [records, sortStatus]);
   return { sorted, sortStatus, setSortStatus };
 }
 
-function TableCard({ title, children }: { title: string; children: ReactNode }) {
+export function TableCard({ title, children }: { title: string; children: ReactNode }) {
   return (
     <Paper withBorder p="md" className={classes.tableCard}>
       <Title order={2} size="h4" mb="sm">
@@ -34,7 +34,7 @@ function runsLink(workflow: number, status?: string): string {
   return `/runs${queryString({ workflow, status })}`;
 }
 
-function StepName({ node, workflow }: { node: string; workflow: string }) {
+export function StepName({ node, workflow }: { node: string; workflow: string }) {
   return (
     <div style={{ minWidth: 0 }}>
       <Text size="sm" ff="monospace" truncate="end">
@@ -47,7 +47,7 @@ function StepName({ node, workflow }: { node: string; workflow: string }) {
   );
 }
 
-const common = {
+export const common = {
   withTableBorder: false,
   borderRadius: "md",
   verticalSpacing: 6,

@@ -10,6 +10,12 @@ const bucket = (t: string, started: number, succeeded: number, failed: number, c
   cancelled,
 });
 
+const NO_TASKS = {
+  opened: 0, closed: 0, open: 0, approved: 0, rejected: 0, submitted: 0, timed_out: 0, cancelled: 0,
+  escalated: 0, with_due: 0, breached: 0, breach_rate: null, wait_p50_s: null, wait_p95_s: null,
+  open_age_p50_s: null, open_oldest_s: null,
+};
+
 function stats(over: Partial<Stats> = {}): Stats {
   return {
     window: { since: "", until: "", hours: 24 },
@@ -25,6 +31,7 @@ function stats(over: Partial<Stats> = {}): Stats {
     busiest_steps: [],
     slowest_steps: [],
     failing_workflows: [],
+    human: { totals: NO_TASKS, steps: [], assignees: [], groups: [] },
     ...over,
   };
 }

@@ -6,6 +6,7 @@
 import type { MantineColor } from "@mantine/core";
 
 import { statusLook } from "../../status";
+import type { HumanStats } from "./human";
 
 export type StatsBucket = { t: string; started: number; succeeded: number; failed: number; cancelled: number };
 
@@ -36,6 +37,8 @@ export type Stats = {
     completed: number;
     failure_rate: number;
   }[];
+  /** What people's work cost (issue 19, item 5). */
+  human: HumanStats;
 };
 
 export const WINDOWS = [
