@@ -23,7 +23,7 @@ from django.db import transaction
 
 from designer.models import Role
 from designer.permissions import has_role
-from engine import events
+from engine import events, tasklinks
 from engine.attachments import Scanned, clean_name
 from engine.models import HumanTask, TaskAttachment, TaskComment
 from engine.states import TaskStatus
@@ -117,9 +117,7 @@ def _mentioned_users(task: HumanTask, body: str, author: AbstractBaseUser) -> li
     return found
 
 
-def _mention_mail(
-    task: HumanTask, comment: TaskComment, author: AbstractBaseUser, link: str
-) -> str:
+def _mention_mail(task: HumanTask, comment: TaskComment, author: AbstractBaseUser) -> str:
     quoted = "\n".join(f"> {line}" for line in comment.body.splitlines())
     return "\n".join(
         [
@@ -129,7 +127,7 @@ def _mention_mail(
             "",
             quoted,
             "",
-            f"Open the task: {link}" if link else f"Open task {task.pk} in your Flowdeck inbox.",
+            f"Open the task: {tasklinks.absolute(f'/inbox/{task.pk}')}",
         ]
     )
 
@@ -141,11 +139,10 @@ def do_comment(
     actor: AbstractBaseUser,
     body: str,
     parent: int | None = None,
-    link: str = "",
 ) -> TaskComment:
     """Post ``actor``'s comment on an open task, under ``parent``'s thread if given; the users
-    it mentions who may see the task are recorded and emailed after commit (``link``: the
-    task's address in the app, for the mail)."""
+    it mentions who may see the task are recorded and emailed after commit, with the task's
+    address in the app."""
     # The run lock: a task closing at this moment is seen closed, so no comment lands on a
     # task after its decision (the same lock every decision takes).
     _, task = _lock_task(task_id)
@@ -162,7 +159,7 @@ def do_comment(
     mail_on_commit(
         [u.pk for u in mentioned],
         f"{actor.get_username()} mentioned you: {task.title}",
-        _mention_mail(task, comment, actor, link),
+        _mention_mail(task, comment, actor),
     )
     return comment
 

@@ -920,7 +920,6 @@ class TaskCommentsView(APIView):
                 actor=request.user,
                 body=text,
                 parent=parent,
-                link=request.build_absolute_uri(f"/inbox/{task.pk}"),
             )
 
         created = _task_errors(comment)

@@ -5,6 +5,7 @@ runs driven in-process."""
 import hashlib
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from designer.models import Role, WorkflowGrant
@@ -218,7 +219,8 @@ def test_a_mention_emails_who_may_see_the_task_and_no_one_else(
     sent = mail.outbox[0]
     assert sent.subject == "bob mentioned you: Pay 5 EUR"
     assert "> @dave, @charlie and @bob: see the limit." in sent.body
-    assert f"http://testserver/inbox/{task.pk}" in sent.body
+    # The app's address (FLOWDECK_BASE_URL), as in task emails: not the request's Host.
+    assert f"{settings.FLOWDECK_BASE_URL}/inbox/{task.pk}" in sent.body
 
 
 def test_a_mention_of_the_workflow_owner_reaches_her_and_an_address_is_no_mention(

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("engine", "0008_run_replay_of"),
+        ("engine", "0011_taskdelegation_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
