@@ -18,14 +18,23 @@ import {
   Tooltip,
   VisuallyHidden,
 } from "@mantine/core";
-import { useInterval, useMediaQuery } from "@mantine/hooks";
-import { IconClockExclamation, IconFilterOff, IconForms, IconListCheck, IconUserCheck } from "@tabler/icons-react";
+import { useMediaQuery } from "@mantine/hooks";
+import {
+  IconClockExclamation,
+  IconFilterOff,
+  IconForms,
+  IconHourglass,
+  IconListCheck,
+  IconSortDescending,
+  IconUserCheck,
+} from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 
 import { usePageCommands } from "../CommandPalette";
 import { api } from "../api";
+import { useNow } from "../clock";
 import { useInbox } from "../inbox";
 import { keys, queryString } from "../query";
 import { Empty } from "../ui/Empty";
@@ -41,6 +50,7 @@ export type { Task } from "./inbox/model";
 
 const PAGE_SIZE = 100;
 type Kind = "all" | "approval" | "form";
+type Sort = "due" | "newest";
 
 function LiveBadge() {
   const status = useInbox((s) => s.status);
@@ -68,12 +78,18 @@ export function InboxPage() {
   const [kind, setKind] = useState<Kind>("all");
   const [workflow, setWorkflow] = useState<string | null>(null);
   const [overdueOnly, setOverdueOnly] = useState(false);
-  // One clock for the due states (red when overdue) of every row.
-  const [now, setNow] = useState(() => Date.now());
-  useInterval(() => setNow(Date.now()), 30_000, { autoInvoke: true });
+  const [sort, setSort] = useState<Sort>("due");
+  // The server's clock, for the overdue filter and count (each row's countdown ticks itself).
+  const now = useNow(true, 30_000);
 
   const me = useQuery({ queryKey: keys.me(), queryFn: () => api<Me>("/api/me/"), staleTime: 5 * 60_000 });
-  const params = { status: "open", page_size: PAGE_SIZE, kind: kind === "all" ? undefined : kind };
+  // By time left, the server picks the most urgent page, not merely the newest one.
+  const params = {
+    status: "open",
+    page_size: PAGE_SIZE,
+    kind: kind === "all" ? undefined : kind,
+    ordering: sort === "due" ? "due" : undefined,
+  };
   const list = useQuery({
     queryKey: keys.approvals(params),
     queryFn: () => api<TaskPage>(`/api/approvals/${queryString(params)}`),
@@ -83,7 +99,11 @@ export function InboxPage() {
     if (list.error) notifyError(list.error, "Inbox");
   }, [list.error]);
 
-  const all = useMemo(() => [...(list.data?.results ?? [])].sort(byUrgency), [list.data]);
+  // The server's order; by time left it is byUrgency's too, kept here for a patched cache.
+  const all = useMemo(() => {
+    const results = [...(list.data?.results ?? [])];
+    return sort === "due" ? results.sort(byUrgency) : results;
+  }, [list.data, sort]);
   const tasks = useMemo(() => filterTasks(all, { workflow, overdueOnly }, now), [all, workflow, overdueOnly, now]);
   const workflows = useMemo(() => workflowsOf(all), [all]);
   const overdue = useMemo(() => all.filter((t) => dueState(t.due_at, now) === "overdue").length, [all, now]);
@@ -107,7 +127,7 @@ export function InboxPage() {
   };
   const filtered = kind !== "all" || workflow !== null || overdueOnly;
   // The palette (Ctrl+K) offers the filters and the most urgent task.
-  const first = tasks[0];
+  const first = useMemo(() => (sort === "due" ? tasks[0] : [...tasks].sort(byUrgency)[0]), [tasks, sort]);
   const commands = useMemo(
     () => [
       ...(first
@@ -239,6 +259,33 @@ export function InboxPage() {
       >
         Overdue{overdue ? ` (${overdue})` : ""}
       </Button>
+      <SegmentedControl
+        size="md"
+        classNames={{ label: classes.segment }}
+        value={sort}
+        onChange={(value) => setSort(value as Sort)}
+        aria-label="Sort tasks"
+        data={[
+          {
+            value: "due",
+            label: (
+              <Group gap={6} wrap="nowrap" justify="center">
+                <IconHourglass size={16} aria-hidden="true" />
+                <span>Due first</span>
+              </Group>
+            ),
+          },
+          {
+            value: "newest",
+            label: (
+              <Group gap={6} wrap="nowrap" justify="center">
+                <IconSortDescending size={16} aria-hidden="true" />
+                <span>Newest</span>
+              </Group>
+            ),
+          },
+        ]}
+      />
     </Group>
   );
 
@@ -257,7 +304,7 @@ export function InboxPage() {
         <div className={classes.listColumn}>
           {all.length > 0 || filtered ? filters : null}
           {tasks.length ? (
-            <TaskList tasks={tasks} selectedId={shownId} now={now} />
+            <TaskList tasks={tasks} selectedId={shownId} />
           ) : all.length === 0 && !filtered ? (
             <InboxEmpty me={me.data} />
           ) : (
@@ -274,7 +321,7 @@ export function InboxPage() {
           )}
           {(list.data?.count ?? 0) > PAGE_SIZE && (
             <Text size="xs" c="dimmed" mt="xs">
-              The {PAGE_SIZE} most recent of {list.data?.count} open tasks.
+              The {PAGE_SIZE} {sort === "due" ? "most urgent" : "most recent"} of {list.data?.count} open tasks.
             </Text>
           )}
         </div>
