@@ -13,7 +13,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from designer.models import Role, WorkflowGrant
 from engine.models import HumanTask, RunEvent, StepRun
+from tests.browser.axe import assert_accessible
 from tests.browser.test_inbox import log_in, logged_in, no_sideways_scroll
 from tests.engine_kit import approval_graph, drive, start, workflow
 
@@ -128,3 +130,27 @@ def test_an_escalated_overdue_row_fits_a_phone_in_the_dark(browser, web_server, 
         no_sideways_scroll(page)
     finally:
         context.close()
+
+
+def test_countdowns_have_no_serious_accessibility_violation(axe_page, web_server, alice, bob):
+    payments = workflow(alice, approval_graph(due_in_s=3600), name="Payments")
+    WorkflowGrant.objects.create(workflow=payments, user=bob, role=Role.VIEWER)  # its run view
+    soon = start(payments, {"amount": 3})
+    late = start(workflow(alice, approval_graph(due_in_s=3600), name="Rent"), {"amount": 4})
+    drive(timezone.now())
+    due_soon(soon, 600, window=3600)
+    HumanTask.objects.filter(run=late).update(due_at=timezone.now() - timedelta(minutes=5))
+    log_in(axe_page, web_server, "bob", "/inbox")
+    timers = axe_page.get_by_role("list", name="Open tasks").get_by_role("timer")
+    expect(timers).to_have_count(2)
+    expect(timers.first).to_have_attribute("data-countdown", "overdue")
+    expect(timers.last).to_have_attribute("data-countdown", "soon")
+    assert_accessible(axe_page)
+
+    axe_page.goto(f"{web_server.url}/runs/{soon.pk}")
+    node = axe_page.get_by_test_id("run-graph").locator('.run-step[data-id="ask"]')
+    expect(node.get_by_role("timer")).to_have_attribute("data-countdown", "soon", timeout=30_000)
+    axe_page.get_by_role("button", name="Inspect ask").click()
+    details = axe_page.get_by_role("region", name="Step ask details")
+    expect(details.get_by_role("timer")).to_have_text(re.compile(r"^\d+ min \d+ s left$"))
+    assert_accessible(axe_page)
