@@ -9,6 +9,7 @@ the transaction commits (one notice per commit, not per event). Code that writes
 rows anywhere else must do the same.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -292,6 +293,19 @@ def record_task_reminded(task: HumanTask, usernames: list[str]) -> RunEvent:
     return _task_event(task, "task.reminded", None, data)
 
 
+def record_task_overdue(task: HumanTask, rule: str, now: datetime) -> RunEvent:
+    """The task passed its due time (its SLA is breached); ``on_timeout`` is the rule that
+    applies now (escalate, approve, reject or fail), whose own events follow."""
+    due_at = task.due_at
+    data = {
+        "due_at": due_at.isoformat() if due_at else None,
+        "level": task.escalation_level,
+        "on_timeout": rule,
+        "late_s": max(0, round((now - due_at).total_seconds())) if due_at else 0,
+    }
+    return _task_event(task, "task.overdue", None, data)
+
+
 def record_task_escalated(
     task: HumanTask, groups: list[str], assignees: dict[str, list[str]]
 ) -> RunEvent:
@@ -300,6 +314,7 @@ def record_task_escalated(
         "groups": groups,
         "assignees": assignees,
         "due_at": task.due_at.isoformat() if task.due_at else None,
+        "due_from": task.due_from.isoformat() if task.due_from else None,
     }
     return _task_event(task, "task.escalated", None, data)
 

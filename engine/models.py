@@ -243,6 +243,11 @@ class HumanTask(models.Model):
     policy = models.JSONField(default=dict, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField(null=True, blank=True)
+    # The start of the current SLA window (when the task was asked, or escalated): with due_at,
+    # what a countdown measures its "last 20 %" on. Null without a due time.
+    due_from = models.DateTimeField(null=True, blank=True)
+    # When the task last passed its due time (the timeout rule then applied); null if never.
+    breached_at = models.DateTimeField(null=True, blank=True)
     remind_at = models.DateTimeField(null=True, blank=True)  # the next reminder
     reminders_sent = models.PositiveIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)  # the step output the task produced
@@ -276,6 +281,21 @@ class HumanTask(models.Model):
         """The step's durable timer: the earlier of the due time and the next reminder."""
         times = [t for t in (self.due_at, self.remind_at) if t is not None]
         return min(times) if times else None
+
+    @property
+    def escalated_to(self) -> list[str]:
+        """The names of the groups the task was escalated to; empty before an escalation."""
+        if not self.escalation_level:
+            return []
+        return list((self.policy.get("escalate_to") or {}).get("groups") or [])
+
+    @property
+    def sla_window_start(self) -> datetime | None:
+        """The start of the current SLA window; tasks made before ``due_from`` existed count
+        from their creation."""
+        if self.due_at is None:
+            return None
+        return self.due_from or self.created_at
 
     def is_requester_blocked(self, user: AbstractBaseUser) -> bool:
         """Four eyes: the person who started the run may not decide it."""

@@ -21,6 +21,7 @@ from engine.models import (
     TaskDelegation,
     Via,
 )
+from engine.states import StepStatus, TaskStatus
 from engine.steplogs import LEVELS
 
 
@@ -40,8 +41,39 @@ class StartRunSerializer(serializers.Serializer):
     )
 
 
+DUE_FROM_HELP = (
+    "The start of the current SLA window (when the task was asked, or escalated): a countdown's "
+    "share of time left is (due_at - now) / (due_at - due_from). Null without a due time."
+)
+ESCALATED_TO_HELP = "The groups the task was escalated to; empty before an escalation."
+BREACHED_AT_HELP = "When the task last passed its due time (task.overdue); null if never."
+
+
+class StepTaskSerializer(serializers.ModelSerializer):
+    """The open task of a waiting human step, as much as a countdown needs."""
+
+    due_from = serializers.DateTimeField(
+        source="sla_window_start", allow_null=True, read_only=True, help_text=DUE_FROM_HELP
+    )
+    escalated_to = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=ESCALATED_TO_HELP
+    )
+    breached_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text=BREACHED_AT_HELP
+    )
+
+    class Meta:
+        model = HumanTask
+        fields = ["id", "due_at", "due_from", "escalation_level", "escalated_to", "breached_at"]
+        read_only_fields = fields
+
+
 class StepSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="node_id")
+    task = serializers.SerializerMethodField(
+        help_text="A waiting approval's or form's open task (its due time, SLA window and "
+        "escalation); null for other steps."
+    )
 
     class Meta:
         model = StepRun
@@ -58,7 +90,21 @@ class StepSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "wake_at",
+            "task",
         ]
+
+    @extend_schema_field(StepTaskSerializer(allow_null=True))
+    def get_task(self, step: StepRun) -> dict[str, Any] | None:
+        if step.status != StepStatus.WAITING or not step.type.startswith("human."):
+            return None
+        tasks = self.context.get("open_tasks")
+        if tasks is not None:
+            # The run's open tasks, read once for all its steps (run_detail_data).
+            task = tasks.get(step.pk)
+        else:
+            open_tasks = HumanTask.objects.filter(step=step, status=TaskStatus.OPEN)
+            task = open_tasks.order_by("-id").first()
+        return StepTaskSerializer(task).data if task is not None else None
 
 
 class LogLineSerializer(serializers.Serializer):
@@ -166,7 +212,12 @@ def run_detail_data(run_id: int) -> dict[str, Any]:
     would wait for events it was told it had."""
     last = last_event_id(run_id)
     run = Run.objects.select_related("workflow", "version", "actor").get(pk=run_id)
-    return RunDetailSerializer(run, context={"last_event_id": last}).data
+    # One query for every waiting human step's task, however many there are.
+    open_tasks = {
+        t.step_id: t for t in HumanTask.objects.filter(run_id=run_id, status=TaskStatus.OPEN)
+    }
+    context = {"last_event_id": last, "open_tasks": open_tasks}
+    return RunDetailSerializer(run, context=context).data
 
 
 def last_event_id(run_id: int) -> int | None:
@@ -313,6 +364,15 @@ class TaskSerializer(serializers.ModelSerializer):
     delegations = TaskDelegationSerializer(many=True, read_only=True)
     can_decide = serializers.SerializerMethodField()
     can_delegate = serializers.SerializerMethodField()
+    due_from = serializers.DateTimeField(
+        source="sla_window_start", allow_null=True, read_only=True, help_text=DUE_FROM_HELP
+    )
+    escalated_to = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=ESCALATED_TO_HELP
+    )
+    breached_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text=BREACHED_AT_HELP
+    )
 
     class Meta:
         model = HumanTask
@@ -332,7 +392,10 @@ class TaskSerializer(serializers.ModelSerializer):
             "policy",
             "form_schema",
             "escalation_level",
+            "escalated_to",
             "due_at",
+            "due_from",
+            "breached_at",
             "created_at",
             "closed_at",
             "approvals",

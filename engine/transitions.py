@@ -1486,6 +1486,7 @@ def _create_task(run: Run, step: StepRun, request: TaskRequest) -> HumanTask:
         form_schema=request.form_schema,
         policy=dict(request.policy),
         due_at=request.due_at,
+        due_from=timezone.now() if request.due_at else None,
         remind_at=request.remind_at,
         assigned_emails=list(request.emails),
     )
@@ -1973,8 +1974,13 @@ def _task_timer(run: Run, step: StepRun, now: datetime) -> bool:
 
 
 def _overdue(run: Run, step: StepRun, task: HumanTask, now: datetime) -> bool:
-    """Apply the timeout rule; True when it ended the step."""
+    """Record the breach of the task's SLA, then apply the timeout rule; True when it ended
+    the step. The breach comes first in the log (before the escalation or the close), in the
+    same transaction: a rolled-back timer leaves neither."""
     rule = timeout_rule(task.policy, task.escalation_level)
+    task.breached_at = now
+    HumanTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(breached_at=now)
+    events.record_task_overdue(task, rule, now)
     if rule == "escalate":
         _escalate(task, now)
         return False
@@ -2006,9 +2012,14 @@ def _escalate(task: HumanTask, now: datetime) -> None:
     every = task.policy.get("reminder_every_s")
     task.escalation_level += 1
     task.due_at = now + timedelta(seconds=due_in) if due_in else None
+    # The escalation groups' own SLA window starts now.
+    task.due_from = now if due_in else None
     task.remind_at = now + timedelta(seconds=every) if every else None
     HumanTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-        escalation_level=task.escalation_level, due_at=task.due_at, remind_at=task.remind_at
+        escalation_level=task.escalation_level,
+        due_at=task.due_at,
+        due_from=task.due_from,
+        remind_at=task.remind_at,
     )
     events.record_task_escalated(task, rule["groups"], task.assignee_names())
     members = get_user_model().objects.filter(groups__in=group_ids, is_active=True)

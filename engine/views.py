@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -603,11 +603,18 @@ class InboxPagination(PageNumberPagination):
 
 
 TASK_STATUS_FILTERS = ("open", "pending", "closed", "all")
+# The inbox's orders: the newest first (the default, as CONTRACT §5 lists it), or by time left.
+TASK_ORDERINGS: dict[str, tuple[Any, ...]] = {
+    "newest": ("-id",),
+    # The earliest due time first (the most overdue lead); tasks without one last, newest first.
+    "due": (F("due_at").asc(nulls_last=True), "-id"),
+}
 
 
 class ApprovalListView(generics.ListAPIView):
     """The caller's inbox: approvals and forms assigned to them (by name, group or delegation),
-    or that they decided or delegated, newest first.
+    or that they decided or delegated, newest first (``ordering=newest``) or by time left
+    (``ordering=due``: the earliest due time first, tasks without one last).
 
     ``status``: ``open`` (the default; ``pending`` is the same) lists the open tasks waiting for
     the caller's action; ``closed`` the closed ones; ``all`` both, with the open ones the caller
@@ -621,6 +628,13 @@ class ApprovalListView(generics.ListAPIView):
             OpenApiParameter("status", OpenApiTypes.STR, enum=TASK_STATUS_FILTERS),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=TaskKind.values),
             OpenApiParameter("run", OpenApiTypes.INT),
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                enum=list(TASK_ORDERINGS),
+                description="newest (the default): the newest first; due: by time left, the "
+                "earliest due time first (overdue ones lead), tasks without a due time last.",
+            ),
         ],
         responses={200: TaskSerializer(many=True), 400: ErrorsSerializer},
     )
@@ -632,7 +646,12 @@ class ApprovalListView(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[HumanTask]:
         user, params = self.request.user, self.request.query_params
-        tasks = task_queryset().order_by("-id")
+        ordering = params.get("ordering", "newest")
+        if ordering not in TASK_ORDERINGS:
+            raise bad_request(
+                [{"field": "ordering", "code": "invalid", "message": "ordering is newest or due"}]
+            )
+        tasks = task_queryset().order_by(*TASK_ORDERINGS[ordering])
         if "kind" in params:
             if params["kind"] not in TaskKind.values:
                 raise bad_request(

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response, static files and errors included, carries the server's clock.
+    "flowdeck.servertime.server_time",
     # The header middlewares come before WhiteNoise, so that static files carry them too.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

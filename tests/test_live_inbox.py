@@ -10,7 +10,15 @@ from django.utils import timezone
 from engine import transitions
 from engine.models import RunEvent
 from tests.engine_kit import approval_graph, drive, start, task_of, workflow
-from tests.test_live import ORIGIN, receive_events, refused_with, run_async, session_cookie, socket
+from tests.test_live import (
+    ORIGIN,
+    receive_events,
+    receive_until,
+    refused_with,
+    run_async,
+    session_cookie,
+    socket,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -128,6 +136,47 @@ def test_a_reminder_reaches_the_inbox_of_who_is_reminded(alice, bob, dave):
         # bob is involved (he decided), so he hears of it too; the reminder names only dave.
         bob_news = await receive_events(sockets["bob"], 3)
         assert bob_news[-1]["type"] == "task.reminded"
+        for ws in sockets.values():
+            await ws.disconnect()
+
+    run_async(scenario)
+
+
+def test_an_escalation_reaches_the_escalation_groups_inbox_after_the_breach(alice, bob):
+    from datetime import timedelta
+
+    import time_machine
+    from django.contrib.auth.models import Group, User
+
+    lena = User.objects.create_user("lena", password="lena-pass-123")
+    lena.groups.add(Group.objects.create(name="finance-leads"))
+    cookies = {u.username: session_cookie(u) for u in (bob, lena)}
+    t0 = timezone.now()
+
+    def overdue():
+        with time_machine.travel(t0, tick=False) as clock:
+            graph = approval_graph(
+                due_in_s=60, on_timeout="escalate", escalate_to={"groups": ["finance-leads"]}
+            )
+            start(workflow(alice, graph), {"amount": 5}, actor=alice)
+            drive(timezone.now())
+            clock.shift(timedelta(seconds=60))
+            drive(timezone.now())
+
+    async def scenario():
+        sockets = {name: socket("/ws/inbox/", ORIGIN, c) for name, c in cookies.items()}
+        for ws in sockets.values():
+            assert (await ws.connect())[0]
+        await database_sync_to_async(overdue)()
+        bob_news = await receive_events(sockets["bob"], 3)
+        assert [e["type"] for e in bob_news] == ["task.created", "task.overdue", "task.escalated"]
+        # lena was not asked before: whether she also hears of the creation depends on when
+        # the feed read it (who is involved is asked at each read), but the breach and the
+        # escalation reach her, in order, and say to whom it went.
+        lena_news = await receive_until(sockets["lena"], "task.escalated")
+        assert [e["type"] for e in lena_news][-2:] == ["task.overdue", "task.escalated"]
+        assert lena_news[-1]["data"]["groups"] == ["finance-leads"]
+        assert await sockets["lena"].receive_nothing(timeout=0.3)
         for ws in sockets.values():
             await ws.disconnect()
 

@@ -1,5 +1,7 @@
 /** The public API from the browser: session cookie, CSRF header on writes, JSON both ways. */
 
+import { noteServerTime } from "./clock";
+
 export type ApiErrorItem = {
   node: string | null;
   edge: string | null;
@@ -35,6 +37,7 @@ export async function api<T>(
     if (!options.form) headers["Content-Type"] = options.contentType ?? "application/json";
     headers["X-CSRFToken"] = csrfToken();
   }
+  const sentAt = Date.now();
   const response = await fetch(path, {
     method,
     headers,
@@ -42,6 +45,8 @@ export async function api<T>(
     body:
       options.form ?? options.text ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
+  // Every answer says the server's time: countdowns count on it, not on this browser's clock.
+  noteServerTime(response.headers.get("X-Server-Time"), sentAt, Date.now());
   const text = await response.text();
   const data = text ? JSON.parse(text) : {};
   if (!response.ok) throw new ApiError(response.status, data.errors ?? [], data);

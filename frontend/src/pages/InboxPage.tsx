@@ -21,13 +21,15 @@ import {
   Tooltip,
   VisuallyHidden,
 } from "@mantine/core";
-import { useInterval, useMediaQuery } from "@mantine/hooks";
+import { useMediaQuery } from "@mantine/hooks";
 import {
   IconClockExclamation,
   IconFilterOff,
   IconForms,
+  IconHourglass,
   IconListCheck,
   IconPlaneDeparture,
+  IconSortDescending,
   IconUserCheck,
 } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
@@ -37,6 +39,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { usePageCommands } from "../CommandPalette";
 import { currentAbsence, useAbsences, when } from "../absences";
 import { api } from "../api";
+import { useNow } from "../clock";
 import { useInbox } from "../inbox";
 import { keys, queryString } from "../query";
 import { Empty } from "../ui/Empty";
@@ -63,6 +66,7 @@ export type { Task } from "./inbox/model";
 
 const PAGE_SIZE = 100;
 type Kind = "all" | "approval" | "form";
+type Sort = "due" | "newest";
 
 /** "You are out of office until …; new tasks go to dave", and the open tasks handed to the
  * deputy meanwhile (they are no longer the user's to do, but still the user's business). */
@@ -98,7 +102,7 @@ function AwayBanner({ me, now }: { me: string | undefined; now: number }) {
           <Text size="sm" fw={500} mb={4}>
             Handed to your deputy
           </Text>
-          <TaskList tasks={mine} selectedId={null} now={now} me={me} label="Handed to your deputy" />
+          <TaskList tasks={mine} selectedId={null} me={me} label="Handed to your deputy" />
         </Box>
       )}
     </Alert>
@@ -131,12 +135,18 @@ export function InboxPage() {
   const [kind, setKind] = useState<Kind>("all");
   const [workflow, setWorkflow] = useState<string | null>(null);
   const [overdueOnly, setOverdueOnly] = useState(false);
-  // One clock for the due states (red when overdue) of every row.
-  const [now, setNow] = useState(() => Date.now());
-  useInterval(() => setNow(Date.now()), 30_000, { autoInvoke: true });
+  const [sort, setSort] = useState<Sort>("due");
+  // The server's clock, for the overdue filter and count (each row's countdown ticks itself).
+  const now = useNow(true, 30_000);
 
   const me = useQuery({ queryKey: keys.me(), queryFn: () => api<Me>("/api/me/"), staleTime: 5 * 60_000 });
-  const params = { status: "open", page_size: PAGE_SIZE, kind: kind === "all" ? undefined : kind };
+  // By time left, the server picks the most urgent page, not merely the newest one.
+  const params = {
+    status: "open",
+    page_size: PAGE_SIZE,
+    kind: kind === "all" ? undefined : kind,
+    ordering: sort === "due" ? "due" : undefined,
+  };
   const list = useQuery({
     queryKey: keys.approvals(params),
     queryFn: () => api<TaskPage>(`/api/approvals/${queryString(params)}`),
@@ -146,7 +156,11 @@ export function InboxPage() {
     if (list.error) notifyError(list.error, "Inbox");
   }, [list.error]);
 
-  const all = useMemo(() => [...(list.data?.results ?? [])].sort(byUrgency), [list.data]);
+  // The server's order; by time left it is byUrgency's too, kept here for a patched cache.
+  const all = useMemo(() => {
+    const results = [...(list.data?.results ?? [])];
+    return sort === "due" ? results.sort(byUrgency) : results;
+  }, [list.data, sort]);
   const tasks = useMemo(() => filterTasks(all, { workflow, overdueOnly }, now), [all, workflow, overdueOnly, now]);
   const workflows = useMemo(() => workflowsOf(all), [all]);
   const overdue = useMemo(() => all.filter((t) => dueState(t.due_at, now) === "overdue").length, [all, now]);
@@ -190,7 +204,7 @@ export function InboxPage() {
   };
   const filtered = kind !== "all" || workflow !== null || overdueOnly;
   // The palette (Ctrl+K) offers the filters and the most urgent task.
-  const first = tasks[0];
+  const first = useMemo(() => (sort === "due" ? tasks[0] : [...tasks].sort(byUrgency)[0]), [tasks, sort]);
   const commands = useMemo(
     () => [
       ...(first
@@ -322,6 +336,33 @@ export function InboxPage() {
       >
         Overdue{overdue ? ` (${overdue})` : ""}
       </Button>
+      <SegmentedControl
+        size="md"
+        classNames={{ label: classes.segment }}
+        value={sort}
+        onChange={(value) => setSort(value as Sort)}
+        aria-label="Sort tasks"
+        data={[
+          {
+            value: "due",
+            label: (
+              <Group gap={6} wrap="nowrap" justify="center">
+                <IconHourglass size={16} aria-hidden="true" />
+                <span>Due first</span>
+              </Group>
+            ),
+          },
+          {
+            value: "newest",
+            label: (
+              <Group gap={6} wrap="nowrap" justify="center">
+                <IconSortDescending size={16} aria-hidden="true" />
+                <span>Newest</span>
+              </Group>
+            ),
+          },
+        ]}
+      />
     </Group>
   );
 
@@ -366,7 +407,6 @@ export function InboxPage() {
             <TaskList
               tasks={tasks}
               selectedId={shownId}
-              now={now}
               me={me.data?.username}
               checked={pickedIds}
               selectable={selectableIds}
@@ -388,7 +428,7 @@ export function InboxPage() {
           )}
           {(list.data?.count ?? 0) > PAGE_SIZE && (
             <Text size="xs" c="dimmed" mt="xs">
-              The {PAGE_SIZE} most recent of {list.data?.count} open tasks.
+              The {PAGE_SIZE} {sort === "due" ? "most urgent" : "most recent"} of {list.data?.count} open tasks.
             </Text>
           )}
         </div>

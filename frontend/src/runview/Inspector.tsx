@@ -36,11 +36,13 @@ import { Discussion } from "../pages/inbox/Discussion";
 import { statusLook } from "../status";
 import { StepIcon } from "../steps/icons";
 import { exactTime, RelativeTime } from "../ui/RelativeTime";
+import { Countdown } from "../ui/Countdown";
 import { StatusBadge } from "../ui/StatusBadge";
 import type { Action } from "./ActionDialog";
 import { JsonBlock, jsonText } from "./JsonBlock";
 import { type RunStep, elapsed, formatDuration, idempotencyKey } from "./model";
 import { StepLogs } from "./StepLogs";
+import { useNow } from "./useNow";
 
 type Attempt = { number: number | null; id: number; from: string; to: string | null; outcome: string | null; error: string | null };
 
@@ -79,7 +81,7 @@ export function Inspector({
   large?: boolean;
 }) {
   const attempts = useMemo(() => attemptsOf(step.node, events), [step.node, events]);
-  const now = Date.now();
+  const now = useNow(false);
   const size = large ? "md" : "sm";
   const key = step.attempt > 0 ? idempotencyKey(runId, step.node, step.attempt) : "";
   const canSkip = step.status === "failed" || step.status === "waiting" || step.status === "retrying";
@@ -172,11 +174,20 @@ export function Inspector({
       {step.status === "waiting" && (
         <Alert color={statusLook("waiting").color} variant="default" icon={human ? <IconInbox size={18} /> : <IconHourglass size={18} />} title={human ? "Waiting for a person" : "Waiting"}>
           <Stack gap={6} align="flex-start">
-            {step.wake_at && (
-              <Text size="sm">
-                {/* A person's task is due (then reminded or escalated); a delay wakes. */}
-                {human ? "Due" : "Wakes"} <RelativeTime value={step.wake_at} size="sm" /> ({exactTime(step.wake_at)}).
-              </Text>
+            {human && step.task?.due_at ? (
+              <Group gap={6} wrap="wrap">
+                <Countdown due={step.task.due_at} from={step.task.due_from} escalatedTo={step.task.escalated_to} size={large ? "lg" : "md"} />
+                <Text size="xs" c="dimmed">
+                  due {exactTime(step.task.due_at)}
+                </Text>
+              </Group>
+            ) : (
+              step.wake_at && (
+                <Text size="sm">
+                  {/* A delay wakes; a person's task without a due time wakes for its reminders. */}
+                  {human ? "Next reminder" : "Wakes"} <RelativeTime value={step.wake_at} size="sm" /> ({exactTime(step.wake_at)}).
+                </Text>
+              )
             )}
             {human && (
               <>

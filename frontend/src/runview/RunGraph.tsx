@@ -22,6 +22,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import type { Catalog, GraphDoc, Position } from "../editor/graph";
 import { statusLook, statusVar } from "../status";
+import { Countdown } from "../ui/Countdown";
 import { StatusBadge } from "../ui/StatusBadge";
 import { StepCard } from "../ui/StepCard";
 import { CARD, runLayout } from "./layout";
@@ -64,6 +65,13 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
           )}
           <StatusBadge status={data.status} size="sm" tt="none" />
         </Group>
+        {/* A waiting person's time left hangs on the card's top edge: the card keeps the
+            size the layout gave it. */}
+        {data.task?.due_at && (
+          <span className={classes.countdown}>
+            <Countdown due={data.task.due_at} from={data.task.due_from} escalatedTo={data.task.escalated_to} size="xs" />
+          </span>
+        )}
         <Handle type="target" position={into} isConnectable={false} className={classes.handle} />
         {data.handles.map((handle, index) => (
           <Handle

@@ -1,10 +1,11 @@
 /** The run's steps as a table: each one's status, attempt, time taken and error; a click (or
  * its Inspect button) opens it in the inspector. */
-import { Group, Text, UnstyledButton } from "@mantine/core";
+import { Group, Stack, Text, UnstyledButton } from "@mantine/core";
 import { DataTable } from "mantine-datatable";
 
 import type { Catalog, GraphDoc } from "../editor/graph";
 import { StepIcon } from "../steps/icons";
+import { Countdown } from "../ui/Countdown";
 import { StatusBadge } from "../ui/StatusBadge";
 import { type RunStep, elapsed, formatDuration } from "./model";
 import { LIST_TABLE } from "../ui/table";
@@ -83,7 +84,20 @@ export function StepsTable({
             <Text size="sm">{catalog?.[s.type]?.title ?? s.type}</Text>
           ),
         },
-        { accessor: "status", title: "Status", width: 128, render: (s) => <StatusBadge status={s.status} /> },
+        {
+          accessor: "status",
+          title: "Status",
+          render: (s) =>
+            s.status === "waiting" && s.task?.due_at ? (
+              // A waiting person's time left, under the status it explains.
+              <Stack gap={4} align="flex-start" maw={220}>
+                <StatusBadge status={s.status} />
+                <Countdown due={s.task.due_at} from={s.task.due_from} escalatedTo={s.task.escalated_to} size="sm" />
+              </Stack>
+            ) : (
+              <StatusBadge status={s.status} />
+            ),
+        },
         {
           accessor: "attempt",
           title: "Attempt",

@@ -290,3 +290,52 @@ describe("helpers", () => {
     expect("error" in parseInput("{a")).toBe(true);
   });
 });
+
+describe("a waiting person's countdown, moved on by task events", () => {
+  const task = { id: 7, due_at: at(3600), due_from: at(0), escalation_level: 0, escalated_to: [], breached_at: null };
+  const waiting = (): Run => ({
+    id: 5,
+    workflow: 1,
+    workflow_name: "wf",
+    version: 1,
+    status: "waiting",
+    trigger: "api",
+    actor: null,
+    error: null,
+    created_at: at(0),
+    last_event_id: 1,
+    steps: [step("ask", "waiting", at(0), null, { type: "human.approval", task })],
+  });
+  const taskEvent = (type: string, seconds: number, data: Record<string, unknown>): LiveEvent =>
+    event("ask", "", "", seconds, { type, data: { task: 7, kind: "approval", status: "open", ...data } });
+
+  it("takes the breach and then the escalation's new window and groups", () => {
+    const run = applyEvents(waiting(), [
+      taskEvent("task.overdue", 3600, { due_at: at(3600), level: 0, on_timeout: "escalate" }),
+      taskEvent("task.escalated", 3600, { level: 1, groups: ["finance-leads"], due_at: at(10800), due_from: at(3600) }),
+    ]);
+    expect(run.steps?.[0].task).toEqual({
+      id: 7,
+      due_at: at(10800),
+      due_from: at(3600),
+      escalation_level: 1,
+      escalated_to: ["finance-leads"],
+      breached_at: at(3600),
+    });
+    expect(run.steps?.[0].status).toBe("waiting");
+  });
+
+  it("drops the task when it closes, and ignores events of another task", () => {
+    const other = applyEvents(waiting(), [event("ask", "", "", 5, { type: "task.closed", data: { task: 99 } })]);
+    expect(other.steps?.[0].task).toEqual(task);
+    const closed = applyEvents(waiting(), [taskEvent("task.closed", 5, { reason: "decided" })]);
+    expect(closed.steps?.[0].task).toBeNull();
+  });
+
+  it("starts a countdown from a new task's creation", () => {
+    const base = waiting();
+    base.steps = [step("ask", "waiting", at(0), null, { type: "human.approval", task: null })];
+    const run = applyEvents(base, [taskEvent("task.created", 10, { due_at: at(70), title: "Pay" })]);
+    expect(run.steps?.[0].task).toMatchObject({ id: 7, due_at: at(70), due_from: at(10), escalated_to: [] });
+  });
+});

@@ -14,6 +14,17 @@ import { STEP_STATUSES, statusLook, statusVar } from "../status";
 
 export type StepError = { message?: string; traceback?: string; code?: string; [k: string]: unknown };
 
+/** A waiting approval's or form's open task: what its countdown needs. */
+export type StepTask = {
+  id: number;
+  due_at: string | null;
+  /** The start of the current SLA window (asked, or escalated). */
+  due_from: string | null;
+  escalation_level: number;
+  escalated_to: string[];
+  breached_at: string | null;
+};
+
 export type RunStep = {
   node: string;
   type: string;
@@ -27,6 +38,8 @@ export type RunStep = {
   started_at: string | null;
   finished_at: string | null;
   wake_at?: string | null;
+  /** A waiting human step's open task (null otherwise; absent from older servers). */
+  task?: StepTask | null;
 };
 
 /** A run as GET /api/runs/{id}/ gives it. */
@@ -86,6 +99,15 @@ export function applyEvents(run: Run, events: LiveEvent[]): Run {
       if (ENDED.has(e.new_status)) next.finished_at = e.created_at;
       continue;
     }
+    if (e.type.startsWith("task.")) {
+      const before = steps.get(e.node);
+      const task = before ? taskAfter(before.task ?? null, e) : undefined;
+      if (before && task !== undefined) {
+        steps.set(e.node, { ...before, task });
+        stepsChanged = true;
+      }
+      continue;
+    }
     if (e.type === "step.child_started") {
       const child = Number(e.data?.child_run);
       if (child && !(next.children ?? []).includes(child)) next = { ...next, children: [...(next.children ?? []), child] };
@@ -98,6 +120,41 @@ export function applyEvents(run: Run, events: LiveEvent[]): Run {
   }
   if (stepsChanged) next.steps = (run.steps ?? []).map((s) => steps.get(s.node) ?? s);
   return next;
+}
+
+/** A step's open task after one of its `task.*` events; undefined when the event changes
+ * nothing a countdown shows. */
+export function taskAfter(task: StepTask | null, e: LiveEvent): StepTask | null | undefined {
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" ? value : null);
+  switch (e.type) {
+    case "task.created":
+      return {
+        id: Number(data.task),
+        due_at: text(data.due_at),
+        due_from: data.due_at ? e.created_at : null,
+        escalation_level: 0,
+        escalated_to: [],
+        breached_at: null,
+      };
+    case "task.overdue":
+      return task && task.id === Number(data.task) ? { ...task, breached_at: e.created_at } : undefined;
+    case "task.escalated": {
+      if (!task || task.id !== Number(data.task)) return undefined;
+      const groups = Array.isArray(data.groups) ? (data.groups as string[]) : [];
+      return {
+        ...task,
+        due_at: text(data.due_at),
+        due_from: text(data.due_from) ?? (data.due_at ? e.created_at : null),
+        escalation_level: typeof data.level === "number" ? data.level : task.escalation_level + 1,
+        escalated_to: [...new Set([...task.escalated_to, ...groups])],
+      };
+    }
+    case "task.closed":
+      return task && task.id === Number(data.task) ? null : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function stepAfter(step: RunStep, e: LiveEvent): RunStep {
@@ -305,6 +362,8 @@ export type RunNodeData = {
   status: string;
   attempt: number;
   vertical: boolean;
+  /** A waiting human step's open task, for its countdown. */
+  task: StepTask | null;
 };
 export type RunNode = Node<RunNodeData, "runStep">;
 
@@ -312,6 +371,7 @@ type Built = {
   doc: NodeDoc;
   status: string;
   attempt: number;
+  task: StepTask | null;
   selected: boolean;
   position: Position;
   vertical: boolean;
@@ -345,6 +405,7 @@ export class RunFlowNodes {
       const step = steps.get(doc.id);
       const status = step?.status ?? "pending";
       const attempt = step?.attempt ?? 0;
+      const task = status === "waiting" ? (step?.task ?? null) : null;
       const position = positions[doc.id] ?? doc.position ?? { x: 0, y: 0 };
       const isSelected = selected === doc.id;
       const before = this.built.get(doc.id);
@@ -353,6 +414,7 @@ export class RunFlowNodes {
         before.doc === doc &&
         before.status === status &&
         before.attempt === attempt &&
+        before.task === task &&
         before.selected === isSelected &&
         before.position === position &&
         before.vertical === vertical
@@ -381,9 +443,10 @@ export class RunFlowNodes {
           status,
           attempt,
           vertical,
+          task,
         },
       };
-      next.set(doc.id, { doc, status, attempt, selected: isSelected, position, vertical, node });
+      next.set(doc.id, { doc, status, attempt, task, selected: isSelected, position, vertical, node });
       return node;
     });
     this.built = next;

@@ -3,16 +3,19 @@ import dayjs from "dayjs";
 import relativeTime from "dayjs/plugin/relativeTime";
 import { useSyncExternalStore } from "react";
 
+import { serverNow } from "../clock";
+
 dayjs.extend(relativeTime);
 
 // One clock for every relative time on the page: a tick every 30 s re-renders them together.
-let now = Date.now();
+// The server's clock (clock.ts): "due in 5 minutes" must not depend on the browser's.
+let now = serverNow();
 const listeners = new Set<() => void>();
 let timer: ReturnType<typeof setInterval> | null = null;
 function subscribe(listener: () => void) {
   listeners.add(listener);
   timer ??= setInterval(() => {
-    now = Date.now();
+    now = serverNow();
     for (const l of listeners) l();
   }, 30_000);
   return () => {

@@ -379,7 +379,14 @@ export function TaskDetail({
             <RelativeTime value={task.created_at} size="sm" />
           </Fact>
           <Fact label="Due">
-            {task.due_at ? <DueTime task={task} now={Date.now()} size="sm" /> : <Text size="sm">no due time</Text>}
+            {task.due_at ? (
+              <Stack gap={2} align="flex-start">
+                <DueTime task={task} size="md" />
+                <RelativeTime value={task.due_at} size="xs" c="dimmed" />
+              </Stack>
+            ) : (
+              <Text size="sm">no due time</Text>
+            )}
           </Fact>
           {task.policy.reminder_every_s ? (
             <Fact label="Reminders">

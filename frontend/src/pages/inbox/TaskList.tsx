@@ -1,32 +1,25 @@
 /**
  * The open tasks as a list to work through: each row its kind's icon, title, workflow and run,
- * requester, due time (red when overdue), reminders and N-of-M progress. A row is a link to the
+ * requester, its countdown (amber when little time is left, red when overdue), reminders,
+ * out-of-office hand-overs and N-of-M progress. A row is a link to the
  * task (`/inbox/<id>`), so the browser's back button and a shared link work.
  */
 import { Badge, Checkbox, Group, Progress, Stack, Text, Tooltip, UnstyledButton } from "@mantine/core";
-import { IconBellRinging, IconClock, IconClockExclamation, IconPlaneDeparture } from "@tabler/icons-react";
+import { IconBellRinging, IconPlaneDeparture } from "@tabler/icons-react";
 import { memo } from "react";
 import { Link } from "react-router";
 
 import { useInbox } from "../../inbox";
 import { StepIcon } from "../../steps/icons";
-import { RelativeTime } from "../../ui/RelativeTime";
+import { Countdown } from "../../ui/Countdown";
 import classes from "./Inbox.module.css";
-import { type Task, absenceNote, approvalProgress, dueState, taskStepType } from "./model";
+import { type Task, absenceNote, approvalProgress, taskStepType } from "./model";
 
-export function DueTime({ task, now, size = "xs" }: { task: Task; now: number; size?: "xs" | "sm" }) {
-  const state = dueState(task.due_at, now);
-  if (state === "none") return null;
-  return (
-    <Group gap={4} wrap="nowrap" className={state === "overdue" ? classes.overdue : undefined} data-due={state}>
-      {state === "overdue" && <IconClockExclamation size={14} aria-hidden="true" />}
-      {state === "soon" && <IconClock size={14} aria-hidden="true" className={classes.soon} />}
-      <Text span size={size} fw={state === "overdue" ? 600 : 400} c={state === "overdue" ? "inherit" : "dimmed"}>
-        {state === "overdue" ? "overdue, due " : "due "}
-        <RelativeTime value={task.due_at} size={size} c="inherit" fw="inherit" />
-      </Text>
-    </Group>
-  );
+/** The task's countdown (ui/Countdown): amber in the last 20 % of its window, red when
+ * overdue, naming the groups it was escalated to. */
+export function DueTime({ task, size = "sm" }: { task: Task; size?: "xs" | "sm" | "md" }) {
+  if (!task.due_at || task.status !== "open") return null;
+  return <Countdown due={task.due_at} from={task.due_from} escalatedTo={task.escalated_to} size={size} />;
 }
 
 export function ReminderBadge({ task }: { task: Task }) {
@@ -68,13 +61,11 @@ type Selection = {
 const TaskRow = memo(function TaskRow({
   task,
   selected,
-  now,
   me,
   selection,
 }: {
   task: Task;
   selected: boolean;
-  now: number;
   me?: string;
   selection?: Selection;
 }) {
@@ -116,7 +107,7 @@ const TaskRow = memo(function TaskRow({
               {assignees ? ` · for ${assignees}` : ""}
             </Text>
             <Group gap={8} wrap="wrap">
-              <DueTime task={task} now={now} />
+              <DueTime task={task} />
               <ReminderBadge task={task} />
               <AbsenceBadge task={task} me={me} />
               {progress && (
@@ -144,7 +135,6 @@ const TaskRow = memo(function TaskRow({
 export function TaskList({
   tasks,
   selectedId,
-  now,
   me,
   checked,
   selectable,
@@ -153,7 +143,6 @@ export function TaskList({
 }: {
   tasks: Task[];
   selectedId: number | null;
-  now: number;
   me?: string;
   /** With these three, rows get a checkbox for bulk decisions. */
   checked?: Set<number>;
@@ -168,7 +157,6 @@ export function TaskList({
           key={task.id}
           task={task}
           selected={task.id === selectedId}
-          now={now}
           me={me}
           selection={
             checked && selectable && onToggle

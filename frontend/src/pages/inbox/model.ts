@@ -51,7 +51,13 @@ export type Task = {
   };
   form_schema: Record<string, unknown> | null;
   escalation_level?: number;
+  /** The groups the task was escalated to (empty before an escalation). */
+  escalated_to?: string[];
   due_at: string | null;
+  /** The start of the current SLA window (asked, or escalated): the countdown's 100 %. */
+  due_from?: string | null;
+  /** When it last passed its due time (a task.overdue event); null if never. */
+  breached_at?: string | null;
   created_at: string;
   closed_at?: string | null;
   approvals: number | null;
