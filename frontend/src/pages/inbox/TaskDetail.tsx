@@ -442,9 +442,6 @@ export function TaskDetail({
             {blocked}
           </Alert>
         )}
-
-        <Divider />
-        <Discussion task={task} me={me} />
       </Stack>
 
       {open && !blocked && (
@@ -466,6 +463,11 @@ export function TaskDetail({
           </div>
         </>
       )}
+      {/* After the decision: what is asked comes first, the talk about it below. */}
+      <Divider />
+      <div className={classes.discussion}>
+        <Discussion task={task} me={me} />
+      </div>
     </Paper>
   );
 }
