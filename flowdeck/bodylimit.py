@@ -43,7 +43,6 @@ flowdeck/views.py.
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TypeVar
 
@@ -51,11 +50,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
+from flowdeck.logmask import mask
+
 API_PREFIX = "/api/"
 # Where ASGI scope keeps the counting wrapper's finding for the middleware.
 SCOPE_KEY = "flowdeck.body_over"
-# A webhook's URL holds its secret token: log lines name the endpoint, not the token.
-HOOK_TOKEN = re.compile(r"^/api/hooks/[^/]+/")
 
 View = TypeVar("View", bound=Callable[..., Any])
 Scope = MutableMapping[str, Any]
@@ -92,19 +91,15 @@ def limit_for(path: str) -> int:
     return _value(declared if declared is not None else "FLOWDECK_MAX_BODY_BYTES")
 
 
-def loggable_path(path: str) -> str:
-    return HOOK_TOKEN.sub("/api/hooks/<token>/", path)
-
-
 def warn_refused(
     request: HttpRequest, logger: str, status: int, code: str, message: object
 ) -> None:
     """One WARNING line for a request refused as the client's mistake: no traceback, and the
-    path without a webhook's token."""
+    path without a webhook's token (flowdeck/logmask.py)."""
     logging.getLogger(logger).warning(
         "%s %s refused with %s %s: %s",
         request.method,
-        loggable_path(request.path),
+        mask(request.path),
         status,
         code,
         message,
@@ -114,7 +109,7 @@ def warn_refused(
 def refusal(request: HttpRequest, status: int, code: str, message: str) -> JsonResponse:
     """The contract's error response for a request refused before its view, logged once
     (``warn_refused``) and marked as logged, so that Django's request logger does not log it
-    again with the token's path."""
+    a second time."""
     error = {"node": None, "edge": None, "field": None, "code": code, "message": message}
     response = JsonResponse({"errors": [error]}, status=status)
     warn_refused(request, "django.request", status, code, message)

@@ -21,6 +21,7 @@ from flowdeck.env import (
     env_url,
     secret_key_from_file,
 )
+from flowdeck.logmask import LOGGERS as LOGMASK_LOGGERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("FLOWDECK_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -373,14 +374,28 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Secret URLs (task links, webhooks, password resets: flowdeck/logmask.py) are masked in every
+# line: by a filter on the loggers that write request paths (so every handler, tests' caplog
+# too, sees the masked record), and on the console handler for any other logger's line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_secret_urls": {"()": "flowdeck.logmask.MaskSecretUrls"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_secret_urls"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("FLOWDECK_LOG_LEVEL", "INFO").upper()},
-    # httpx logs every request's full URL at INFO; a webhook URL may carry a token in its query.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    "loggers": {
+        # httpx logs every request's full URL at INFO; a webhook URL may carry a token in its
+        # query.
+        "httpx": {"level": "WARNING"},
+        **{name: {"filters": ["mask_secret_urls"]} for name in LOGMASK_LOGGERS},
+    },
 }
 
 # --- Engine -----------------------------------------------------------------------------------

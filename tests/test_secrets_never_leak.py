@@ -258,3 +258,7 @@ def test_no_secret_reaches_an_api_response_a_log_line_or_a_stored_row(
     assert leaks(workers.log_path.read_text(errors="replace")) == {}
     assert leaks(web.log_path.read_text(errors="replace")) == {}
     assert leaks(caplog.text) == {}
+    # The webhook's URL is a secret too: daphne's access line names it masked.
+    hook_token = hook_url.rstrip("/").rsplit("/", 1)[1]
+    assert hook_token not in web.log_path.read_text(errors="replace")
+    assert '"POST /api/hooks/<token>/" 202' in web.log_path.read_text(errors="replace")

@@ -77,9 +77,10 @@ class Workers:
 
 
 class WebServer:
-    """daphne (HTTP and websockets) on the test database, like ``manage.py serve``'s web
-    program: pytest-django's ``live_server`` speaks WSGI only. Stop and start it again on the
-    same port to cut every socket."""
+    """daphne (HTTP and websockets) on the test database, started as ``manage.py serve``'s web
+    program starts it (flowdeck/web.py, its access log masked): pytest-django's
+    ``live_server`` speaks WSGI only. Stop and start it again on the same port to cut every
+    socket."""
 
     def __init__(self, log_path: Path, port: int, **env: str) -> None:
         self.log_path = log_path
@@ -98,7 +99,7 @@ class WebServer:
 
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            [sys.executable, "-m", "flowdeck.web", "-b", "127.0.0.1", "-p", str(self.port)]
             + ["flowdeck.asgi:application"],
             cwd=ROOT,
             env=self.env,

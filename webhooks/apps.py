@@ -8,8 +8,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from designer.signals import version_saved
-        from webhooks import logs, services
+        from webhooks import services
 
         # Sent inside the save's transaction: the token is issued exactly when the version is.
         version_saved.connect(services.on_version_saved, dispatch_uid="webhooks.version_saved")
-        logs.install()

@@ -96,7 +96,9 @@ class Command(BaseCommand):
         if not no_web:
             config += PROGRAM.format(
                 name="web",
-                command=f"{python} -m daphne --bind {quote(host)} --port {port} "
+                # daphne, with the secret in task-link and webhook paths masked in its access
+                # log (flowdeck/web.py).
+                command=f"{python} -m flowdeck.web --bind {quote(host)} --port {port} "
                 "--proxy-headers flowdeck.asgi:application",
                 directory=quote(base_dir),
                 numprocs=1,
