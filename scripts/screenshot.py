@@ -299,6 +299,9 @@ def shoot(base: str, ids: dict, out: Path, only: set[str], chromium: str) -> lis
                     settle(page)
                     prepare(page, phone)
                     settle(page)
+                    # Off the page: a tap or click left the pointer over something whose
+                    # tooltip would cover the picture.
+                    page.mouse.move(0, 0)
                     written.append(out / f"{name}{suffix}.png")
                     page.screenshot(path=str(written[-1]))
                     print(f"wrote {written[-1]}")

@@ -43,7 +43,7 @@ import { Link } from "react-router";
 import { api } from "../../api";
 import { keys, queryString } from "../../query";
 import { StepIcon } from "../../steps/icons";
-import { RelativeTime } from "../../ui/RelativeTime";
+import { RelativeTime, exactTime } from "../../ui/RelativeTime";
 import { useTaskAction } from "./actions";
 import { Discussion } from "./Discussion";
 import classes from "./Inbox.module.css";
@@ -382,7 +382,10 @@ export function TaskDetail({
             {task.due_at ? (
               <Stack gap={2} align="flex-start">
                 <DueTime task={task} size="md" />
-                <RelativeTime value={task.due_at} size="xs" c="dimmed" />
+                {/* The countdown says how long; this says when. */}
+                <Text size="xs" c="dimmed">
+                  {exactTime(task.due_at)}
+                </Text>
               </Stack>
             ) : (
               <Text size="sm">no due time</Text>
