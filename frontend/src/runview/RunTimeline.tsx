@@ -12,7 +12,7 @@ import { statusVar } from "../status";
 import { exactTime } from "../ui/RelativeTime";
 import { type RunStep, formatDuration } from "./model";
 import classes from "./RunTimeline.module.css";
-import { BREAK_PX, type Segment, type Summary, type X, cssX, segmentLabel, timeline, totalsLine } from "./timeline";
+import { BREAK_PX, type Segment, type Summary, type X, cssX, segmentLabel, timeline } from "./timeline";
 
 const PEOPLE = { "--bar": "var(--mantine-color-grape-filled)", "--bar-light": "var(--mantine-color-grape-light)" };
 
@@ -36,20 +36,14 @@ function Figure({ label, value }: { label: string; value: number }) {
 /** Where the time went, each instant counted once (work first, then people, then timers). */
 function TimeSummary({ summary, open }: { summary: Summary; open: boolean }) {
   return (
-    <>
-      <Text size="sm" mb={4} aria-label="Run totals">
-        {totalsLine(summary)}
-        {open ? " so far" : ""}
-      </Text>
-      <Box component="dl" aria-label="Where the time went" className={classes.summary}>
-        <Figure label={open ? "Total so far" : "Total"} value={summary.total} />
-        <Figure label="Working" value={summary.working} />
-        <Figure label="Waiting for people" value={summary.people} />
-        <Figure label="Waiting for timers and retries" value={summary.timers} />
-        {summary.children > 0 && <Figure label="Waiting for child runs" value={summary.children} />}
-        {summary.idle >= 1000 && <Figure label="Queued or between steps" value={summary.idle} />}
-      </Box>
-    </>
+    <Box component="dl" aria-label="Where the time went" className={classes.summary}>
+      <Figure label={open ? "Total so far" : "Total"} value={summary.total} />
+      <Figure label="Working" value={summary.working} />
+      <Figure label="Waiting for people" value={summary.people} />
+      <Figure label="Waiting for timers and retries" value={summary.timers} />
+      {summary.children > 0 && <Figure label="Waiting for child runs" value={summary.children} />}
+      {summary.idle >= 1000 && <Figure label="Queued or between steps" value={summary.idle} />}
+    </Box>
   );
 }
 

@@ -190,18 +190,6 @@ export function timeSummary(spans: Pick<Span, "kind" | "wait" | "from" | "to">[]
   return summary;
 }
 
-/** The run's totals in one line: "working 2.1 s · waiting for people 3 h 12 min", then the
- * timers' and child runs' waits when there were any. Waiting for people is only the time a
- * human step (approval, form) waited for a decision with no work going on: a delay or a child
- * run is not people, even a child run that itself waits for an approval (that is its own run's). */
-export function totalsLine(summary: Summary): string {
-  const people = summary.people > 0 ? `waiting for people ${formatDuration(summary.people)}` : "no wait for people";
-  const parts = [`working ${formatDuration(summary.working)}`, people];
-  if (summary.timers > 0) parts.push(`timers and retries ${formatDuration(summary.timers)}`);
-  if (summary.children > 0) parts.push(`child runs ${formatDuration(summary.children)}`);
-  return parts.join(" · ");
-}
-
 // --- The axis -------------------------------------------------------------------------------
 
 /** A stretch drawn as a fixed-width break instead of to scale. */
