@@ -49,8 +49,8 @@ ESCALATED_TO_HELP = "The groups the task was escalated to; empty before an escal
 BREACHED_AT_HELP = "When the task last passed its due time (task.overdue); null if never."
 
 
-class StepTaskSerializer(serializers.ModelSerializer):
-    """The open task of a waiting human step, as much as a countdown needs."""
+class SlaWindowFields(serializers.Serializer):
+    """What a countdown needs beside ``due_at``: its window's start, escalation and breach."""
 
     due_from = serializers.DateTimeField(
         source="sla_window_start", allow_null=True, read_only=True, help_text=DUE_FROM_HELP
@@ -61,6 +61,10 @@ class StepTaskSerializer(serializers.ModelSerializer):
     breached_at = serializers.DateTimeField(
         allow_null=True, read_only=True, help_text=BREACHED_AT_HELP
     )
+
+
+class StepTaskSerializer(SlaWindowFields, serializers.ModelSerializer):
+    """The open task of a waiting human step, as much as a countdown needs."""
 
     class Meta:
         model = HumanTask
@@ -349,7 +353,7 @@ class TaskPolicySerializer(serializers.Serializer):
     )
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(SlaWindowFields, serializers.ModelSerializer):
     """A task as its assignees see it. Expects the queryset of ``task_queryset`` (prefetched)
     and ``context["user"]`` for ``can_decide`` and ``can_delegate``."""
 
@@ -364,15 +368,6 @@ class TaskSerializer(serializers.ModelSerializer):
     delegations = TaskDelegationSerializer(many=True, read_only=True)
     can_decide = serializers.SerializerMethodField()
     can_delegate = serializers.SerializerMethodField()
-    due_from = serializers.DateTimeField(
-        source="sla_window_start", allow_null=True, read_only=True, help_text=DUE_FROM_HELP
-    )
-    escalated_to = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ESCALATED_TO_HELP
-    )
-    breached_at = serializers.DateTimeField(
-        allow_null=True, read_only=True, help_text=BREACHED_AT_HELP
-    )
 
     class Meta:
         model = HumanTask

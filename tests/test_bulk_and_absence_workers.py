@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from engine.models import HumanTask, Run, TaskDelegation
 from people.absences import do_create_absence
 from tests.engine_kit import build, fn, start, statuses, workflow
 from tests.helpers import wait_until
+from tests.test_approvals_workers import client, ended
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,20 +35,6 @@ def parked(run: Run) -> HumanTask:
         timeout=20,
         what=f"the approval task of run {run.pk}",
     )
-
-
-def ended(run: Run, timeout: float = 30) -> Run:
-    def done() -> Run | None:
-        run.refresh_from_db()
-        return run if run.is_terminal else None
-
-    return wait_until(done, timeout=timeout, what=f"run {run.pk} to end")
-
-
-def client(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def test_bob_bulk_approves_the_tasks_of_three_runs_and_all_three_go_on(workers, alice, bob):
