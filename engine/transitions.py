@@ -1942,6 +1942,16 @@ def do_delegate(task_id: int, *, actor: AbstractBaseUser, to: str, comment: str 
     task.assigned_users.add(target)
     TaskDelegation.objects.create(task=task, from_user=actor, to_user=target, comment=comment)
     events.record_task_delegated(task, actor, target.get_username(), comment, task.assignee_names())
+    # The delegate is newly assigned: told as the first assignees were, with links of their own
+    # (the delegator's stop working: they may no longer act).
+    said = f": “{comment}”" if comment else "."
+    _mail_task_on_commit(
+        task,
+        _recipients([target.pk], [], task),
+        f"Handed to you: {task.title}",
+        f"{actor.get_username()} handed this task to you{said}",
+        timezone.now(),
+    )
     return task
 
 

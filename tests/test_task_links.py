@@ -329,6 +329,21 @@ def test_a_link_of_someone_who_handed_the_task_over_no_longer_works(alice, bob, 
     assert nothing_decided(run)
 
 
+def test_the_delegate_gets_an_email_with_links_of_their_own_that_decide(alice, bob, charlie):
+    charlie.email = "charlie@example.com"
+    charlie.save()
+    run = asked(alice, assignees={"users": ["bob"]})
+    from engine import transitions
+
+    transitions.do_delegate(task_of(run).pk, actor=bob, to="charlie", comment="I am away")
+
+    message = mail_to("charlie@example.com")
+    assert message.subject == "Handed to you: Pay 5 EUR"
+    assert "bob handed this task to you: “I am away”" in message.body
+    assert client(charlie).post(links(message)["Approve"], {"comment": ""}).status_code == 200
+    assert statuses(run)["ask"] == "succeeded"
+
+
 def test_a_decision_in_the_inbox_first_makes_the_link_say_so(alice, bob):
     run = asked(alice, required_approvals=2)
     path = links(mail_to("bob@example.com"))["Approve"]
