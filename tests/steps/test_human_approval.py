@@ -181,7 +181,13 @@ def test_an_approval_continues_on_approved_with_who_decided(alice, bob):
         "decided_by": "bob",
         "comment": "fine",
         "decisions": [
-            {"user": "bob", "decision": "approve", "comment": "fine", "at": decision["at"]}
+            {
+                "user": "bob",
+                "decision": "approve",
+                "comment": "fine",
+                "at": decision["at"],
+                "via": "api",
+            }
         ],
         "task": task.pk,
         "timed_out": False,
