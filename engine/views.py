@@ -565,18 +565,39 @@ def task_response(request: Request, task_id: int) -> Response:
     return Response(TaskSerializer(task, context={"user": request.user}).data)
 
 
+REFUSALS = (LookupError, transitions.Forbidden, transitions.Conflict, transitions.InputInvalid)
+
+
+def refusal_error(exc: Exception) -> ApiError:
+    """The contract's error for one of the engine's refusals of a task action."""
+    if isinstance(exc, LookupError):
+        return ApiError(status.HTTP_404_NOT_FOUND, [api_error("not_found", "no such task")])
+    if isinstance(exc, transitions.Forbidden):
+        return ApiError(status.HTTP_403_FORBIDDEN, [api_error(exc.code, str(exc))])
+    if isinstance(exc, transitions.Conflict):
+        return conflict(str(exc), exc.code)
+    assert isinstance(exc, transitions.InputInvalid)
+    return bad_request(exc.errors)
+
+
 def _task_errors(action: Any) -> Any:
     """Run ``action`` and turn the engine's refusals into the contract's errors."""
     try:
         return action()
     except LookupError:
         raise NotFound("no such task") from None
-    except transitions.Forbidden as exc:
-        raise ApiError(status.HTTP_403_FORBIDDEN, [api_error(exc.code, str(exc))]) from exc
-    except transitions.Conflict as exc:
-        raise conflict(str(exc), exc.code) from exc
-    except transitions.InputInvalid as exc:
-        raise bad_request(exc.errors) from exc
+    except REFUSALS as exc:
+        raise refusal_error(exc) from exc
+
+
+def idempotency_key_parameter(description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description=description,
+    )
 
 
 class InboxPagination(PageNumberPagination):
@@ -723,12 +744,8 @@ class DecideView(APIView):
     @extend_schema(
         request=DecideSerializer,
         parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="Makes the decision safe to retry: the same key with the same body "
+            idempotency_key_parameter(
+                "Makes the decision safe to retry: the same key with the same body "
                 "returns the task (200) without deciding again, even once it is closed; with "
                 "another body, 409 idempotency_key_reused. 1 to 200 printable characters, per "
                 "caller and task.",
@@ -776,29 +793,12 @@ def derived_key(key: str, task_id: int) -> str:
     return derived
 
 
-def _refusal(exc: Exception) -> tuple[int, list[dict[str, Any]]]:
-    """The status and errors DecideView would answer for this refusal of the engine's."""
-    if isinstance(exc, LookupError):
-        return status.HTTP_404_NOT_FOUND, [api_error("not_found", "no such task")]
-    if isinstance(exc, transitions.Forbidden):
-        return status.HTTP_403_FORBIDDEN, [api_error(exc.code, str(exc))]
-    if isinstance(exc, transitions.Conflict):
-        return status.HTTP_409_CONFLICT, [api_error(exc.code, str(exc))]
-    assert isinstance(exc, transitions.InputInvalid)
-    errors = [api_error(e["code"], e["message"], field=e.get("field")) for e in exc.errors]
-    return status.HTTP_400_BAD_REQUEST, errors
-
-
 class BulkDecideView(APIView):
     @extend_schema(
         request=BulkDecideSerializer,
         parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="Makes the whole request safe to retry: each task is decided "
+            idempotency_key_parameter(
+                "Makes the whole request safe to retry: each task is decided "
                 "under <key>:<task id>, so a retry answers the tasks decided the first time "
                 "as it did then, and decides the others.",
             )
@@ -849,13 +849,9 @@ class BulkDecideView(APIView):
                     idempotency_key=one,
                 )
                 outcomes.append((task_id, status.HTTP_200_OK, None))
-            except (
-                LookupError,
-                transitions.Forbidden,
-                transitions.Conflict,
-                transitions.InputInvalid,
-            ) as exc:
-                outcomes.append((task_id, *_refusal(exc)))
+            except REFUSALS as exc:
+                error = refusal_error(exc)
+                outcomes.append((task_id, error.status_code, error.payload["errors"]))
         decided_ids = [task_id for task_id, code, _ in outcomes if code == status.HTTP_200_OK]
         tasks = {t.pk: t for t in task_queryset().filter(pk__in=decided_ids)}
         context = {"user": request.user}
@@ -953,13 +949,18 @@ def attachment_limit() -> int:
     return settings.FLOWDECK_ATTACHMENT_MAX_BYTES
 
 
+def upload_limit() -> int:
+    """The largest upload body: a file at the limit and its multipart envelope."""
+    return attachment_limit() + MULTIPART_OVERHEAD
+
+
 def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(f"a file may be at most {attachment_limit()} bytes")
 
 
 class TaskAttachmentsView(APIView):
     # For the /api/ body-size middleware: this view takes a file up to the attachment limit.
-    max_body_bytes = settings.FLOWDECK_ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD
+    max_body_bytes = staticmethod(upload_limit)
 
     @extend_schema(
         operation_id="approvals_attachments_list",
@@ -997,7 +998,7 @@ class TaskAttachmentsView(APIView):
             length = int(request.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
-        if length > attachment_limit() + MULTIPART_OVERHEAD:
+        if length > upload_limit():
             raise _too_large()
         body = NewAttachmentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
