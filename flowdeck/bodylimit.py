@@ -24,14 +24,19 @@ The limit of a view, in the order looked up:
 3. ``max_body_bytes`` on the view class (an ``APIView``, a viewset, a Django class-based view);
 4. else ``settings.FLOWDECK_MAX_BODY_BYTES`` (a run's input and most bodies; see settings.py).
 
-The value is a number of bytes, or the name of a setting holding it, read per request (so a
-view can follow a setting and tests can override it). A view may declare a larger or a
+The value is a number of bytes, the name of a setting holding it, or a function of no
+arguments returning it, read per request (so a view can follow a setting and tests can
+override it). A view may declare a larger or a
 smaller limit than the default. For example the attachment upload, whose limit is its own
 setting::
 
     class AttachmentView(APIView):
         parser_classes = [MultiPartParser]
         max_body_bytes = "FLOWDECK_ATTACHMENT_MAX_BYTES"
+
+or, when the limit is computed (a file and its multipart envelope)::
+
+        max_body_bytes = staticmethod(upload_limit)
 
 Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` still caps what ``request.body`` and DRF's JSON and
 form parsers hold in memory (settings.py keeps it at least the default limit). A view that
@@ -61,7 +66,10 @@ Scope = MutableMapping[str, Any]
 Message = dict[str, Any]
 
 
-def body_limit(limit: int | str) -> Callable[[View], View]:
+Limit = int | str | Callable[[], int]
+
+
+def body_limit(limit: Limit) -> Callable[[View], View]:
     """Decorator for a function view: its own limit (bytes, or a setting's name)."""
 
     def mark(view: View) -> View:
@@ -71,7 +79,9 @@ def body_limit(limit: int | str) -> Callable[[View], View]:
     return mark
 
 
-def _value(limit: int | str) -> int:
+def _value(limit: Limit) -> int:
+    if callable(limit):
+        return int(limit())
     return int(getattr(settings, limit) if isinstance(limit, str) else limit)
 
 

@@ -124,6 +124,12 @@ def test_the_limits_are_the_default_the_graphs_and_the_webhooks(world, settings)
     )
     assert limit_for("/api/workflows/validate/") == DESIGNER_LIMIT
     assert limit_for(f"/api/hooks/{world.token}/") == LARGEST_MAX_BODY_BYTES
+    # The upload follows its setting per request, with room for the multipart envelope.
+    uploads = f"/api/approvals/{world.task.pk}/attachments/"
+    settings.FLOWDECK_ATTACHMENT_MAX_BYTES = 3 * MiB
+    assert limit_for(uploads) == 3 * MiB + 64 * 1024
+    settings.FLOWDECK_ATTACHMENT_MAX_BYTES = 5 * MiB
+    assert limit_for(uploads) == 5 * MiB + 64 * 1024
     # Django's memory cap never refuses what the API admits.
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE >= settings.FLOWDECK_MAX_BODY_BYTES
 
