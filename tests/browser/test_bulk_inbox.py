@@ -83,13 +83,19 @@ def test_select_all_takes_the_approvals_and_a_failure_is_reported_per_task(
         expect(tasks.get_by_role("listitem")).to_have_count(2)
         page.get_by_role("checkbox", name="Select all approvals shown").check()
         expect(page.get_by_role("region", name="Bulk decision")).to_contain_text("2 selected")
-        # dave decides one first, before bob's page hears of it.
+        # dave decides one while bob's request is on its way, so bob's page cannot have heard
+        # of it (deciding before the click races the live update, which unselects it).
         first = HumanTask.objects.get(title="Pay 1 EUR")
-        api = APIClient()
-        api.force_authenticate(dave)
-        rejected = api.post(f"/api/approvals/{first.pk}/decide/", {"decision": "reject"})
-        assert rejected.status_code == 200
+        dave_answered = []
 
+        def dave_decides_first(route):
+            api = APIClient()
+            api.force_authenticate(dave)
+            rejected = api.post(f"/api/approvals/{first.pk}/decide/", {"decision": "reject"})
+            dave_answered.append(rejected.status_code)
+            route.continue_()
+
+        page.route("**/api/approvals/bulk-decide/", dave_decides_first)
         page.get_by_role("button", name="Reject 2").click()
         page.get_by_role("dialog").get_by_role("button", name="Reject 2").click()
 
@@ -97,6 +103,7 @@ def test_select_all_takes_the_approvals_and_a_failure_is_reported_per_task(
         results = page.get_by_role("alert", name=f"1 rejected, 1 failed: task {first.pk} was")
         expect(results).to_contain_text("Pay 1 EUR: the task is already rejected")
         expect(tasks.get_by_role("listitem")).to_have_count(0)
+        assert dave_answered == [200]
     finally:
         context.close()
 
