@@ -24,7 +24,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 data_dir=$(mktemp -d "${TMPDIR:-/tmp}/flowdeck-test.XXXXXX")
-trap 'rm -rf "$data_dir"' EXIT
+scaleout_pid=""
+trap '[ -z "$scaleout_pid" ] || kill "$scaleout_pid" 2>/dev/null; rm -rf "$data_dir"' EXIT
 export FLOWDECK_DATA_DIR="$data_dir/embedded"
 unset DATABASE_URL REDIS_URL SECRET_KEY FLOWDECK_DEBUG
 
@@ -60,8 +61,6 @@ step "migrations are complete" python manage.py makemigrations --check --dry-run
 step "OpenAPI schema matches flowdeck/openapi.yaml" openapi_is_current
 step "front-end typecheck" npm --prefix frontend run --silent typecheck
 step "front-end unit tests (vitest)" npm --prefix frontend test --silent
-step "pytest, embedded (SQLite, ORM broker)" pytest -p no:cacheprovider "$@"
-
 pg_url=${FLOWDECK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 redis_url=${FLOWDECK_TEST_REDIS_URL:-redis://127.0.0.1:6379/14}
 if missing=$(python -c 'from tests.helpers import services_unavailable as s; r = s(); print(r or ""); raise SystemExit(bool(r))'); then
@@ -71,10 +70,28 @@ if missing=$(python -c 'from tests.helpers import services_unavailable as s; r =
             "$@"
     }
     step "django check, scale-out" scaleout python manage.py check --fail-level WARNING
-    # The browser tests ran in the embedded pass: they prove the pages, which the database
-    # and broker under them do not change; the engine, API, socket and fault tests run again.
-    step "pytest, scale-out (PostgreSQL, Redis), without the browser tests" \
+    # The two passes share nothing (their own database, queue, data folder and free ports) and
+    # spend most of their time waiting on workers, servers and browsers, not on the CPU: the
+    # scale-out pass runs beside the embedded one, into a log printed when both are done
+    # (FLOWDECK_TEST_SERIAL=1 runs them one after the other). The browser tests ran in the
+    # embedded pass: they prove the pages, which the database and broker under them do not
+    # change; the engine, API, socket and fault tests run again.
+    scaleout_name="pytest, scale-out (PostgreSQL, Redis), without the browser tests"
+    scaleout_log="$data_dir/scaleout-pytest.log"
+    run_scaleout() {
+        local started=$SECONDS rc
         scaleout pytest -p no:cacheprovider -m "not browser" "$@"
+        rc=$?
+        echo "$rc $((SECONDS - started))" >"$data_dir/scaleout-result"
+        return $rc
+    }
+    if [ "${FLOWDECK_TEST_SERIAL:-}" = 1 ]; then
+        step "$scaleout_name" scaleout pytest -p no:cacheprovider -m "not browser" "$@"
+    else
+        say "$scaleout_name: started beside the embedded pass, its log follows it"
+        run_scaleout "$@" >"$scaleout_log" 2>&1 &
+        scaleout_pid=$!
+    fi
 elif [ "${CI:-}" = true ]; then
     echo "CI=true and the scale-out services are missing: $missing" >&2
     results+=("FAILED     0s  scale-out services: $missing")
@@ -82,6 +99,22 @@ elif [ "${CI:-}" = true ]; then
 else
     echo "Skipping the scale-out pass: $missing" >&2
     results+=("skipped    0s  scale-out pass: $missing")
+fi
+
+step "pytest, embedded (SQLite, ORM broker)" pytest -p no:cacheprovider "$@"
+
+if [ -n "$scaleout_pid" ]; then
+    say "$scaleout_name (its log)"
+    wait "$scaleout_pid"
+    scaleout_pid=""
+    cat "$scaleout_log"
+    read -r rc took <"$data_dir/scaleout-result" || { rc=1 took=0; }
+    if [ "$rc" = 0 ]; then
+        results+=("ok      $(printf '%4ss' "$took")  $scaleout_name")
+    else
+        results+=("FAILED  $(printf '%4ss' "$took")  $scaleout_name")
+        failed=1
+    fi
 fi
 
 say "Summary"
