@@ -48,6 +48,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "failures": {
             "type": "integer",
             "title": "Failures to open",
+            "description": "Counted failures (timeouts, 5xx, connection errors) that open it.",
             "minimum": 1,
             "maximum": 100,
             "default": DEFAULTS["failures"],
@@ -55,6 +56,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "window_s": {
             "type": "integer",
             "title": "Window (seconds)",
+            "description": "Only failures within this many seconds count (a sliding window).",
             "minimum": 1,
             "maximum": 86_400,
             "default": DEFAULTS["window_s"],
@@ -62,6 +64,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "open_s": {
             "type": "integer",
             "title": "Open for (seconds)",
+            "description": "How long attempts fail at once before one probe may go.",
             "minimum": 1,
             "maximum": 86_400,
             "default": DEFAULTS["open_s"],
