@@ -66,7 +66,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "title": "Open for (seconds)",
             "description": "How long attempts fail at once before one probe may go.",
             "minimum": 1,
-            "maximum": 86_400,
+            # The engine waits at most MAX_RETRY_AFTER_S for a retry-after hint.
+            "maximum": 3600,
             "default": DEFAULTS["open_s"],
         },
     },
@@ -221,8 +222,10 @@ def _report_once(permit: Permit, outcome: str, error: Mapping[str, Any]) -> bool
             return True  # closed by hand meanwhile, or our probe was declared lost
         return bool(_cas(row, **counted, **reopen))
     if row.state != BreakerState.CLOSED:
-        # A call that left before it opened: counted in the total, the state stays.
-        return bool(_cas(row, **counted))
+        # A call that left before it opened: counted in the total, the state stays. No
+        # version bump (F() adds atomically): a half-open probe's report must still match.
+        CircuitBreaker.objects.filter(pk=row.pk).update(**counted)
+        return True
     since = _epoch(now) - t.window_s
     # The window slides: only failures newer than window_s count, and only the last N matter.
     recent = [*(moment for moment in row.recent if moment > since), _epoch(now)][-t.failures :]

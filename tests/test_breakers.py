@@ -133,6 +133,19 @@ def test_a_lost_probe_lets_another_probe_go_after_open_s():
         assert row().state == BreakerState.CLOSED
 
 
+def test_a_late_failure_while_half_open_is_counted_and_the_probe_still_closes_it():
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        early = guard(BreakerScope.FUNCTION, "pay", T3)  # left before the breaker opened
+        for _ in range(3):
+            fail()
+        clock.shift(31)
+        probe = guard(BreakerScope.FUNCTION, "pay", T3)
+        report(early, "failure", {"code": "timeout"})
+        assert row().failures_total == 4 and row().state == BreakerState.HALF_OPEN
+        report(probe, "success")
+        assert row().state == BreakerState.CLOSED
+
+
 def test_the_compare_and_set_refuses_a_stale_version():
     fail()
     stale = row()

@@ -1,5 +1,6 @@
 """Calling Python registered in code: code.function."""
 
+from connectors.credentials import scrub
 from engine import breakers
 from engine.functions import FUNCTIONS, accepts
 from engine.models import BreakerScope
@@ -62,10 +63,12 @@ class Function(StepType):
         except StepError as exc:
             # A retryable StepError is the service's trouble and counts; a permanent one is
             # the input's fault (a declined card) and the function did answer.
-            breakers.report(permit, "failure" if exc.retryable else "success", exc.as_dict())
+            error = scrub(exc.as_dict(), ctx.secrets)
+            breakers.report(permit, "failure" if exc.retryable else "success", error)
             raise
         except Exception as exc:
-            breakers.report(permit, "failure", {"code": "exception", "message": repr(exc)})
+            error = {"code": "exception", "message": f"{type(exc).__name__}: {exc}"}
+            breakers.report(permit, "failure", scrub(error, ctx.secrets))
             raise
         breakers.report(permit, "success")
         return StepResult(output=output)
