@@ -42,36 +42,35 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "description": (
         "Stop calling a failing service: after `failures` counted failures within `window_s` "
         "seconds, attempts fail at once (circuit_open) for `open_s` seconds; then one probe "
-        "decides. Absent: no breaker."
+        "decides. Absent or empty: no breaker."
     ),
     "properties": {
         "failures": {
             "type": "integer",
             "title": "Failures to open",
-            "description": "Counted failures (timeouts, 5xx, connection errors) that open it.",
+            "description": "Failures (timeouts, 5xx, network errors) that open it; 5 if unset.",
             "minimum": 1,
             "maximum": 100,
-            "default": DEFAULTS["failures"],
         },
         "window_s": {
             "type": "integer",
             "title": "Window (seconds)",
-            "description": "Only failures within this many seconds count (a sliding window).",
+            "description": "Only failures within this many seconds count (sliding); 60 if unset.",
             "minimum": 1,
             "maximum": 86_400,
-            "default": DEFAULTS["window_s"],
         },
         "open_s": {
             "type": "integer",
             "title": "Open for (seconds)",
-            "description": "How long attempts fail at once before one probe may go.",
+            "description": "How long attempts fail at once before one probe may go; 30 if unset.",
             "minimum": 1,
             # The engine waits at most MAX_RETRY_AFTER_S for a retry-after hint.
             "maximum": 3600,
-            "default": DEFAULTS["open_s"],
         },
     },
     "additionalProperties": False,
+    # No "default"s inside: the designer's form fills in stated defaults, which would turn a
+    # breaker on in every step whose form is touched. The defaults are DEFAULTS, applied here.
 }
 # A compare-and-set lost this many times in a row means something is wrong, not busy.
 MAX_TRIES = 50
@@ -88,8 +87,8 @@ class Thresholds:
     def of(cls, config: Mapping[str, Any]) -> "Thresholds | None":
         """The step's breaker settings, or None when it has none (no breaker)."""
         raw = config.get("circuit_breaker")
-        if not isinstance(raw, Mapping):
-            return None
+        if not isinstance(raw, Mapping) or not raw:
+            return None  # absent or {} (a form whose fields were all cleared): no breaker
         return cls(**{name: int(raw.get(name, default)) for name, default in DEFAULTS.items()})
 
     def as_dict(self) -> dict[str, int]:

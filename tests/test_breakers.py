@@ -53,6 +53,8 @@ def row(target: str = "pay") -> CircuitBreaker:
 
 def test_no_config_means_no_breaker_and_no_row():
     assert guard(BreakerScope.FUNCTION, "pay", None) is None
+    assert Thresholds.of({}) is None and Thresholds.of({"circuit_breaker": {}}) is None
+    assert Thresholds.of({"circuit_breaker": {"failures": 2}}) == Thresholds(2, 60, 30)
     report(None, "failure")
     assert not CircuitBreaker.objects.exists()
 
