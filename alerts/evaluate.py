@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertRule, Delivery
 from connectors.netguard import AddressRefused, guarded_client
-from engine.models import HumanTask, Run, RunEvent, StepRun
+from engine.models import BreakerState, CircuitBreaker, HumanTask, Run, RunEvent, StepRun
 from engine.states import RunStatus, StepStatus, TaskStatus
 
 log = logging.getLogger("flowdeck.alerts")
@@ -259,11 +259,28 @@ def find_overdue_tasks(rule: AlertRule, now: datetime) -> Found:
     }
 
 
+def find_open_breakers(rule: AlertRule, now: datetime) -> Found:
+    """Circuit breakers not closed (open, or half-open with a probe out): one incident per
+    breaker while it stays so, cleared when it closes. Breakers belong to no workflow."""
+    rows = CircuitBreaker.objects.exclude(state=BreakerState.CLOSED).order_by("key")[:500]
+    found: Found = {}
+    for row in rows:
+        since = f" since {row.opened_at:%Y-%m-%d %H:%M:%S} UTC" if row.opened_at else ""
+        error = (row.last_error or {}).get("message", "")
+        found[f"breaker:{row.pk}"] = (
+            None,
+            f"circuit breaker {row.key} is {row.state}{since} after {row.failures} failures"
+            + (f": {error[:300]}" if error else ""),
+        )
+    return found
+
+
 FINDERS = {
     AlertKind.RUN_FAILED: find_failed_runs,
     AlertKind.FAILURE_RATE: find_failure_rates,
     AlertKind.STEP_QUEUED_TOO_LONG: find_long_queued_steps,
     AlertKind.TASK_OVERDUE: find_overdue_tasks,
+    AlertKind.BREAKER_OPEN: find_open_breakers,
 }
 
 

@@ -22,6 +22,7 @@ class AlertKind(models.TextChoices):
     FAILURE_RATE = "failure_rate"  # failed / finished runs of a workflow over rate_pct in window_s
     STEP_QUEUED_TOO_LONG = "step_queued_too_long"  # a step waits for a worker over queued_s
     TASK_OVERDUE = "task_overdue"  # an open approval or form past its due time
+    BREAKER_OPEN = "breaker_open"  # a circuit breaker is open or half-open (a global rule)
 
 
 class Delivery(models.TextChoices):

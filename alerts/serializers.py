@@ -87,6 +87,11 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"rate_pct": ["a failure_rate rule needs rate_pct (0-100)"]}
             )
+        workflow = data.get("workflow", getattr(self.instance, "workflow", None))
+        if merged["kind"] == AlertKind.BREAKER_OPEN and workflow is not None:
+            raise serializers.ValidationError(
+                {"workflow": ["a breaker_open rule is global (workflow null): breakers are shared"]}
+            )
         if not merged.get("emails") and not merged.get("webhook_url"):
             raise serializers.ValidationError(
                 {"emails": ["give emails and/or a webhook_url: a rule needs a channel"]}

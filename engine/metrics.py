@@ -47,7 +47,7 @@ from prometheus_client.core import (
 from prometheus_client.utils import floatToGoString
 
 from designer.models import Workflow
-from engine.models import HumanTask, Run, StepRun
+from engine.models import BreakerState, CircuitBreaker, HumanTask, Run, StepRun
 from engine.sql import Seconds
 from engine.states import RUN_TERMINAL, STEP_TERMINAL, RunStatus, StepStatus, TaskStatus
 
@@ -358,6 +358,7 @@ class FlowdeckCollector:
         yield GaugeMetricFamily(
             "flowdeck_clusters_live", "Live worker clusters", workers["clusters"]
         )
+        yield from _breaker_metrics()
         family = GaugeMetricFamily(
             "flowdeck_workflow_info",
             "Names of workflow ids (join on workflow)",
@@ -366,6 +367,41 @@ class FlowdeckCollector:
         for pk, name in Workflow.objects.values_list("pk", "name").order_by("pk"):
             family.add_metric([str(pk), name], 1)
         yield family
+
+
+def _breaker_metrics() -> Iterator[Metric]:
+    """One series per breaker (as many as credentials, hosts and functions with a breaker):
+    its state as a 0/1 gauge per state, and its counters (kept on the row, never reset)."""
+    rows = list(
+        CircuitBreaker.objects.values_list(
+            "key", "state", "recent", "failures_total", "opens_total"
+        ).order_by("key")
+    )
+    state = GaugeMetricFamily(
+        "flowdeck_breaker_state",
+        "Circuit breakers: 1 for the state each is in (closed, open, half_open)",
+        labels=["breaker", "state"],
+    )
+    window = GaugeMetricFamily(
+        "flowdeck_breaker_window_failures",
+        "Counted failures within each circuit breaker's window",
+        labels=["breaker"],
+    )
+    failures = CounterMetricFamily(
+        "flowdeck_breaker_failures",
+        "Failures counted by each circuit breaker (timeouts, 5xx, connection errors)",
+        labels=["breaker"],
+    )
+    opens = CounterMetricFamily(
+        "flowdeck_breaker_opens", "Times each circuit breaker opened", labels=["breaker"]
+    )
+    for key, current, recent, total, opened in rows:
+        for value in BreakerState.values:
+            state.add_metric([key, value], 1 if current == value else 0)
+        window.add_metric([key], len(recent))
+        failures.add_metric([key], total)
+        opens.add_metric([key], opened)
+    yield from (state, window, failures, opens)
 
 
 collector = FlowdeckCollector()

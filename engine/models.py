@@ -560,5 +560,56 @@ class TaskLink(models.Model):
         return self.email or (self.user.get_username() if self.user else "")
 
 
+class BreakerState(models.TextChoices):
+    CLOSED = "closed"  # calls go through; counted failures are remembered for window_s
+    OPEN = "open"  # calls fail at once (circuit_open) until retry_at
+    HALF_OPEN = "half_open"  # one probe is out (until retry_at); others fail at once
+
+
+class BreakerScope(models.TextChoices):
+    CREDENTIAL = "credential"  # http.request with a credential: one breaker per credential
+    HOST = "host"  # http.request without one: per host (and port)
+    FUNCTION = "function"  # code.function: per registered function
+
+
+class CircuitBreaker(models.Model):
+    """A circuit breaker over one service (engine/breakers.py). Shared by every worker through
+    this row: each change is a compare-and-set on ``version``, so two workers counting a
+    failure at once both count (one retries on the new row), and exactly one takes the probe."""
+
+    key = models.CharField(max_length=300, unique=True)  # "<scope>:<target>"
+    scope = models.CharField(max_length=12, choices=BreakerScope.choices)
+    target = models.CharField(max_length=280)  # the credential's name, host[:port], function
+    state = models.CharField(max_length=10, choices=BreakerState.choices, default="closed")
+    version = models.PositiveBigIntegerField(default=0)
+    # Epoch seconds of the counted failures inside the window (at most ``failures`` of them).
+    recent = models.JSONField(default=list, blank=True)
+    # open: when a probe may go; half_open: when the probe counts as lost (another may go).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.JSONField(default=dict, blank=True)  # code and message, no secrets
+    # The thresholds in force when it last changed: {failures, window_s, open_s}.
+    thresholds = models.JSONField(default=dict, blank=True)
+    failures_total = models.PositiveBigIntegerField(default=0)  # counters for /metrics
+    opens_total = models.PositiveBigIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        indexes = [models.Index(fields=["state"], name="breaker_state")]
+
+    def __str__(self) -> str:
+        return f"breaker {self.key} ({self.state})"
+
+    @property
+    def failures(self) -> int:
+        return len(self.recent)
+
+
 # Schedules live in their own module; imported here so that Django registers the model.
 from engine.schedule_models import WorkflowSchedule  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engine import schedule_api, views
+from engine import breaker_api, schedule_api, views
 
 urlpatterns = [
     path(
@@ -28,6 +28,8 @@ urlpatterns = [
         name="step-compare",
     ),
     path("stats/", views.StatsView.as_view(), name="stats"),
+    path("breakers/", breaker_api.BreakerListView.as_view(), name="breaker-list"),
+    path("breakers/<str:pk>/close/", breaker_api.BreakerCloseView.as_view(), name="breaker-close"),
     path("approvals/", views.ApprovalListView.as_view(), name="approval-list"),
     # Before approvals/<pk>/: "bulk-decide" is no task id.
     path("approvals/bulk-decide/", views.BulkDecideView.as_view(), name="approval-bulk-decide"),

@@ -36,7 +36,7 @@ from connectors.credentials import do_create_credential, do_grant_credential
 from designer.models import ROLE_RANK, Role, StepTest, Workflow, WorkflowGrant
 from engine.attachments import scan
 from engine.discussion import do_attach
-from engine.models import HumanTask, Run, TaskAttachment
+from engine.models import CircuitBreaker, HumanTask, Run, TaskAttachment
 from people.absences import do_create_absence
 from people.models import ApiToken
 from people.tokens import do_create_token
@@ -128,6 +128,7 @@ class World:
     api_token: ApiToken  # the owner's
     attachment: TaskAttachment  # on the task, by the runner
     absence: Any = None  # the owner's, out of office next month with the runner as deputy
+    breaker: Any = None  # the credential's circuit breaker, open
 
 
 def matrix_graph() -> dict[str, Any]:
@@ -224,6 +225,13 @@ def seed(alice: User, charlie: User, admin: User) -> World:
         group=reviewers,
         api_token=api_token,
         attachment=attachment,
+        breaker=CircuitBreaker.objects.create(
+            key=f"credential:{credential.name}",
+            scope="credential",
+            target=credential.name,
+            state="open",
+            retry_at=now + timedelta(seconds=30),
+        ),
         absence=do_create_absence(
             actor=alice,
             user=alice,
@@ -697,6 +705,17 @@ def _areas() -> dict[str, list[Rule]]:
             ),
         ),
         Rule("credential-kinds", lambda w: "/api/credentials/kinds/", (Case("GET", LOGGED_IN),)),
+        # Circuit breakers: seen with a role on their credential, closed by its editors.
+        Rule(
+            "breaker-list",
+            lambda w: "/api/breakers/",
+            (Case("GET", LOGGED_IN, then=lists(lambda w: w.breaker, *VIEWER_AND_UP)),),
+        ),
+        Rule(
+            "breaker-close",
+            lambda w: f"/api/breakers/{w.breaker.pk}/close/",
+            (Case("POST", needs(Role.EDITOR)),),
+        ),
         Rule(
             "credential-detail",
             lambda w: f"/api/credentials/{w.credential.pk}/",

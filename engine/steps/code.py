@@ -1,11 +1,16 @@
 """Calling Python registered in code: code.function."""
 
+from connectors.credentials import scrub
+from engine import breakers
 from engine.functions import FUNCTIONS, accepts
+from engine.models import BreakerScope
 from engine.steps.base import ANY_VALUE, StepContext, StepError, StepResult, StepType, object_schema
 
 
 class Function(StepType):
-    """Calls a Python function registered with ``@step("name")`` and outputs its return value."""
+    """Calls a Python function registered with ``@step("name")`` and outputs its return value.
+    With ``circuit_breaker``, one breaker per function name (engine/breakers.py): retryable
+    StepErrors and other exceptions count as failures; permanent StepErrors do not."""
 
     type_name = "code.function"
     title = "Python function"
@@ -32,6 +37,7 @@ class Function(StepType):
                 "additionalProperties": ANY_VALUE,
                 "default": {},
             },
+            "circuit_breaker": breakers.CONFIG_SCHEMA,
         },
         required=["function"],
     )
@@ -51,4 +57,18 @@ class Function(StepType):
         problem = accepts(fn, args)
         if problem is not None:
             raise StepError(f"{name}: {problem}", retryable=False, code="bad_arguments")
-        return StepResult(output=fn(ctx, **args))
+        permit = breakers.guard(BreakerScope.FUNCTION, name, breakers.Thresholds.of(ctx.config))
+        try:
+            output = fn(ctx, **args)
+        except StepError as exc:
+            # A retryable StepError is the service's trouble and counts; a permanent one is
+            # the input's fault (a declined card) and the function did answer.
+            error = scrub(exc.as_dict(), ctx.secrets)
+            breakers.report(permit, "failure" if exc.retryable else "success", error)
+            raise
+        except Exception as exc:
+            error = {"code": "exception", "message": f"{type(exc).__name__}: {exc}"}
+            breakers.report(permit, "failure", scrub(error, ctx.secrets))
+            raise
+        breakers.report(permit, "success")
+        return StepResult(output=output)

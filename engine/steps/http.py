@@ -22,6 +22,8 @@ from django.utils import timezone
 from connectors.credentials import ResolvedCredential, scrub
 from connectors.kinds import HTTP_KINDS, CredentialKind
 from connectors.netguard import AddressRefused, guarded_client
+from engine import breakers
+from engine.models import BreakerScope
 from engine.steps.base import (
     ANY_VALUE,
     CREDENTIAL_NAME,
@@ -149,6 +151,7 @@ class HttpRequest(StepType):
                 ),
                 "default": "auto",
             },
+            "circuit_breaker": breakers.CONFIG_SCHEMA,
             "max_response_bytes": {
                 "type": "integer",
                 "title": "Maximum response size (bytes)",
@@ -195,6 +198,31 @@ class HttpRequest(StepType):
             credential = ctx.credential(config["credential"], HTTP_KINDS)
             secret_headers = _authenticate(credential, headers, params, ctx.secrets)
         body = _body(config, headers)
+        request_timeout(ctx)  # no time left: fails here, before the breaker hears of it
+        # Asked last, after every check of the config: a bad config says nothing of the service.
+        permit = breakers.guard(*_breaker_target(config, url), breakers.Thresholds.of(config))
+        try:
+            result = self._exchange(
+                ctx, config, method, url, shown, headers, params, body, secret_headers
+            )
+        except StepError as exc:
+            breakers.report(permit, breaker_outcome(exc), scrub(exc.as_dict(), ctx.secrets))
+            raise
+        breakers.report(permit, "success")
+        return result
+
+    def _exchange(
+        self,
+        ctx: StepContext,
+        config: Mapping[str, Any],
+        method: str,
+        url: httpx.URL,
+        shown: str,
+        headers: dict[str, str],
+        params: dict[str, Any],
+        body: dict[str, Any],
+        secret_headers: set[str],
+    ) -> dict[str, Any]:
         timeout = request_timeout(ctx)
         ends = time.monotonic() + timeout
         follow = bool(config.get("follow_redirects", False))
@@ -242,6 +270,35 @@ class HttpRequest(StepType):
             "headers": {name.lower(): value for name, value in response.headers.items()},
             "body": _parse_body(config.get("response_type", "auto"), response, raw, shown),
         }
+
+
+# --- The circuit breaker --------------------------------------------------------------------------
+
+# Errors that say the service is in trouble: no answer in time, no connection, a 5xx. A 4xx is
+# the request's fault, not the service's, and does not count.
+BREAKER_FAILURES = frozenset({"request_timeout", "network_error"})
+# Refused or stopped before the request left: nothing learnt about the service.
+BREAKER_NEUTRAL = frozenset({"address_refused", "invalid_url", "cancelled", "invalid_config"})
+
+
+def breaker_outcome(exc: StepError) -> str:
+    """How a failed call counts for the breaker: failure, neutral, or success (it answered)."""
+    if exc.code in BREAKER_FAILURES:
+        return "failure"
+    if exc.code == "http_status" and exc.details.get("status", 0) >= 500:
+        return "failure"
+    if exc.code in BREAKER_NEUTRAL:
+        return "neutral"
+    return "success"
+
+
+def _breaker_target(config: Mapping[str, Any], url: httpx.URL) -> tuple[str, str]:
+    """Per credential when the step has one, else per host (with its port when not the
+    scheme's default)."""
+    if config.get("credential"):
+        return BreakerScope.CREDENTIAL, str(config["credential"])
+    host = url.host.lower()
+    return BreakerScope.HOST, f"{host}:{url.port}" if url.port else host
 
 
 # --- The request ----------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ export const keys = {
   stats: (params: Params = {}) => ["stats", params] as const,
   alerts: (params: Params = {}) => ["alerts", params] as const,
   alertRules: () => ["alert-rules"] as const,
+  /** Circuit breakers (GET /api/breakers/), by filter. */
+  breakers: (params: Params = {}) => ["breakers", params] as const,
   credentials: (params: Params = {}) => ["credentials", params] as const,
   credentialKinds: () => ["credential-kinds"] as const,
   credentialGrants: (id: number) => ["credential", id, "grants"] as const,

@@ -51,6 +51,7 @@ export const KINDS = [
   { value: "failure_rate", label: "Failure rate over a threshold" },
   { value: "step_queued_too_long", label: "A step queued too long" },
   { value: "task_overdue", label: "A human task overdue" },
+  { value: "breaker_open", label: "A circuit breaker opened (global)" },
 ] as const;
 
 export type RuleForm = {

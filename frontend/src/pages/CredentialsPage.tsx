@@ -34,6 +34,7 @@ import { RelativeTime } from "../ui/RelativeTime";
 import { notifyError, notifySuccess } from "../ui/notify";
 import { CredentialModal, type Editing } from "./credentials/CredentialModal";
 import { SharingModal } from "./credentials/SharingModal";
+import { CredentialBreaker, useCredentialBreakers } from "./breakers/BreakersPanel";
 import { LIST_TABLE } from "../ui/table";
 import { RowMenu as ActionsMenu } from "../ui/RowMenu";
 
@@ -162,6 +163,7 @@ export function CredentialsPage() {
     () => sortRows(list.data ?? [], sort, (k) => kindList.find((x) => x.kind === k)?.title ?? k),
     [list.data, sort, kindList],
   );
+  const breakers = useCredentialBreakers();
   const shared = sharing === null ? null : (list.data?.find((r) => r.id === sharing) ?? null);
 
   const columns: DataTableColumn<Credential>[] = [
@@ -250,6 +252,12 @@ export function CredentialsPage() {
           </Stack>
         );
       },
+    },
+    {
+      accessor: "breaker",
+      title: "Circuit breaker",
+      visibleMediaQuery: (theme) => `(min-width: ${theme.breakpoints.sm})`,
+      render: (row) => <CredentialBreaker breaker={breakers.get(row.name)} />,
     },
     {
       accessor: "updated_at",

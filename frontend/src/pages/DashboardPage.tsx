@@ -2,7 +2,7 @@
  * The dashboard: for a time window and optionally one workflow, the figures of GET /api/stats/
  * as key figures with sparklines, charts of the runs by outcome (@mantine/charts, coloured from
  * the status palette), the failing workflows and the slowest and busiest steps; then open
- * alerts, dead letters and the alert rules. Live: the run status changes of /ws/runs/ mark the
+ * alerts, tripped circuit breakers, dead letters and the alert rules. Live: the run status changes of /ws/runs/ mark the
  * figures stale, at most once a second whatever the rate of events. A fresh install gets a
  * guide instead of a page of dashes.
  */
@@ -35,6 +35,7 @@ import { PageHeader } from "../ui/PageHeader";
 import { notifyError, notifySuccess } from "../ui/notify";
 import { AlertRules } from "./AlertRules";
 import { AlertsPanel } from "./AlertsPanel";
+import { BreakersPanel } from "./breakers/BreakersPanel";
 import { OutcomeDonut, RunsChart } from "./dashboard/Charts";
 import classes from "./dashboard/Dashboard.module.css";
 import { KpiCard } from "./dashboard/KpiCard";
@@ -346,6 +347,7 @@ export function DashboardPage() {
             <BusiestSteps rows={stats.data.busiest_steps} />
           </div>
           <HumanWork human={stats.data.human} />
+          <BreakersPanel />
           <AlertsPanel workflow={workflow} />
         </>
       )}
