@@ -129,6 +129,15 @@ def make_data() -> dict:
         description="Outgoing mail for notifications",
     )
 
+    # The CRM has been answering 503: its circuit breaker is open (the dashboard and the
+    # credentials page show it), opened through the breaker's own code as a step would.
+    from engine import breakers
+
+    crm = breakers.Thresholds(failures=3, window_s=300, open_s=600)
+    for _ in range(3):
+        permit = breakers.guard("credential", "CRM API", crm)
+        breakers.report(permit, "failure", {"code": "http_status", "message": "503 from the CRM"})
+
     api = Api(admin)
     as_maria = Api(maria)
     done = []
@@ -251,6 +260,11 @@ def pages(ids: dict) -> dict:
     def nothing(page, phone):
         return None
 
+    def breakers(page, phone):
+        panel = page.get_by_role("region", name="Circuit breakers")
+        expect(panel).to_contain_text("CRM API")
+        panel.scroll_into_view_if_needed()
+
     return {
         "workflows": ("/workflows", nothing, False),
         "designer": (f"/designer/{ids['invoice']}", designer, False),
@@ -261,6 +275,7 @@ def pages(ids: dict) -> dict:
         "runs": ("/runs", nothing, False),
         "inbox": ("/inbox", inbox, True),
         "dashboard": ("/dashboard", nothing, False),
+        "dashboard-breakers": ("/dashboard", breakers, False),
         "credentials": ("/credentials", nothing, False),
         "people": ("/people", nothing, False),
     }

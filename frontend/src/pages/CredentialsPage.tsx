@@ -256,6 +256,7 @@ export function CredentialsPage() {
     {
       accessor: "breaker",
       title: "Circuit breaker",
+      width: 200,
       visibleMediaQuery: (theme) => `(min-width: ${theme.breakpoints.sm})`,
       render: (row) => <CredentialBreaker breaker={breakers.get(row.name)} />,
     },
