@@ -153,6 +153,8 @@ GRAPH_SCHEMA: dict[str, Any] = {
         },
         "input_schema": {"type": "object"},
         "output": {"type": "object"},
+        # The workflow's run priority (engine/priority.py); normal when left out.
+        "priority": {"enum": ["low", "normal", "high", "urgent"]},
     },
 }
 

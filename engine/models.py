@@ -13,7 +13,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
 
-from engine.states import RUN_TERMINAL, STEP_TERMINAL, RunStatus, StepStatus, TaskStatus
+from engine.states import (
+    RUN_TERMINAL,
+    STEP_TERMINAL,
+    Priority,
+    RunStatus,
+    StepStatus,
+    TaskStatus,
+)
 
 
 class Trigger(models.TextChoices):
@@ -38,6 +45,9 @@ class Run(models.Model):
     # {"message", "code", "node"} when the run failed or was cancelled.
     error = models.JSONField(null=True, blank=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.API)
+    # The workflow's (its graph's "priority"), or the one its start asked for; child runs
+    # take their parent's. Every task enqueued for its steps carries it (engine/priority.py).
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

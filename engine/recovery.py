@@ -70,14 +70,14 @@ def requeue_stale(now: datetime) -> int:
     loses what a killed worker had taken). Enqueue them again; a duplicate is harmless."""
     cutoff = now - timedelta(seconds=settings.FLOWDECK_REQUEUE_AFTER_S)
     count = 0
-    for pk, attempt in StepRun.objects.filter(
+    for pk, attempt, priority in StepRun.objects.filter(
         status=StepStatus.QUEUED, queued_at__lt=cutoff
-    ).values_list("pk", "attempt")[:BATCH]:
+    ).values_list("pk", "attempt", "run__priority")[:BATCH]:
         # Compare-and-set queued_at so that several sweepers enqueue it once per period.
         if StepRun.objects.filter(
             pk=pk, status=StepStatus.QUEUED, attempt=attempt, queued_at__lt=cutoff
         ).update(queued_at=now):
-            transitions.enqueue_attempt(pk, attempt)
+            transitions.enqueue_attempt(pk, attempt, priority=priority)
             count += 1
     return count
 

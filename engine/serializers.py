@@ -21,7 +21,7 @@ from engine.models import (
     TaskDelegation,
     Via,
 )
-from engine.states import StepStatus, TaskStatus
+from engine.states import Priority, StepStatus, TaskStatus
 from engine.steplogs import LEVELS
 
 
@@ -38,6 +38,12 @@ class StartRunSerializer(serializers.Serializer):
         required=False,
         max_length=200,
         help_text="A second start with the same key returns the first run (200) instead.",
+    )
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        help_text="Its steps are taken from the queue before lower ones waiting there; the "
+        "workflow's priority (normal unless its graph says) when left out.",
     )
 
 
@@ -159,6 +165,7 @@ class RunSerializer(serializers.ModelSerializer):
             "test",
             "status",
             "trigger",
+            "priority",
             "actor",
             "idempotency_key",
             "parent_run",

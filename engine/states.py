@@ -29,6 +29,16 @@ class StepStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
+class Priority(models.TextChoices):
+    """A run's priority: its steps are taken from the queue before lower ones waiting there,
+    with a share that keeps the lower ones moving (engine/priority.py)."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
 class TaskStatus(models.TextChoices):
     """A human task (approval or form): open until someone decides, its due time passes, or its
     step ends otherwise."""

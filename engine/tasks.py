@@ -60,9 +60,16 @@ def run_attempts(pairs: list[tuple[int, int]]) -> None:
     while pending or keep:
         current = keep.pop() if keep else pending.pop()
         if not first and time.monotonic() > budget_end:
-            # Out of budget: hand the rest to the queue so this worker serves others too.
-            for pk, attempt in [current, *keep, *reversed(pending)]:
-                transitions.enqueue_attempt(pk, attempt)
+            # Out of budget: hand the rest to the queue so this worker serves others too, each
+            # at its run's priority.
+            rest = [current, *keep, *reversed(pending)]
+            priorities = dict(
+                StepRun.objects.filter(pk__in=[pk for pk, _ in rest]).values_list(
+                    "pk", "run__priority"
+                )
+            )
+            for pk, attempt in rest:
+                transitions.enqueue_attempt(pk, attempt, priority=priorities.get(pk, "normal"))
             return
         first = False
         execute_attempt(*current, keep=keep)

@@ -57,6 +57,7 @@ from engine.states import (
     RUN_TERMINAL,
     STEP_ACTIVE,
     STEP_TERMINAL,
+    Priority,
     RunStatus,
     StepStatus,
     TaskStatus,
@@ -155,6 +156,16 @@ def load_version(version_id: int) -> Version:
     )
 
 
+def _default_priority(loaded: Version, trigger: str) -> str:
+    """A run's priority when its start named none: its trigger node's (a webhook or a
+    schedule may set one), else the workflow's."""
+    if trigger in (Trigger.WEBHOOK, Trigger.SCHEDULE):
+        for node in loaded.nodes.values():
+            if node["type"].startswith("trigger.") and node.get("config", {}).get("priority"):
+                return node["config"]["priority"]
+    return loaded.graph.get("priority") or Priority.NORMAL
+
+
 def step_type_of(type_name: str) -> StepType:
     return catalog.get(type_name)()
 
@@ -179,50 +190,58 @@ def hand_over_on_commit(hand_over: Callable[[], None], what: str) -> None:
     transaction.on_commit(attempt)
 
 
-def enqueue_attempt_on_commit(step_id: int, attempt: int) -> None:
-    hand_over_on_commit(lambda: enqueue_attempt(step_id, attempt), f"step {step_id}/{attempt}")
+def enqueue_attempt_on_commit(step_id: int, attempt: int, priority: str) -> None:
+    hand_over_on_commit(
+        lambda: enqueue_attempt(step_id, attempt, priority=priority), f"step {step_id}/{attempt}"
+    )
 
 
-_brokers: dict[tuple[int, str], Any] = {}
+_brokers: dict[tuple[int, str, str], Any] = {}
 
 
-def enqueue(func: str, *args: Any) -> None:
-    """Put one task on the queue. save=False: the engine's own rows are the record; django-q2
-    keeps only failures."""
+def broker_for(priority: str) -> Any:
+    """This process's broker for tasks of ``priority`` (engine/priority.py). Without one,
+    async_task makes one per call: for Redis a new client, TCP connection and handshake for
+    every task, several ms each (bench/README.md, "load.py"). One per process and priority
+    (a forked worker gets its own; redis-py's pool reconnects after a restart)."""
     from django_q.conf import Conf
+
+    from engine.priority import PriorityORM, PriorityRedis
+
+    key = (os.getpid(), Conf.CLUSTER_NAME, priority)
+    broker = _brokers.get(key)
+    if broker is None:
+        kind = PriorityRedis if Conf.REDIS else PriorityORM
+        broker = _brokers[key] = kind(priority=priority)
+    return broker
+
+
+def enqueue(func: str, *args: Any, priority: str = Priority.NORMAL) -> None:
+    """Put one task on the queue, in its run's priority's list. save=False: the engine's own
+    rows are the record; django-q2 keeps only failures."""
     from django_q.tasks import async_task
 
-    broker = None
-    if Conf.REDIS:
-        # Without a broker, async_task makes one per call: a new Redis client, TCP connection
-        # and handshake for every task, several ms each (bench/README.md, "load.py"). One per
-        # process (a forked worker gets its own; redis-py's pool reconnects after a restart).
-        key = (os.getpid(), Conf.CLUSTER_NAME)
-        broker = _brokers.get(key)
-        if broker is None:
-            from django_q.brokers import get_broker
-
-            broker = _brokers[key] = get_broker()
-    async_task(func, *args, save=False, broker=broker)
+    async_task(func, *args, save=False, broker=broker_for(priority))
 
 
-def enqueue_attempt(step_id: int, attempt: int) -> None:
-    enqueue("engine.tasks.run_attempt", step_id, attempt)
+def enqueue_attempt(step_id: int, attempt: int, *, priority: str = Priority.NORMAL) -> None:
+    enqueue("engine.tasks.run_attempt", step_id, attempt, priority=priority)
 
 
 QUICK_BATCH = 25
 
 
-def enqueue_batch(items: list[tuple[int, int, str]]) -> None:
+def enqueue_batch(items: list[tuple[int, int, str]], priority: str) -> None:
     """Enqueue steps a plan started together: quick steps (no I/O) share tasks, up to
     QUICK_BATCH per task, which saves the broker's per-task cost on wide fan-outs; each
     blocking step gets its own task, so none waits behind another's I/O."""
     quick = [(pk, attempt) for pk, attempt, type_ in items if not step_type_of(type_).blocking]
     for pk, attempt, type_ in items:
         if step_type_of(type_).blocking:
-            enqueue_attempt(pk, attempt)
+            enqueue_attempt(pk, attempt, priority=priority)
     for start in range(0, len(quick), QUICK_BATCH):
-        enqueue("engine.tasks.run_attempts", quick[start : start + QUICK_BATCH])
+        batch = quick[start : start + QUICK_BATCH]
+        enqueue("engine.tasks.run_attempts", batch, priority=priority)
 
 
 def cancel_children_on_commit(run_id: int, node_id: str | None = None) -> None:
@@ -352,6 +371,7 @@ def do_start_run(
     test: bool = False,
     capture_email: bool = False,
     replay_of: Run | None = None,
+    priority: str | None = None,
 ) -> tuple[Run, bool]:
     """Create a run of ``version`` with one pending step per node and start it, unless the
     workflow is at its concurrency limit (then it waits ``queued``). With an idempotency key
@@ -359,8 +379,12 @@ def do_start_run(
 
     ``reused`` gives some steps their result instead of running them (a test run's pins, a
     replay's finished steps): they start succeeded or skipped, with a step.reused event each,
-    and the planner goes on from them. ``test`` marks a test run (engine/testruns.py)."""
+    and the planner goes on from them. ``test`` marks a test run (engine/testruns.py).
+
+    ``priority``: the start's (the API's; a child run's parent's); else the webhook's or
+    schedule's trigger's, else the workflow's (the graph's ``priority``; normal when unset)."""
     workflow = version.workflow
+    loaded = load_version(version.pk)
     if idempotency_key:
         existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -375,6 +399,7 @@ def do_start_run(
         "test": test,
         "capture_email": capture_email,
         "replay_of": replay_of,
+        "priority": priority or _default_priority(loaded, trigger),
     }
     if parent is not None:
         fields |= {
@@ -392,7 +417,6 @@ def do_start_run(
         if not idempotency_key:
             raise
         return Run.objects.get(workflow=workflow, idempotency_key=idempotency_key), False
-    loaded = load_version(version.pk)
     reused = reused or {}
     now = timezone.now()
     steps = StepRun.objects.bulk_create(
@@ -485,7 +509,7 @@ def _move(step: StepRun, new: StepStatus, **fields: Any) -> bool:
     return True
 
 
-def _queue(step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any) -> bool:
+def _queue(run: Run, step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any) -> bool:
     old = step.status
     attempt = fields.pop("attempt", step.attempt + 1)
     check_step_move(old, StepStatus.QUEUED)
@@ -502,7 +526,7 @@ def _queue(step: StepRun, keep: Keep | None, actor: Actor = None, **fields: Any)
     if keep is not None and not keep:
         keep.append((step.pk, attempt))  # this worker runs it next, without the broker
     else:
-        enqueue_attempt_on_commit(step.pk, attempt)
+        enqueue_attempt_on_commit(step.pk, attempt, run.priority)
     return True
 
 
@@ -612,7 +636,7 @@ def _apply(run: Run, decision: Plan, actor: Actor, keep: Keep | None) -> None:
     for node in decision.cancel:
         _cancel_step(steps[node], actor, now)
     if len(decision.start) == 1:
-        _queue(steps[decision.start[0]], keep, attempt=1)
+        _queue(run, steps[decision.start[0]], keep, attempt=1)
     elif decision.start:
         _queue_many(run, [steps[node] for node in decision.start], keep, now)
 
@@ -634,7 +658,10 @@ def _queue_many(run: Run, starting: list[StepRun], keep: Keep | None, now: datet
         keep.append((starting[0].pk, 1))  # this worker runs the first itself
         starting = starting[1:]
     batch = [(s.pk, 1, s.type) for s in starting]
-    hand_over_on_commit(lambda: enqueue_batch(batch), f"{len(batch)} steps of run {run.pk}")
+    priority = run.priority
+    hand_over_on_commit(
+        lambda: enqueue_batch(batch, priority), f"{len(batch)} steps of run {run.pk}"
+    )
 
 
 def _statuses(run: Run) -> set[str]:
@@ -1184,7 +1211,7 @@ def do_fire_timer(step_id: int, now: datetime, keep: Keep | None = None) -> bool
     if step.wake_at is None or step.wake_at > now:
         return False  # fired already, or moved meanwhile
     if step.status == StepStatus.RETRYING:
-        if _queue(step, keep):
+        if _queue(run, step, keep):
             _sync_activity(run, _statuses(run), None)
         return True
     if step.status == StepStatus.WAITING:
@@ -1235,6 +1262,7 @@ def _start_children(run: Run, step: StepRun, children: Iterable[ChildRun]) -> li
             actor=run.actor,
             parent=step,
             parent_index=child.index,
+            priority=run.priority,
             # A test run's children are test runs too: out of the lists, and email captured.
             test=run.test,
             capture_email=run.capture_email,
@@ -1348,7 +1376,7 @@ def do_retry_step(
     else:
         state.pop("input_override", None)
     old = step.status
-    _queue(step, None, actor, state=state, error=None, finished_at=None)
+    _queue(run, step, None, actor, state=state, error=None, finished_at=None)
     events.record_step_retried(step, old, actor, reason, input)
     _sync_activity(run, _statuses(run), actor)
     return step

@@ -183,6 +183,7 @@ class WorkflowRunsView(generics.GenericAPIView):
             trigger=trigger,
             actor=request.user,
             idempotency_key=data.get("idempotency_key"),
+            priority=data.get("priority"),
         )
         return Response(
             run_detail_data(run.pk),

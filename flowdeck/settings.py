@@ -174,10 +174,13 @@ Q_CLUSTER = {
     "cache": "default",
     "label": "Task queue",
 }
+# django-q2's own brokers with a list per run priority (engine/priority.py).
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    Q_CLUSTER["broker_class"] = "engine.priority.PriorityRedis"
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "engine.priority.PriorityORM"
     # Idle pickup latency is about poll / 2 on the ORM broker (STACK-NOTES: 0.05 s gives ~10 ms).
     Q_CLUSTER["poll"] = env_float("FLOWDECK_POLL", 0.05, min_value=0.01, max_value=10)
 

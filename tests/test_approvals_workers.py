@@ -145,7 +145,7 @@ def test_a_decision_whose_enqueue_is_lost_is_recovered_by_the_sweeper(
     enqueues the step again (FLOWDECK_REQUEUE_AFTER_S)."""
     task = waiting_task(alice)
     lost = []
-    monkeypatch.setattr(transitions, "enqueue_attempt", lambda *args: lost.append(args))
+    monkeypatch.setattr(transitions, "enqueue_attempt", lambda *args, **kw: lost.append(args))
 
     assert client(bob).post(decide_url(task), {"decision": "approve"}).status_code == 200
     monkeypatch.undo()

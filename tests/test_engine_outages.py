@@ -31,7 +31,7 @@ def test_a_run_started_while_the_broker_is_down_is_201_and_the_sweeper_enqueues_
 ):
     wf = workflow(alice, two_steps(noop()))
 
-    def broker_down(step_id: int, attempt: int) -> None:
+    def broker_down(step_id: int, attempt: int, priority: str) -> None:
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(transitions, "enqueue_attempt", broker_down)
@@ -46,10 +46,12 @@ def test_a_run_started_while_the_broker_is_down_is_201_and_the_sweeper_enqueues_
     assert statuses(run)["start"] == "queued"
     assert "the sweeper will enqueue it again" in caplog.text
     sent: list[tuple[int, int]] = []
-    monkeypatch.setattr(transitions, "enqueue_attempt", lambda *args: sent.append(args))
+    monkeypatch.setattr(
+        transitions, "enqueue_attempt", lambda *args, priority: sent.append((*args, priority))
+    )
     later = timezone.now() + timedelta(seconds=settings.FLOWDECK_REQUEUE_AFTER_S + 1)
     assert recovery.requeue_stale(later) == 1
-    assert sent == [(steps(run)["start"].pk, 1)]
+    assert sent == [(steps(run)["start"].pk, 1, "normal")]
 
 
 @pytest.mark.django_db

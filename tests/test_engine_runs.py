@@ -329,7 +329,7 @@ def test_a_queued_step_whose_task_was_lost_is_enqueued_again(alice, settings, mo
     settings.FLOWDECK_REQUEUE_AFTER_S = 20
     sent = []
     monkeypatch.setattr(
-        transitions, "enqueue_attempt", lambda pk, attempt: sent.append((pk, attempt))
+        transitions, "enqueue_attempt", lambda pk, attempt, priority: sent.append((pk, attempt))
     )
     run = start(workflow(alice, build({"start": ("trigger.manual",)}, [])))
     step = StepRun.objects.get(run=run)

@@ -8,6 +8,7 @@ from threading import Event
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.expressions import evaluate, render
+from engine.states import Priority
 from engine.steplogs import LogBuffer
 
 if TYPE_CHECKING:
@@ -202,6 +203,19 @@ class StepType:
         items = config.get(spec["list"], []) if isinstance(config, dict) else []
         names = [item[spec["key"]] for item in items if isinstance(item, dict)]
         return [name for name in names if isinstance(name, str)] + list(spec.get("then", []))
+
+
+# A trigger's priority for the runs it starts (webhook, schedule): no default, so a form left
+# alone keeps the workflow's.
+PRIORITY: dict[str, Any] = {
+    "type": "string",
+    "enum": list(Priority.values),
+    "title": "Priority",
+    "description": (
+        "The priority of the runs this trigger starts: their steps are taken from the queue "
+        "before lower ones. Unset: the workflow's."
+    ),
+}
 
 
 def object_schema(

@@ -4,6 +4,7 @@ from connectors.kinds import CredentialKind
 from engine.steps.base import (
     CREDENTIAL_NAME,
     HEADER_NAME,
+    PRIORITY,
     StepContext,
     StepResult,
     StepType,
@@ -45,6 +46,7 @@ class ScheduleTrigger(StepType):
     is_trigger = True
     config_schema = object_schema(
         {
+            "priority": PRIORITY,
             "cron": {
                 "type": "string",
                 "format": "cron",
@@ -135,6 +137,7 @@ class WebhookTrigger(StepType):
     runnable = True
     config_schema = object_schema(
         {
+            "priority": PRIORITY,
             "signature": {
                 **object_schema(
                     {
