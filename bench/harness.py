@@ -60,7 +60,9 @@ class Bench:
         )
         print(f"mode: {mode}; {settings.Q_CLUSTER['workers']} workers; {os.cpu_count()} cores")
 
-    def start_workers(self, **env: str) -> None:
+    def start_workers(self, ready: bool = True, **env: str) -> None:
+        """Start the worker processes; with ``ready``, wait until they run a first task (a
+        normal-priority one: it waits behind whatever is queued)."""
         self.workers = subprocess.Popen(
             [sys.executable, "manage.py", "flowdeck_worker"],
             cwd=ROOT,
@@ -69,6 +71,8 @@ class Bench:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        if not ready:
+            return
         from django_q.tasks import async_task, result
 
         # The first task waits for the cluster to be up.

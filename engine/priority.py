@@ -18,7 +18,6 @@ one gets every take.
 from time import sleep
 from typing import Any
 
-from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
@@ -98,19 +97,18 @@ class PriorityORM(_Prioritised, ORM):
         return package.pk
 
     def dequeue(self) -> list[tuple[Any, Any]] | None:
-        # One query whatever the turn: the rows of every list, this turn's order first, then
-        # first in, first out within a list.
-        rank = Case(
-            *(When(key=self._key(p), then=Value(i)) for i, p in enumerate(self._next_order())),
-            output_field=IntegerField(),
-        )
-        tasks = list(
-            self.get_connection()
-            .filter(key__in=self._keys(), lock__lt=timezone.now())
-            .annotate(rank=rank)
-            .order_by("rank", "id")[: Conf.BULK]
-        )
-        if not tasks:
+        # Each list in this turn's order, oldest first, until one has tasks: an index probe
+        # each (engine migration 0016 indexes the queue by key and id).
+        now = timezone.now()
+        for priority in self._next_order():
+            tasks = list(
+                self.get_connection()
+                .filter(key=self._key(priority), lock__lt=now)
+                .order_by("id")[: Conf.BULK]
+            )
+            if tasks:
+                break
+        else:
             sleep(Conf.POLL)  # as django-q2's: an empty queue spares the CPU
             return None
         taken = []
