@@ -39,6 +39,8 @@ export type GraphDoc = {
   edges: EdgeDoc[];
   input_schema?: Record<string, unknown>;
   output?: unknown;
+  /** The runs' priority (low, normal, high, urgent); normal when left out. */
+  priority?: string;
 };
 
 /** A catalog entry as `GET /api/step-types/` gives it (the parts the editor reads). */

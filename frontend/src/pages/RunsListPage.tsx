@@ -73,6 +73,7 @@ import { Empty } from "../ui/Empty";
 import { errorText, notifyError } from "../ui/notify";
 import { PageHeader } from "../ui/PageHeader";
 import { RelativeTime } from "../ui/RelativeTime";
+import { PriorityBadge } from "../ui/PriorityBadge";
 import { StatusBadge } from "../ui/StatusBadge";
 import classes from "./RunsListPage.module.css";
 import { LIST_TABLE } from "../ui/table";
@@ -603,7 +604,12 @@ export function RunsListPage() {
                 </div>
               ),
             },
-            { accessor: "status", title: "Status", sortable: true, width: phone ? 112 : 140, render: (r) => <StatusBadge status={r.status} /> },
+            { accessor: "status", title: "Status", sortable: true, width: phone ? 112 : 140, render: (r) => (
+                <Stack gap={4} align="flex-start">
+                  <StatusBadge status={r.status} />
+                  <PriorityBadge priority={r.priority} size="xs" />
+                </Stack>
+              ) },
             {
               accessor: "created_at",
               title: "Started",

@@ -15,6 +15,7 @@ export type RunRow = {
   version: number;
   status: string;
   trigger: string;
+  priority?: string;
   actor: string | null;
   parent_run: number | null;
   created_at: string;

@@ -42,6 +42,7 @@ import { Empty } from "../ui/Empty";
 import { errorText } from "../ui/notify";
 import { PageHeader } from "../ui/PageHeader";
 import { RelativeTime } from "../ui/RelativeTime";
+import { PriorityBadge } from "../ui/PriorityBadge";
 import { StatusBadge } from "../ui/StatusBadge";
 import { type Action, ActionDialog } from "./ActionDialog";
 import { applyRunEvents } from "./cache";
@@ -258,6 +259,7 @@ export function RunView({ id }: { id: number }) {
             <Group role="status" aria-label="Run status" gap={0}>
               <StatusBadge status={run.status} size="xl" />
             </Group>
+            <PriorityBadge priority={run.priority} size="lg" />
             <LiveBadge status={live} />
             {!ended && (
               <Button color="red" variant="light" leftSection={<IconPlayerStop size={16} />} onClick={() => setAction({ kind: "cancel" })} mih={40}>

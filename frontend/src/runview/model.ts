@@ -58,6 +58,8 @@ export type Run = {
   replays?: number[];
   status: string;
   trigger: string;
+  /** low, normal, high or urgent (normal for runs from before priorities). */
+  priority?: string;
   actor: string | null;
   error: StepError | null;
   created_at: string;

@@ -3,9 +3,10 @@
  * workflow's `input_schema` (rjsf with Mantine's theme: every input the schema allows, lists
  * of objects included), the schema's sample input (`examples[0]`) one click away, and a JSON
  * tab to paste an input. A scheduled workflow says that a manual run gets the schedule's input,
- * and shows it. Starting opens the run view.
+ * and shows it. The run's priority starts as the workflow's and may be changed for this run.
+ * Starting opens the run view.
  */
-import { Alert, Button, Group, JsonInput, Modal, Stack, Tabs, Text } from "@mantine/core";
+import { Alert, Button, Group, JsonInput, Modal, SegmentedControl, Stack, Tabs, Text } from "@mantine/core";
 import type { RJSFSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
 import { IconClock, IconCode, IconForms, IconPlayerPlay, IconSparkles } from "@tabler/icons-react";
@@ -14,6 +15,7 @@ import { useMemo, useState } from "react";
 import { useNavigate } from "react-router";
 
 import { ApiError, api } from "../../api";
+import { PRIORITIES, type Priority, priorityOf } from "../../priority";
 import { errorText } from "../../ui/notify";
 import { toastOk } from "../toast";
 import { JsonObjectField, ThemedForm, openObjectsAsJson } from "../form";
@@ -53,6 +55,7 @@ function RunForm({ workflowId, graph, onClose }: { workflowId: number; graph: Gr
   const [tab, setTab] = useState<string | null>("form");
   const [json, setJson] = useState(() => JSON.stringify(data, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
+  const [priority, setPriority] = useState<Priority>(() => priorityOf(graph));
 
   const replace = (next: Record<string, unknown>) => {
     setData(next);
@@ -63,7 +66,7 @@ function RunForm({ workflowId, graph, onClose }: { workflowId: number; graph: Gr
 
   const start = useMutation({
     mutationFn: (input: Record<string, unknown>) =>
-      api<{ id: number }>(`/api/workflows/${workflowId}/runs/`, { method: "POST", body: { input } }),
+      api<{ id: number }>(`/api/workflows/${workflowId}/runs/`, { method: "POST", body: { input, priority } }),
     onSuccess: (run) => {
       toastOk(`Run ${run.id} started`, "Running");
       onClose();
@@ -106,6 +109,18 @@ function RunForm({ workflowId, graph, onClose }: { workflowId: number; graph: Gr
           </Button>
         </Group>
       )}
+      <Group gap="sm" wrap="nowrap">
+        <Text size="sm" fw={500} id="run-priority">
+          Priority
+        </Text>
+        <SegmentedControl
+          aria-labelledby="run-priority"
+          size="xs"
+          data={PRIORITIES.map((p) => ({ value: p, label: p }))}
+          value={priority}
+          onChange={(v) => setPriority(v as Priority)}
+        />
+      </Group>
       <Tabs
         value={tab}
         onChange={(next) => {

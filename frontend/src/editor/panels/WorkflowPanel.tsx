@@ -12,6 +12,7 @@ import {
   Group,
   JsonInput,
   Paper,
+  SegmentedControl,
   Select,
   Stack,
   Text,
@@ -22,6 +23,7 @@ import {
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useEffect, useState } from "react";
 
+import { PRIORITIES, type Priority, priorityOf, storedPriority } from "../../priority";
 import { FIELD_TYPES, type FieldType, type InputField, fieldNameProblem, fieldsOf, schemaOf } from "../inputSchema";
 import { useEditor } from "../store";
 import { TestsPanel } from "./TestsPanel";
@@ -86,6 +88,7 @@ function JsonArea({
 export function WorkflowPanel() {
   const schema = useEditor((s) => s.graph.input_schema);
   const output = useEditor((s) => s.graph.output);
+  const priority = useEditor((s) => priorityOf(s.graph));
   const setGraphPart = useEditor((s) => s.setGraphPart);
   const fields = fieldsOf(schema);
   const [name, setName] = useState("");
@@ -114,6 +117,22 @@ export function WorkflowPanel() {
           Select a step to configure it. The inputs below are asked for when a run starts.
         </Text>
       </div>
+      <Stack gap={4} component="section" aria-label="Priority">
+        <Title order={3} size="sm" id="workflow-priority">
+          Priority
+        </Title>
+        <SegmentedControl
+          aria-labelledby="workflow-priority"
+          size="xs"
+          fullWidth
+          data={PRIORITIES.map((p) => ({ value: p, label: p }))}
+          value={priority}
+          onChange={(v) => setGraphPart("priority", storedPriority(v as Priority))}
+        />
+        <Text size="xs" c="dimmed">
+          Runs are taken from the queue before lower ones; a start, a webhook or a schedule may ask for another.
+        </Text>
+      </Stack>
       <Stack gap="xs" component="section" aria-label="Inputs">
         <Title order={3} size="sm">
           Inputs

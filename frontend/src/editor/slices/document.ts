@@ -46,7 +46,7 @@ export type DocumentSlice = {
   /** Rename a step, its edges and the expressions naming it; the refusal, or null. */
   renameNode: (from: string, to: string) => string | null;
   /** Set a workflow-level part of the graph (its input schema or output); undefined removes it. */
-  setGraphPart: (key: "input_schema" | "output", value: unknown) => void;
+  setGraphPart: (key: "input_schema" | "output" | "priority", value: unknown) => void;
   disconnect: (edgeId: string) => void;
   connect: (connection: Connection) => boolean;
   deleteSelected: () => void;
