@@ -1451,6 +1451,7 @@ def do_replay_run(
         actor=actor,
         reused=given,
         replay_of=run,
+        priority=run.priority,
     )
     events.record_run_replayed(run, replay, actor, reason)
     return replay

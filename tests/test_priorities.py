@@ -235,3 +235,31 @@ def test_a_low_run_is_not_starved_by_a_backlog_of_normal_steps(workers, alice):
 
     assert overtaken >= BACKLOG // 2, workers.log()
     assert Run.objects.get(pk=low.pk).status == "succeeded"
+
+
+def test_the_cli_starts_a_run_at_a_priority(alice):
+    from django.core.management import call_command
+
+    wf = workflow(alice, one_step(), name="nightly")
+
+    call_command("flowdeck", "run", "nightly", "--priority", "high")
+
+    assert Run.objects.get(workflow=wf).priority == "high"
+
+
+def test_a_replay_keeps_the_priority_of_the_run_it_replays(alice):
+    wf = workflow(
+        alice,
+        build({"start": ("trigger.manual",), "boom": fn("flaky", fail_times=9)}, ["start>boom"]),
+        name="flaky",
+    )
+    run = start(wf, priority="urgent")
+    drive()
+    run.refresh_from_db()
+    assert run.status == "failed"
+
+    replay = transitions.do_replay_run(
+        run.pk, actor=alice, version=wf.versions.get(), reason="fixed upstream"
+    )
+
+    assert replay.priority == "urgent"

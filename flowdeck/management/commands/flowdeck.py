@@ -16,6 +16,7 @@ from designer.examples import load_examples
 from designer.models import Workflow
 from engine import steptests, transitions
 from engine.models import Run, RunEvent, Trigger
+from engine.states import Priority
 
 
 class Command(BaseCommand):
@@ -47,6 +48,11 @@ class Command(BaseCommand):
         run.add_argument("--version", type=int, help="default: the newest")
         run.add_argument("--as", dest="username", help="the user starting it (the run's actor)")
         run.add_argument("--idempotency-key", help="a second start with this key is the same run")
+        run.add_argument(
+            "--priority",
+            choices=Priority.values,
+            help="the run's priority (the workflow's when left out)",
+        )
         run.add_argument("--wait", action="store_true", help="follow the run until it ends")
         run.add_argument("--timeout", type=float, help="with --wait: give up after this many s")
         test = sub.add_parser(
@@ -133,7 +139,17 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(created)} example workflow(s) created")
 
     def handle_run(
-        self, *, workflow: str, input: str, version, username, idempotency_key, wait, timeout, **_
+        self,
+        *,
+        workflow: str,
+        input: str,
+        version,
+        username,
+        idempotency_key,
+        wait,
+        timeout,
+        priority=None,
+        **_,
     ) -> None:
         found = self.find(workflow)
         try:
@@ -153,6 +169,7 @@ class Command(BaseCommand):
             trigger=Trigger.CLI,
             actor=self.user(username) if username else None,
             idempotency_key=idempotency_key,
+            priority=priority,
         )
         verb = "started" if created else "already exists (same idempotency key)"
         self.stdout.write(f"run {run.pk} {verb}: {found.name!r} version {chosen.number}")
