@@ -64,13 +64,13 @@ class Api:
             )
         return response.json() if response.content else None
 
-    def start(self, workflow: str, data: dict | None) -> int:
+    def start(self, workflow: str, data: dict | None, **extra) -> int:
         flow = next(
             w
             for w in self.call("get", "/api/workflows/?page_size=100")["results"]
             if w["name"] == workflow
         )
-        body = {} if data is None else {"input": data}
+        body = ({} if data is None else {"input": data}) | extra
         return self.call("post", f"/api/workflows/{flow['id']}/runs/", body)["id"]
 
 
@@ -172,8 +172,11 @@ def make_data() -> dict:
     rejected = as_maria.start(
         "Invoice approval", {"invoice": "INV-2294", "amount": 9800, "supplier": "Globex"}
     )
+    # Due this week: maria asks for it first.
     waiting = as_maria.start(
-        "Invoice approval", {"invoice": "INV-2301", "amount": 4200, "supplier": "Acme Tools"}
+        "Invoice approval",
+        {"invoice": "INV-2301", "amount": 4200, "supplier": "Acme Tools"},
+        priority="high",
     )
     wait_for(
         lambda: HumanTask.objects.filter(run_id=rejected, status="open").exists(),
