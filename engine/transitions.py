@@ -1060,6 +1060,8 @@ def _succeed_quickly(run: Run, items: list[tuple[StepRun, Outcome]], owner: str)
         # and let the sweeper re-enqueue them.
         raise RuntimeError(f"{len(steps) - updated} quick steps moved while their run was locked")
     events.record_steps_done_quickly(steps)
+    for step in steps:
+        _compensation_event(run, step, "compensation.succeeded")
     logged = [(step, o.log) for step, o in items if o.log is not None]
     if logged:
         StepLog.objects.bulk_create([_log_row(step, step.attempt, log) for step, log in logged])
@@ -1490,8 +1492,13 @@ def replay_plan(
     run again (as do steps new in ``graph``). Conflict when a step that finished, and is
     not run again, is not in ``graph`` with the same id and type."""
     nodes = {node["id"]: node for node in graph["nodes"]}
+    steps = list(steps)
     start = list(start)
-    again = set(start)
+    # A step that was undone (its compensation ran) runs again, and a compensation is never
+    # carried over: it runs only if the replay fails in its turn.
+    undone = load_version(run.version_id).plan_graph.compensates
+    start += [undone[s.node_id] for s in steps if s.node_id in undone and s.attempt > 0]
+    again = set(start) | set(PlanGraph.from_graph(graph).region)
     for node in start:
         again |= set(walk(graph, node))
     given: dict[str, Reused] = {}

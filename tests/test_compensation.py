@@ -174,3 +174,60 @@ def test_parallel_branches_are_compensated_together(alice):
     # ux and uy start in the same plan, after uj succeeded.
     i, j = types.index("compensation.started:ux"), types.index("compensation.started:uy")
     assert abs(i - j) == 1 and min(i, j) > types.index("compensation.succeeded:uj")
+
+
+def test_quick_compensations_started_together_each_record_their_success(alice):
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "x": noop(),
+            "y": noop(),
+            "fail": ("flow.fail", {"message": "no"}),
+            "ux": ("data.transform", {"value": "{{ compensating.node }}"}),
+            "uy": ("data.transform", {"value": "{{ compensating.node }}"}),
+        },
+        ["start>x", "start>y", "x>fail", "y>fail", "x.compensate>ux", "y.compensate>uy"],
+    )
+    run = start(workflow(alice, graph))
+    drive()
+    run = finished(run)
+    assert run.status == "failed"
+    assert (steps(run)["ux"].output, steps(run)["uy"].output) == ("x", "y")
+    types = event_types(run)
+    assert types.count("compensation.succeeded:ux") == types.count("compensation.succeeded:uy") == 1
+
+
+def test_a_replay_of_a_compensated_run_runs_the_undone_steps_again(alice):
+    run = start(workflow(alice, saga()))
+    drive()
+    run = finished(run)
+    replay = transitions.do_replay_run(run.pk, actor=alice, version=run.version, reason="try again")
+    drive()
+    replay = finished(replay)
+    by = steps(replay)
+    # a and b ran again (they were undone), and so did their compensations when c failed again.
+    assert by["a"].attempt == by["b"].attempt == 1
+    assert "step.reused:a" not in event_types(replay)
+    assert by["ua"].status == by["ub"].status == "succeeded"
+    assert replay.status == "failed"
+
+
+def test_the_run_detail_names_compensations_and_the_status_filter_takes_compensating(alice, api):
+    graph = saga()
+    for node in graph["nodes"]:
+        if node["id"] == "ub":
+            node["config"] = fn("flaky", fail_times=1)["config"]
+    run = start(workflow(alice, graph))
+    drive()
+    api.force_login(alice)
+
+    listed = api.get("/api/runs/?status=compensating").json()["results"]
+    assert [r["id"] for r in listed] == [run.pk] and listed[0]["status"] == "compensating"
+    detail = api.get(f"/api/runs/{run.pk}/").json()
+    by = {s["node"]: s for s in detail["steps"]}
+    assert (by["ub"]["compensates"], by["ua"]["compensates"]) == ("b", "a")
+    assert by["b"]["compensated_by"] == "ub"  # its compensation ran (and failed)
+    assert by["a"]["compensated_by"] is None  # ua has not started
+    assert by["c"]["compensates"] is None and by["c"]["compensated_by"] is None
+    skipped = api.post(f"/api/runs/{run.pk}/steps/ub/skip/", {}, format="json").json()
+    assert skipped["compensates"] == "b"
