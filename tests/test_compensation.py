@@ -231,3 +231,27 @@ def test_the_run_detail_names_compensations_and_the_status_filter_takes_compensa
     assert by["c"]["compensates"] is None and by["c"]["compensated_by"] is None
     skipped = api.post(f"/api/runs/{run.pk}/steps/ub/skip/", {}, format="json").json()
     assert skipped["compensates"] == "b"
+
+
+def test_a_sub_workflow_may_undo_a_step_in_several_steps(alice):
+    from tests.engine_kit import child_workflow
+
+    child = child_workflow(alice)
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "a": fn("add", a=1, b=2),
+            "fail": ("flow.fail", {"message": "no"}),
+            "ua": (
+                "flow.subworkflow",
+                {"workflow": {"id": child.pk}, "input": {"n": "{{ compensating.output }}"}},
+            ),
+        },
+        ["start>a", "a>fail", "a.compensate>ua"],
+    )
+    run = start(workflow(alice, graph))
+    drive()
+    run = finished(run)
+    assert run.status == "failed"
+    assert steps(run)["ua"].output == {"n": 6}
+    assert Run.objects.filter(parent_run=run).get().status == "succeeded"
