@@ -197,16 +197,10 @@ def _failing(
     # The compensation nodes of the steps not undone are skipped now; what their error
     # edges reach is skipped by its joins, or when the run ends.
     needed = {graph.compensation[n] for n in undo}
-    unused = [
-        graph.compensation[n]
-        for n in graph.compensation
-        if graph.compensation[n] not in needed
-        and (states[graph.compensation[n]].status if graph.compensation[n] in states else "pending")
-        == StepStatus.PENDING
-    ]
+    unused = [n for n in _pending_region(graph, states, keep=needed) if n in graph.compensates]
     return Plan(
         cancel=cancel,
-        skip=(*skip, *dict.fromkeys(unused)),
+        skip=(*skip, *unused),
         finish=RunStatus.COMPENSATING,
         reason=reason,
         compensate=undo,
