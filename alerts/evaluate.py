@@ -275,12 +275,42 @@ def find_open_breakers(rule: AlertRule, now: datetime) -> Found:
     return found
 
 
+def find_failed_compensations(rule: AlertRule, now: datetime) -> Found:
+    """Runs left compensating by a compensation that failed for good: one incident per run
+    while it stays so, cleared once an operator retries or skips it (or cancels the run)."""
+    runs = Run.objects.filter(_scope(rule), test=False, status=RunStatus.COMPENSATING)
+    found: Found = {}
+    for run in runs.select_related("workflow").order_by("id")[:500]:
+        failed = [
+            step
+            for step in StepRun.objects.filter(run=run, status=StepStatus.FAILED)
+            if step.node_id in _compensation_nodes(run.version_id)
+        ]
+        if not failed:
+            continue
+        step = failed[0]
+        message = (step.error or {}).get("message", "no message")
+        found[f"run:{run.pk}"] = (
+            run.workflow_id,
+            f"run {run.pk} of {run.workflow.name} cannot finish compensating: "
+            f"compensation {step.node_id} failed: {message[:300]}",
+        )
+    return found
+
+
+def _compensation_nodes(version_id: int) -> frozenset[str]:
+    from engine.transitions import load_version
+
+    return frozenset(load_version(version_id).plan_graph.compensates)
+
+
 FINDERS = {
     AlertKind.RUN_FAILED: find_failed_runs,
     AlertKind.FAILURE_RATE: find_failure_rates,
     AlertKind.STEP_QUEUED_TOO_LONG: find_long_queued_steps,
     AlertKind.TASK_OVERDUE: find_overdue_tasks,
     AlertKind.BREAKER_OPEN: find_open_breakers,
+    AlertKind.COMPENSATION_FAILED: find_failed_compensations,
 }
 
 

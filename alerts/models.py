@@ -23,6 +23,8 @@ class AlertKind(models.TextChoices):
     STEP_QUEUED_TOO_LONG = "step_queued_too_long"  # a step waits for a worker over queued_s
     TASK_OVERDUE = "task_overdue"  # an open approval or form past its due time
     BREAKER_OPEN = "breaker_open"  # a circuit breaker is open or half-open (a global rule)
+    # A run stays compensating: a compensation failed after its last attempt (issue 20).
+    COMPENSATION_FAILED = "compensation_failed"
 
 
 class Delivery(models.TextChoices):

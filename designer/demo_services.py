@@ -11,6 +11,11 @@ They stand for a company's own systems and answer with made-up but stable data:
 - ``GET  /risk/<customer>``     a risk score; the first call for each customer answers 503,
                                  so that the example shows its retry policy at work
 - ``GET  /stats?period=daily``  figures for a report ("Nightly report")
+- ``POST /trips/<flight|hotel|car>/reserve``  a reservation, once per Idempotency-Key, and
+  ``POST /trips/<flight|hotel|car>/cancel`` its cancellation (``{"reservation": id}``;
+  cancelling twice answers the first cancellation) ("Book a trip")
+- ``POST /trips/pay``           pays a trip; the card ``4000 0000 0000 0002`` is declined (402),
+                                 so that the example fails at payment and compensates
 
 Plain standard library (one thread per request) and no Flowdeck import: it is a stand-in for
 something outside Flowdeck, and runs as ``python -m designer.demo_services --port 9000``.
@@ -32,7 +37,19 @@ log = logging.getLogger("flowdeck.demo_services")
 
 MAX_BODY = 64 * 1024
 
-SERVICES = ["/orders", "/pay", "/crm/<c>", "/billing/<c>", "/risk/<c>", "/stats"]
+SERVICES = [
+    "/orders",
+    "/pay",
+    "/crm/<c>",
+    "/billing/<c>",
+    "/risk/<c>",
+    "/stats",
+    "/trips/<kind>/reserve",
+    "/trips/<kind>/cancel",
+    "/trips/pay",
+]
+TRIP_KINDS = ("flight", "hotel", "car")
+DECLINED_CARD = "4000 0000 0000 0002"
 
 ORDERS = [
     {"id": "A-1001", "customer": "acme", "total": 1120.0, "status": "open"},
@@ -54,6 +71,40 @@ class DemoState:
         self.lock = threading.Lock()
         self.payments: dict[str, dict[str, Any]] = {}
         self.risk_asked: set[str] = set()
+        self.reservations: dict[str, dict[str, Any]] = {}  # by reservation id
+        self.reserved: dict[str, str] = {}  # idempotency key -> reservation id
+        # Every reserve and cancel request, in order: (action, kind, reservation id).
+        self.trip_log: list[tuple[str, str, str]] = []
+
+    def reserve(
+        self, kind: str, key: str | None, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        with self.lock:
+            if key and key in self.reserved:
+                return self.reservations[self.reserved[key]], True
+            reservation = {
+                "reservation": f"{kind}_{uuid.uuid4().hex[:10]}",
+                "kind": kind,
+                "trip": body.get("trip"),
+                "status": "reserved",
+            }
+            self.reservations[reservation["reservation"]] = reservation
+            if key:
+                self.reserved[key] = reservation["reservation"]
+            self.trip_log.append(("reserve", kind, reservation["reservation"]))
+            return reservation, False
+
+    def cancel(self, kind: str, ident: Any) -> tuple[dict[str, Any] | None, bool]:
+        """The reservation cancelled (now, or before: replayed); None if there is none."""
+        with self.lock:
+            reservation = self.reservations.get(ident) if isinstance(ident, str) else None
+            if reservation is None or reservation["kind"] != kind:
+                return None, False
+            self.trip_log.append(("cancel", kind, ident))
+            if reservation["status"] == "cancelled":
+                return reservation, True
+            reservation["status"] = "cancelled"
+            return reservation, False
 
     def pay(self, key: str | None, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The payment for this key (made now, or the one made before: replayed)."""
@@ -129,7 +180,11 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.answer(404, {"error": f"no such resource: {url.path}"})
 
     def do_POST(self) -> None:
-        if urlsplit(self.path).path.rstrip("/") != "/pay":
+        path = urlsplit(self.path).path.rstrip("/")
+        if path.startswith("/trips/"):
+            self.trips([p for p in path.split("/") if p][1:])
+            return
+        if path != "/pay":
             self.read_body()
             self.answer(404, {"error": f"no such resource: {self.path}"})
             return
@@ -143,6 +198,35 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.answer(
             200 if replayed else 201, payment, {"Idempotent-Replayed": "true"} if replayed else {}
         )
+
+    def trips(self, parts: list[str]) -> None:
+        """The travel agency of "Book a trip": reserve and cancel, and a payment."""
+        body = self.read_body()
+        if body is None:
+            return
+        if not isinstance(body, dict):
+            self.answer(400, {"error": "a JSON object is required"})
+        elif parts == ["pay"]:
+            if str(body.get("card", "")).replace("-", " ").strip() == DECLINED_CARD:
+                self.answer(402, {"error": "the card was declined", "trip": body.get("trip")})
+            else:
+                self.answer(201, {"trip": body.get("trip"), "status": "paid"})
+        elif len(parts) == 2 and parts[0] in TRIP_KINDS and parts[1] == "reserve":
+            key = self.headers.get("Idempotency-Key")
+            reservation, replayed = self.server.state.reserve(parts[0], key, body)
+            self.answer(
+                200 if replayed else 201,
+                reservation,
+                {"Idempotent-Replayed": "true"} if replayed else {},
+            )
+        elif len(parts) == 2 and parts[0] in TRIP_KINDS and parts[1] == "cancel":
+            reservation, again = self.server.state.cancel(parts[0], body.get("reservation"))
+            if reservation is None:
+                self.answer(404, {"error": f"no {parts[0]} reservation {body.get('reservation')}"})
+            else:
+                self.answer(200, {**reservation, "cancelled_before": again})
+        else:
+            self.answer(404, {"error": f"no such resource: {self.path}"})
 
     def read_body(self) -> Any:
         """The request's JSON body; None (after answering 400/413) when it is not one."""

@@ -32,6 +32,9 @@ from designer.expressions import (
 FORMAT_VERSION = 1
 MAX_GRAPH_BYTES = 1024 * 1024
 MAX_NODES = 2000
+COMPENSATE_HANDLE = "compensate"  # every node's reserved handle: an edge to what undoes it
+# Step types a compensation cannot be: they start or end runs.
+NOT_COMPENSATIONS = ("flow.fail", "flow.rollback")
 NODE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 JOINS = ("all_success", "one_success", "none_failed", "all_done")
 DEFAULT_HANDLE = "out"
@@ -71,6 +74,13 @@ CODES = {
     "invalid_input_schema": "input_schema is not a valid JSON Schema",
     "invalid_example": "a sample input in input_schema.examples that input_schema refuses",
     "email_links_login": 'assignees.emails on a human step whose email_links is not "link"',
+    "compensation_reachable": "a normal edge into a compensation node (it is reached only "
+    "through its compensate edge)",
+    "compensation_shared": "two steps name one compensation node",
+    "compensation_multiple": "a step with more than one compensate edge",
+    "compensation_has_edges": "an edge other than error out of a compensation node",
+    "compensation_nested": "a compensate edge out of a compensation node",
+    "compensation_type": "a compensation node that is a trigger, flow.fail or flow.rollback",
 }
 
 # jsonschema keywords -> our codes.
@@ -311,12 +321,14 @@ class _Checker:
         self.types: dict[str, type[StepTypeSpec]] = {}  # id -> step type, when known
         self.edges: list[dict] = []  # edges whose ends and handle exist
         self.upstream: dict[str, set[str]] = {}
+        self.compensation_nodes: set[str] = set()  # targets of compensate edges
 
     def run(self) -> Iterator[dict[str, Any]]:
         yield from self.check_structure()
         yield from self.check_nodes()
         yield from self.check_edges()
         yield from self.check_triggers()
+        yield from self.check_compensations()
         yield from self.check_cycles_and_reachability()
         yield from self.check_input_schema()
         yield from self.check_configs()
@@ -435,7 +447,7 @@ class _Checker:
             step_type = self.types.get(source)
             if step_type is not None:
                 handles = handles_of(step_type, self.nodes[source].get("config", {}))
-                if handle not in handles:
+                if handle not in handles and handle != COMPENSATE_HANDLE:
                     have = ", ".join(handles) or "none"
                     yield error(
                         "unknown_handle",
@@ -456,7 +468,7 @@ class _Checker:
                 )
                 continue
             seen_links.add(link)
-            self.edges.append({"id": edge_id, "source": source, "target": target})
+            self.edges.append({"id": edge_id, "source": source, "target": target, "handle": handle})
 
     def check_triggers(self) -> Iterator[dict[str, Any]]:
         triggers = [nid for nid, t in self.types.items() if t.is_trigger]
@@ -480,6 +492,76 @@ class _Checker:
                     node=edge["target"],
                     edge=edge["id"],
                     field="target",
+                )
+
+    def check_compensations(self) -> Iterator[dict[str, Any]]:
+        """Compensate edges (issue 20): each names the node that undoes its source."""
+        named: dict[str, str] = {}  # compensation node -> the step it undoes
+        having: set[str] = set()
+        for edge in self.edges:
+            if edge["handle"] != COMPENSATE_HANDLE:
+                continue
+            source, target = edge["source"], edge["target"]
+            where = {"edge": edge["id"], "field": "target"}
+            if source in having:
+                yield error(
+                    "compensation_multiple",
+                    f"{source!r} has more than one compensate edge; one node undoes a step "
+                    "(a flow.subworkflow may undo it in several steps)",
+                    node=source,
+                    edge=edge["id"],
+                    field="source_handle",
+                )
+            having.add(source)
+            if target in named and target != source:
+                yield error(
+                    "compensation_shared",
+                    f"{target!r} is the compensation of {named[target]!r} already; "
+                    f"{source!r} needs its own",
+                    node=target,
+                    **where,
+                )
+            named.setdefault(target, source)
+        self.compensation_nodes = set(named)
+        for edge in self.edges:
+            source, target, handle = edge["source"], edge["target"], edge["handle"]
+            if target in named and handle != COMPENSATE_HANDLE:
+                yield error(
+                    "compensation_reachable",
+                    f"{target!r} is the compensation of {named[target]!r}: no other edge may "
+                    f"lead to it (this one comes from {source!r})",
+                    node=target,
+                    edge=edge["id"],
+                    field="target",
+                )
+            if source in named and source != target:
+                if handle == COMPENSATE_HANDLE:
+                    yield error(
+                        "compensation_nested",
+                        f"{source!r} is a compensation: it cannot have a compensation of its own",
+                        node=source,
+                        edge=edge["id"],
+                        field="source_handle",
+                    )
+                elif handle != "error":
+                    yield error(
+                        "compensation_has_edges",
+                        f"{source!r} is a compensation: only error edges may leave it",
+                        node=source,
+                        edge=edge["id"],
+                        field="source_handle",
+                    )
+        for node_id in named:
+            step_type = self.types.get(node_id)
+            if step_type is not None and (
+                step_type.is_trigger or step_type.type_name in NOT_COMPENSATIONS
+            ):
+                yield error(
+                    "compensation_type",
+                    f"{node_id!r} ({step_type.type_name}) cannot be a compensation: a "
+                    "trigger, flow.fail or flow.rollback does not undo anything",
+                    node=node_id,
+                    field="type",
                 )
 
     def check_cycles_and_reachability(self) -> Iterator[dict[str, Any]]:
@@ -628,6 +710,8 @@ class _Checker:
                 field=field,
             )
         allowed = ROOT_NAMES | ITEM_NAMES if item_names else ROOT_NAMES
+        if node in self.compensation_nodes:
+            allowed = allowed | {"compensating"}  # the step it undoes: node, input, output
         for name in sorted(analysis.free_names - allowed):
             yield error(
                 "unknown_name",

@@ -80,6 +80,30 @@ def record_run_status(run: Run, old: str, actor: Actor, reason: str = "") -> Run
     )
 
 
+def record_run_compensating(
+    run: Run, old: str, actor: Actor, *, reason: str, steps: list[dict[str, str]]
+) -> RunEvent:
+    """The run failed and compensates: ``steps`` lists {node, compensation} to undo."""
+    data = {"reason": reason, "steps": steps}
+    return _run_event(run, "run.compensating", old, run.status, actor, data)
+
+
+def record_compensation(run: Run, type: str, node: str, undone: str, **data: Any) -> RunEvent:
+    """compensation.started, .succeeded or .failed: ``node`` is the compensation, ``undone``
+    the step it undoes (no status change of the run; the step's own events say that)."""
+    event = RunEvent.objects.create(
+        run=run, node_id=node, type=type, data={"compensates": undone, **data}
+    )
+    live.publish_on_commit([event])
+    return event
+
+
+def record_run_compensated(run: Run, actor: Actor, compensations: dict[str, str]) -> RunEvent:
+    """Every compensation is done: ``compensations`` maps each undone step to how its
+    compensation ended (succeeded, or skipped by an operator). run.failed follows."""
+    return _run_event(run, "run.compensated", "", "", actor, {"compensations": compensations})
+
+
 # --- steps --------------------------------------------------------------------------------------
 
 

@@ -334,14 +334,25 @@ class FlowdeckCollector:
         )
         active = dict(
             Run.objects.filter(
-                test=False, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]
+                test=False,
+                status__in=[
+                    RunStatus.QUEUED,
+                    RunStatus.RUNNING,
+                    RunStatus.WAITING,
+                    RunStatus.COMPENSATING,
+                ],
             )
             .values_list("status")
             .annotate(n=Count("pk"))
             .order_by()
         )
         family = GaugeMetricFamily("flowdeck_runs_active", "Runs not ended", labels=["status"])
-        for status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING):
+        for status in (
+            RunStatus.QUEUED,
+            RunStatus.RUNNING,
+            RunStatus.WAITING,
+            RunStatus.COMPENSATING,
+        ):
             family.add_metric([status.value], active.get(status.value, 0))
         yield family
         from flowdeck.health import workers_health

@@ -39,7 +39,7 @@ class Run(models.Model):
     version = models.ForeignKey(
         "designer.WorkflowVersion", on_delete=models.PROTECT, related_name="runs"
     )
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     input = models.JSONField(default=dict)
     output = models.JSONField(null=True, blank=True)
     # {"message", "code", "node"} when the run failed or was cancelled.
@@ -193,8 +193,8 @@ class RunEvent(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
     node_id = models.CharField(max_length=64, blank=True, default="")
     type = models.CharField(max_length=40)
-    old_status = models.CharField(max_length=10, blank=True, default="")
-    new_status = models.CharField(max_length=10, blank=True, default="")
+    old_status = models.CharField(max_length=16, blank=True, default="")
+    new_status = models.CharField(max_length=16, blank=True, default="")
     attempt = models.PositiveIntegerField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -13,7 +13,15 @@ of a run lives here (CONTRACT §1), so it is unit- and property-tested without a
   unhandled, else skips; ``all_done`` waits for every edge, then fires.
 - A failure with an ``error`` edge is handled. An unhandled failure does not stop the other
   branches (their ``all_done`` cleanup still runs); the run ends failed when nothing is left.
-- A ``flow.fail`` node that ran ends the run at once: failed, the rest cancelled or skipped.
+- A ``flow.fail`` (or ``flow.rollback``) node that ran ends the run at once: failed, the rest
+  cancelled or skipped.
+- Compensation (issue 20): an edge from the reserved ``compensate`` handle names the node that
+  undoes its source. It is never taken; compensation nodes (and what their ``error`` edges
+  reach: the compensation region) are left out of the normal plan. When a run would end failed
+  and some succeeded step has a compensation, the plan says ``finish=COMPENSATING`` with the
+  steps to undo; ``plan_compensation`` then starts each compensation once the compensations of
+  the compensated steps below it (along the edges that were taken) are done: reverse causal
+  order, unrelated branches in parallel.
 """
 
 import heapq
@@ -26,8 +34,9 @@ from engine.states import STEP_ACTIVE, RunStatus, StepStatus
 
 DEFAULT_HANDLE = "out"
 ERROR_HANDLE = "error"
+COMPENSATE_HANDLE = "compensate"
 DEFAULT_JOIN = "all_success"
-ENDS_RUN_TYPES = frozenset({"flow.fail"})
+ENDS_RUN_TYPES = frozenset({"flow.fail", "flow.rollback"})
 
 TAKEN, DEAD, OPEN = "taken", "dead", "open"
 
@@ -47,44 +56,68 @@ class Plan:
     cancel: tuple[str, ...] = ()
     finish: RunStatus | None = None
     reason: str = ""
+    # finish=COMPENSATING: the succeeded steps whose compensations run, in graph order.
+    compensate: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class PlanGraph:
     """The parts of a (validated) graph the planner reads, prepared once per version."""
 
-    order: tuple[str, ...]  # topological
+    order: tuple[str, ...]  # topological, the normal nodes only (no compensation region)
     incoming: Mapping[str, tuple[tuple[str, str], ...]]  # node -> ((source, handle), ...)
     joins: Mapping[str, str]
     handles_failure: frozenset[str]  # nodes with an outgoing error edge
     ends_run: frozenset[str]
     types: Mapping[str, str] = field(default_factory=dict)
     successors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    position: Mapping[str, int] = field(default_factory=dict)  # index in ``order``
+    position: Mapping[str, int] = field(default_factory=dict)  # index in the full order
+    # Compensation (issue 20): step -> its compensation node, and back.
+    compensation: Mapping[str, str] = field(default_factory=dict)
+    compensates: Mapping[str, str] = field(default_factory=dict)
+    # Topological: the compensation nodes and the nodes only their error edges reach.
+    region: tuple[str, ...] = ()
+    # node -> ((target, handle), ...) along normal edges, for "downstream along taken edges".
+    outgoing: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @classmethod
     def from_graph(cls, graph: Mapping[str, Any]) -> "PlanGraph":
         nodes = [node["id"] for node in graph["nodes"]]
         types = {node["id"]: node["type"] for node in graph["nodes"]}
         incoming: dict[str, list[tuple[str, str]]] = {node: [] for node in nodes}
+        outgoing: dict[str, list[tuple[str, str]]] = defaultdict(list)
         successors: dict[str, list[str]] = defaultdict(list)
         handles_failure = set()
+        compensation: dict[str, str] = {}
         for edge in graph["edges"]:
             handle = edge.get("source_handle", DEFAULT_HANDLE)
+            if handle == COMPENSATE_HANDLE:
+                compensation[edge["source"]] = edge["target"]
+                continue  # never taken: not an edge of the plan
             incoming[edge["target"]].append((edge["source"], handle))
+            outgoing[edge["source"]].append((edge["target"], handle))
             successors[edge["source"]].append(edge["target"])
             if handle == ERROR_HANDLE:
                 handles_failure.add(edge["source"])
-        order = _topological(nodes, incoming, successors)
+        full = _topological(nodes, incoming, successors)
+        in_region = set(compensation.values())
+        for node in full:  # topological: a node's sources come first
+            sources = {s for s, _ in incoming[node]}
+            if sources and sources <= in_region:
+                in_region.add(node)
         return cls(
-            order=order,
+            order=tuple(n for n in full if n not in in_region),
             incoming={node: tuple(edges) for node, edges in incoming.items()},
             joins={node["id"]: node.get("join", DEFAULT_JOIN) for node in graph["nodes"]},
             handles_failure=frozenset(handles_failure),
             ends_run=frozenset(n for n, t in types.items() if t in ENDS_RUN_TYPES),
             types=types,
             successors={n: tuple(dict.fromkeys(successors.get(n, []))) for n in nodes},
-            position={n: i for i, n in enumerate(order)},
+            position={n: i for i, n in enumerate(full)},
+            compensation=compensation,
+            compensates={c: s for s, c in compensation.items()},
+            region=tuple(n for n in full if n in in_region),
+            outgoing={n: tuple(outgoing.get(n, [])) for n in nodes},
         )
 
 
@@ -98,10 +131,11 @@ def plan(graph: PlanGraph, states: Mapping[str, StepState]) -> Plan:
 
     ended = [n for n in graph.order if n in graph.ends_run and status[n] == StepStatus.FAILED]
     if ended:
-        return Plan(
+        return _failing(
+            graph,
+            states,
             cancel=tuple(n for n in graph.order if status[n] in STEP_ACTIVE),
             skip=tuple(n for n in graph.order if status[n] == StepStatus.PENDING),
-            finish=RunStatus.FAILED,
             reason=f"{ended[0]!r} ended the run",
         )
 
@@ -126,12 +160,132 @@ def plan(graph: PlanGraph, states: Mapping[str, StepState]) -> Plan:
         n for n in graph.order if status[n] == StepStatus.FAILED and n not in graph.handles_failure
     ]
     if unhandled:
+        return _failing(graph, states, skip=tuple(skip), reason=f"step {unhandled[0]!r} failed")
+    return Plan(skip=(*skip, *_pending_region(graph, states)), finish=RunStatus.SUCCEEDED)
+
+
+def _pending_region(
+    graph: PlanGraph, states: Mapping[str, StepState], keep: Iterable[str] = ()
+) -> list[str]:
+    """The compensation region's pending nodes (but ``keep``): skipped when the run ends."""
+    kept = set(keep)
+    return [
+        n
+        for n in graph.region
+        if n not in kept
+        and (states[n].status if n in states else StepStatus.PENDING) == StepStatus.PENDING
+    ]
+
+
+def _failing(
+    graph: PlanGraph,
+    states: Mapping[str, StepState],
+    *,
+    skip: tuple[str, ...],
+    reason: str,
+    cancel: tuple[str, ...] = (),
+) -> Plan:
+    """The run fails: compensate first if a succeeded step has a compensation."""
+    undo = to_compensate(graph, states)
+    if not undo:
         return Plan(
-            skip=tuple(skip),
+            cancel=cancel,
+            skip=(*skip, *_pending_region(graph, states)),
             finish=RunStatus.FAILED,
-            reason=f"step {unhandled[0]!r} failed",
+            reason=reason,
         )
-    return Plan(skip=tuple(skip), finish=RunStatus.SUCCEEDED)
+    # The compensation nodes of the steps not undone are skipped now; what their error
+    # edges reach is skipped by its joins, or when the run ends.
+    needed = {graph.compensation[n] for n in undo}
+    unused = [n for n in _pending_region(graph, states, keep=needed) if n in graph.compensates]
+    return Plan(
+        cancel=cancel,
+        skip=(*skip, *unused),
+        finish=RunStatus.COMPENSATING,
+        reason=reason,
+        compensate=undo,
+    )
+
+
+def to_compensate(graph: PlanGraph, states: Mapping[str, StepState]) -> tuple[str, ...]:
+    """The succeeded steps that have a compensation, in graph order."""
+    return tuple(
+        n
+        for n in graph.order
+        if n in graph.compensation and n in states and states[n].status == StepStatus.SUCCEEDED
+    )
+
+
+COMPENSATION_DONE = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED})
+
+
+def plan_compensation(graph: PlanGraph, states: Mapping[str, StepState]) -> Plan:
+    """What to do in a ``compensating`` run: start the compensations whose turn came, plan the
+    region's error paths by their joins, finish ``failed`` once every compensation is done
+    (succeeded, skipped by an operator, or failed with an ``error`` edge that handled it).
+    A compensation that failed unhandled blocks those above it: the run waits for an operator
+    (retry or skip), and the plan is empty."""
+    status: dict[str, str] = {
+        node: (state.status if (state := states.get(node)) is not None else StepStatus.PENDING)
+        for node in (*graph.order, *graph.region)
+    }
+    undo = to_compensate(graph, states)
+
+    def done(step: str) -> bool:
+        comp = status[graph.compensation[step]]
+        return comp in COMPENSATION_DONE or (
+            comp == StepStatus.FAILED and graph.compensation[step] in graph.handles_failure
+        )
+
+    undo_set = set(undo)
+    start: list[str] = []
+    for step in undo:
+        comp = graph.compensation[step]
+        if status[comp] != StepStatus.PENDING:
+            continue
+        if all(done(below) for below in downstream(graph, step, status, states) & undo_set):
+            start.append(comp)
+            status[comp] = StepStatus.QUEUED
+    skip: list[str] = []
+    for node in graph.region:
+        if node in graph.compensates or status[node] != StepStatus.PENDING:
+            continue
+        decision = _join(graph, node, graph.incoming[node], status, states)
+        if decision == TAKEN:
+            start.append(node)
+            status[node] = StepStatus.QUEUED
+        elif decision == DEAD:
+            skip.append(node)
+            status[node] = StepStatus.SKIPPED
+    if start or any(status[n] in STEP_ACTIVE for n in status):
+        return Plan(start=tuple(start), skip=tuple(skip))
+    stuck = any(
+        status[n] == StepStatus.FAILED and n not in graph.handles_failure for n in graph.region
+    )
+    if stuck or not all(done(step) for step in undo):
+        return Plan(skip=tuple(skip))
+    left = [n for n in graph.region if status[n] == StepStatus.PENDING]
+    return Plan(skip=(*skip, *left), finish=RunStatus.FAILED, reason="compensated")
+
+
+def downstream(
+    graph: PlanGraph,
+    step: str,
+    status: Mapping[str, str],
+    states: Mapping[str, StepState],
+) -> set[str]:
+    """The nodes reached from ``step`` along the normal edges that were taken."""
+    found: set[str] = set()
+    todo = [step]
+    while todo:
+        node = todo.pop()
+        for target, handle in graph.outgoing.get(node, ()):
+            if target in found or target in graph.compensates:
+                continue
+            if edge_state(status[node], _handle(states, node), handle) == TAKEN:
+                found.add(target)
+                todo.append(target)
+    return found
 
 
 Lookup = Callable[[Iterable[str]], Mapping[str, StepState]]
@@ -279,6 +433,8 @@ def walk(
     what is reached only through it)."""
     near: dict[str, list[str]] = defaultdict(list)
     for edge in graph["edges"]:
+        if edge.get("source_handle") == COMPENSATE_HANDLE:
+            continue  # never taken: undoing a step is not "below" it
         a, b = (edge["target"], edge["source"]) if up else (edge["source"], edge["target"])
         near[a].append(b)
     found: dict[str, None] = {}  # ordered, with set lookups

@@ -78,6 +78,12 @@ class StepTaskSerializer(SlaWindowFields, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def load_plan_graph(version_id: int) -> Any:
+    from engine.transitions import load_version  # cached per version: no query
+
+    return load_version(version_id).plan_graph
+
+
 class StepSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="node_id")
     task = serializers.SerializerMethodField(
@@ -101,7 +107,39 @@ class StepSerializer(serializers.ModelSerializer):
             "finished_at",
             "wake_at",
             "task",
+            "compensates",
+            "compensated_by",
         ]
+
+    compensates = serializers.SerializerMethodField(
+        help_text="On a compensation step: the node it undoes; null for other steps."
+    )
+    compensated_by = serializers.SerializerMethodField(
+        help_text="On a step that was undone: its compensation node (once that step ran or "
+        "was queued); null otherwise."
+    )
+
+    @staticmethod
+    def _plan_graph(step: StepRun) -> Any:
+        return load_plan_graph(step.run.version_id)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_compensates(self, step: StepRun) -> str | None:
+        return self._plan_graph(step).compensates.get(step.node_id)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_compensated_by(self, step: StepRun) -> str | None:
+        compensation = self._plan_graph(step).compensation.get(step.node_id)
+        if compensation is None or step.status != StepStatus.SUCCEEDED:
+            return None
+        attempts = self.context.get("attempts")
+        if attempts is None:
+            attempts = dict(
+                StepRun.objects.filter(run_id=step.run_id, node_id=compensation).values_list(
+                    "node_id", "attempt"
+                )
+            )
+        return compensation if attempts.get(compensation, 0) > 0 else None
 
     @extend_schema_field(StepTaskSerializer(allow_null=True))
     def get_task(self, step: StepRun) -> dict[str, Any] | None:
@@ -196,6 +234,18 @@ class RunDetailSerializer(RunSerializer):
         fields += ["last_event_id", "graph", "replay_of", "replays"]
 
     replays = serializers.SerializerMethodField(help_text="The runs that replayed this one.")
+
+    def to_representation(self, run: Run) -> dict[str, Any]:
+        # compensated_by from the steps serialized here (no query per step).
+        self.context["attempts"] = {}
+        data = super().to_representation(run)
+        attempts = {step["node"]: step["attempt"] for step in data.get("steps", [])}
+        compensation = load_plan_graph(run.version_id).compensation
+        for step in data.get("steps", []):
+            comp = compensation.get(step["node"])
+            if comp is not None and step["status"] == StepStatus.SUCCEEDED:
+                step["compensated_by"] = comp if attempts.get(comp, 0) > 0 else None
+        return data
 
     def get_replays(self, run: Run) -> list[int]:
         return list(run.replays.order_by("id").values_list("id", flat=True)[:100])

@@ -12,6 +12,8 @@ class RunStatus(models.TextChoices):
     QUEUED = "queued"
     RUNNING = "running"
     WAITING = "waiting"
+    # The run failed and the compensations of its succeeded steps run (issue 20): not ended.
+    COMPENSATING = "compensating"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -63,11 +65,25 @@ STEP_ACTIVE = frozenset(
 RUN_ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CANCELLED}),
     RunStatus.RUNNING: frozenset(
-        {RunStatus.WAITING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+        {
+            RunStatus.WAITING,
+            RunStatus.COMPENSATING,
+            RunStatus.SUCCEEDED,
+            RunStatus.FAILED,
+            RunStatus.CANCELLED,
+        }
     ),
     RunStatus.WAITING: frozenset(
-        {RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+        {
+            RunStatus.RUNNING,
+            RunStatus.COMPENSATING,
+            RunStatus.SUCCEEDED,
+            RunStatus.FAILED,
+            RunStatus.CANCELLED,
+        }
     ),
+    # Every compensation done (succeeded or skipped): failed; a cancel stops compensating.
+    RunStatus.COMPENSATING: frozenset({RunStatus.FAILED, RunStatus.CANCELLED}),
     RunStatus.SUCCEEDED: frozenset(),
     # An operator's retry or skip of a step reopens a failed run.
     RunStatus.FAILED: frozenset({RunStatus.RUNNING}),

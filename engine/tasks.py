@@ -224,6 +224,9 @@ def _context(run: Run, step: StepRun, step_type: Any) -> tuple[StepContext, Any]
     raw = node.get("config", {})
     needed = referenced_steps(raw, step_type.expression_fields)
     scope = transitions.expression_scope(run, needed)
+    compensating = transitions.compensating_scope(run, step.node_id)
+    if compensating is not None:
+        scope["compensating"] = compensating  # the step this compensation undoes
     if "input_override" in step.state:
         config = step.state["input_override"]  # an operator's edited input
     else:

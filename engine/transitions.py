@@ -52,7 +52,15 @@ from engine.models import (
     Via,
     tasks_involving,
 )
-from engine.planner import Plan, PlanGraph, StepState, plan, plan_after, walk
+from engine.planner import (
+    Plan,
+    PlanGraph,
+    StepState,
+    plan,
+    plan_after,
+    plan_compensation,
+    walk,
+)
 from engine.states import (
     RUN_TERMINAL,
     STEP_ACTIVE,
@@ -450,7 +458,7 @@ def _has_capacity(workflow: Workflow) -> bool:
     # Lock the workflow row: two starts must not both take the last slot.
     Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()
     active = Run.objects.filter(
-        workflow=workflow, status__in=[RunStatus.RUNNING, RunStatus.WAITING]
+        workflow=workflow, status__in=[RunStatus.RUNNING, RunStatus.WAITING, RunStatus.COMPENSATING]
     ).count()
     return active < workflow.max_concurrent_runs
 
@@ -475,7 +483,8 @@ def _promote_queued(workflow_id: int) -> None:
     if workflow.max_concurrent_runs is None:
         return
     active = Run.objects.filter(
-        workflow_id=workflow_id, status__in=[RunStatus.RUNNING, RunStatus.WAITING]
+        workflow_id=workflow_id,
+        status__in=[RunStatus.RUNNING, RunStatus.WAITING, RunStatus.COMPENSATING],
     ).count()
     free = workflow.max_concurrent_runs - active
     if free <= 0:
@@ -539,6 +548,9 @@ def _advance(
     if run.status in RUN_TERMINAL:
         return
     version = load_version(run.version_id)
+    if run.status == RunStatus.COMPENSATING:
+        _advance_compensation(run, version, actor, keep)
+        return
     if changed:
         # The finished steps' states are known here; only the others are read.
         known = {step.node_id: StepState(step.status, step.handle) for step in changed}
@@ -569,6 +581,9 @@ def _advance(
     )
     if decision.skip or decision.cancel or decision.start:
         _apply(run, decision, actor, keep)
+    if decision.finish == RunStatus.COMPENSATING:
+        _start_compensating(run, decision, version, actor, keep)
+        return
     if decision.finish is not None:
         _finish_run(run, decision.finish, version, actor)
         return
@@ -576,6 +591,53 @@ def _advance(
     changes |= {n: StepStatus.CANCELLED for n in decision.cancel}
     changes |= {n: StepStatus.QUEUED for n in decision.start}
     _sync_activity(run, [changes.get(node, status) for node, status, _ in rows], actor)
+
+
+def _all_states(run: Run) -> dict[str, StepState]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT node_id, status, handle FROM engine_steprun WHERE run_id = %s", [run.pk]
+        )
+        return {node: StepState(status, handle) for node, status, handle in cursor.fetchall()}
+
+
+def _start_compensating(
+    run: Run, decision: Plan, version: Version, actor: Actor, keep: Keep | None
+) -> None:
+    """The run failed and some succeeded steps have compensations: running/waiting ->
+    compensating, keeping the failure that caused it, then plan the first compensations.
+    One transaction with the plan that failed the run, so the compensation rows the planner
+    starts are queued (and recovered by the sweeper) like any step."""
+    old = run.status
+    check_run_move(old, RunStatus.COMPENSATING)
+    error = _run_error(run, version)
+    if not Run.objects.filter(pk=run.pk, status=old).update(
+        status=RunStatus.COMPENSATING, error=error
+    ):
+        return
+    run.status, run.error = RunStatus.COMPENSATING, error
+    pg = version.plan_graph
+    events.record_run_compensating(
+        run,
+        old,
+        actor,
+        reason=error.get("message", ""),
+        steps=[{"node": n, "compensation": pg.compensation[n]} for n in decision.compensate],
+    )
+    _advance_compensation(run, version, actor, keep)
+
+
+def _advance_compensation(run: Run, version: Version, actor: Actor, keep: Keep | None) -> None:
+    """Plan a compensating run from all its rows (compensations are few)."""
+    decision = plan_compensation(version.plan_graph, _all_states(run))
+    if decision.skip or decision.start:
+        _apply(run, decision, actor, keep)
+        pg = version.plan_graph
+        for node in decision.start:
+            if node in pg.compensates:
+                events.record_compensation(run, "compensation.started", node, pg.compensates[node])
+    if decision.finish is not None:
+        _finish_run(run, decision.finish, version, actor)
 
 
 def _states(run: Run, nodes: Iterable[str]) -> dict[str, StepState]:
@@ -718,6 +780,16 @@ def expression_scope(run: Run, nodes: Iterable[str] | None = None) -> dict[str, 
     }
 
 
+def compensating_scope(run: Run, node: str) -> dict[str, Any] | None:
+    """``compensating`` for a compensation node's expressions: the step it undoes, with the
+    input its succeeded attempt recorded and its output; None for other nodes."""
+    undone = load_version(run.version_id).plan_graph.compensates.get(node)
+    if undone is None:
+        return None
+    row = StepRun.objects.filter(run=run, node_id=undone).values("input", "output").first() or {}
+    return {"node": undone, "input": row.get("input"), "output": row.get("output")}
+
+
 def _finish_run(run: Run, status: RunStatus, version: Version, actor: Actor) -> None:
     output, error = None, None
     if status == RunStatus.SUCCEEDED and version.graph.get("output") is not None:
@@ -727,8 +799,10 @@ def _finish_run(run: Run, status: RunStatus, version: Version, actor: Actor) -> 
         except (ExpressionError, StepError) as exc:
             status = RunStatus.FAILED
             error = {"message": f"the run's output: {exc}", "code": "output_error", "node": None}
+    compensated = run.status == RunStatus.COMPENSATING
     if status == RunStatus.FAILED and error is None:
-        error = _run_error(run, version)
+        # After compensating, the failure that started it (kept on the run) stays the error.
+        error = run.error if compensated and run.error else _run_error(run, version)
     old = run.status
     check_run_move(old, status)
     now = timezone.now()
@@ -737,6 +811,17 @@ def _finish_run(run: Run, status: RunStatus, version: Version, actor: Actor) -> 
     ):
         return
     run.status, run.output, run.error, run.finished_at = status, output, error, now
+    if compensated:
+        done = dict(
+            StepRun.objects.filter(
+                run=run, node_id__in=list(version.plan_graph.compensates)
+            ).values_list("node_id", "status")
+        )
+        events.record_run_compensated(
+            run,
+            actor,
+            {n: done.get(c) for c, n in version.plan_graph.compensates.items() if c in done},
+        )
     events.record_run_status(run, old, actor, reason=(error or {}).get("message", ""))
     _after_run_ended(run)
 
@@ -932,9 +1017,18 @@ def do_execute_quick_batch(
         )
         ready = [s for s in group if now_current.get(s.pk) == wanted[s.pk]]
         succeeded: list[tuple[StepRun, Outcome]] = []
+        began = run.status
+
+        def ended(run: Run = run, began: str = began) -> bool:
+            # A step of this batch ended the run, or failed it into compensating: the plan
+            # that did cancelled the rest of the batch.
+            return run.status in RUN_TERMINAL or (
+                run.status == RunStatus.COMPENSATING and began != RunStatus.COMPENSATING
+            )
+
         for step in ready:
-            if run.status in RUN_TERMINAL:
-                break  # a step of this batch ended the run (below), which cancelled the rest
+            if ended():
+                break
             step.run = run
             outcome = execute(step)
             result = outcome.result
@@ -950,7 +1044,7 @@ def do_execute_quick_batch(
                     assert result is not None
                     _complete(run, step, result, input=outcome.input, keep=None)
                 _keep_log(step, attempt, outcome.log)
-        if run.status in RUN_TERMINAL:
+        if ended():
             # A flow.fail of this batch ended the run, and the plan that ended it cancelled
             # every step still queued, those that succeeded above included (their success is
             # only in memory until _succeed_quickly). Recording them would find them moved and
@@ -993,6 +1087,8 @@ def _succeed_quickly(run: Run, items: list[tuple[StepRun, Outcome]], owner: str)
         # and let the sweeper re-enqueue them.
         raise RuntimeError(f"{len(steps) - updated} quick steps moved while their run was locked")
     events.record_steps_done_quickly(steps)
+    for step in steps:
+        _compensation_event(run, step, "compensation.succeeded")
     logged = [(step, o.log) for step, o in items if o.log is not None]
     if logged:
         StepLog.objects.bulk_create([_log_row(step, step.attempt, log) for step, log in logged])
@@ -1120,7 +1216,16 @@ def _succeed(
         fields["input"] = input
     if _move(step, StepStatus.SUCCEEDED, **fields):
         events.record_step_succeeded(step, old)
+        _compensation_event(run, step, "compensation.succeeded")
         _advance(run, None, keep, changed=[step])
+
+
+def _compensation_event(run: Run, step: StepRun, type: str, **data: Any) -> None:
+    if run.status != RunStatus.COMPENSATING:
+        return
+    undone = load_version(run.version_id).plan_graph.compensates.get(step.node_id)
+    if undone is not None:
+        events.record_compensation(run, type, step.node_id, undone, **data)
 
 
 def _wait(run: Run, step: StepRun, wait: Wait, input: Any, keep: Keep | None) -> None:
@@ -1192,6 +1297,10 @@ def _fail(
         return
     if _move(step, StepStatus.FAILED, finished_at=timezone.now(), wake_at=None, **common):
         events.record_step_failed(step, old, error)
+        if step.node_id not in load_version(run.version_id).plan_graph.handles_failure:
+            # For good: the run stays compensating until an operator retries or skips it
+            # (an alert rule of kind compensation_failed tells people).
+            _compensation_event(run, step, "compensation.failed", error=error)
         if old == StepStatus.WAITING:
             _stopped_waiting(step, None, "failed")
         _advance(run, None, keep, changed=[step])
@@ -1356,6 +1465,27 @@ def _operable_step(run: Run, node: str) -> StepRun:
         raise LookupError(node)
     if run.status == RunStatus.CANCELLED:
         raise Conflict("the run was cancelled")
+    pg = load_version(run.version_id).plan_graph
+    if node not in pg.region and (
+        run.status == RunStatus.COMPENSATING
+        or (
+            run.status == RunStatus.FAILED
+            and StepRun.objects.filter(run=run, node_id__in=list(pg.region), attempt__gt=0).exists()
+        )
+    ):
+        raise Conflict(
+            f"run {run.pk} is {run.status} after compensating; "
+            "only its compensation steps can be retried or skipped",
+            code="run_compensated",
+            node=node,
+        )
+    if node in pg.region and run.status != RunStatus.COMPENSATING:
+        raise Conflict(
+            f"step {node} is a compensation; it is retried or skipped only while the run "
+            "is compensating",
+            code="run_compensated",
+            node=node,
+        )
     return step
 
 
@@ -1390,8 +1520,13 @@ def replay_plan(
     run again (as do steps new in ``graph``). Conflict when a step that finished, and is
     not run again, is not in ``graph`` with the same id and type."""
     nodes = {node["id"]: node for node in graph["nodes"]}
+    steps = list(steps)
     start = list(start)
-    again = set(start)
+    # A step that was undone (its compensation ran) runs again, and a compensation is never
+    # carried over: it runs only if the replay fails in its turn.
+    undone = load_version(run.version_id).plan_graph.compensates
+    start += [undone[s.node_id] for s in steps if s.node_id in undone and s.attempt > 0]
+    again = set(start) | set(PlanGraph.from_graph(graph).region)
     for node in start:
         again |= set(walk(graph, node))
     given: dict[str, Reused] = {}

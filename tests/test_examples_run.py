@@ -228,6 +228,44 @@ def test_the_nightly_report_mails_the_figures_it_collected(alice, demo):
     assert message.body == f"Runs: {figures['runs']}\nFailures: {figures['failures']}"
 
 
+def test_book_a_trip_fails_at_payment_and_cancels_each_reservation_once(alice, demo):
+    wf = example(alice, demo, "Book a trip")
+    sample = wf.versions.get().graph["input_schema"]["examples"][0]
+
+    run = start(wf, sample)
+    drive()
+
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run.error["node"] == "pay"
+    by_node = steps(run)
+    reserved = {
+        kind: by_node[kind].output["body"]["reservation"] for kind in ("flight", "hotel", "car")
+    }
+    log = demo.state.trip_log
+    assert sorted(e for e in log if e[0] == "reserve") == sorted(
+        ("reserve", kind, ident) for kind, ident in reserved.items()
+    )
+    assert sorted(e for e in log if e[0] == "cancel") == sorted(
+        ("cancel", kind, ident) for kind, ident in reserved.items()
+    )
+    assert all(demo.state.reservations[i]["status"] == "cancelled" for i in reserved.values())
+
+
+def test_book_a_trip_with_a_good_card_is_paid_and_undoes_nothing(alice, demo):
+    wf = example(alice, demo, "Book a trip")
+    sample = wf.versions.get().graph["input_schema"]["examples"][1]
+
+    run = start(wf, sample)
+    drive()
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.output == {"paid": True}
+    assert statuses(run)["cancel_car"] == "skipped"
+    assert not [e for e in demo.state.trip_log if e[0] == "cancel"]
+
+
 def test_the_demo_services_answer_404_and_400_for_what_they_do_not_serve(demo):
     assert httpx.get(f"{demo.url}/nothing").status_code == 404
     assert httpx.post(f"{demo.url}/pay", content=b"not json").status_code == 400
@@ -299,6 +337,19 @@ def test_every_example_runs_to_its_end_from_the_api_as_the_first_admin(api, demo
     assert started.status_code == 201, started.content
     run = run_to_its_end(api, started.json()["id"])
 
+    if name == "Book a trip":  # the sample card is declined: the reservations are undone
+        assert run["status"] == "failed", run["error"]
+        assert run["error"]["node"] == "pay" and "402" in run["error"]["message"]
+        by_node = {s["node"]: s for s in run["steps"]}
+        for kind in ("flight", "hotel", "car"):
+            assert by_node[f"cancel_{kind}"]["status"] == "succeeded"
+            assert by_node[f"cancel_{kind}"]["compensates"] == kind
+            assert by_node[kind]["compensated_by"] == f"cancel_{kind}"
+            assert by_node[f"cancel_{kind}"]["output"]["body"]["status"] == "cancelled"
+        events = api.get(f"/api/runs/{run['id']}/events/").json()
+        types = [e["type"] for e in events["events"]]
+        assert types.index("run.compensated") == types.index("run.failed") - 1
+        return
     assert run["status"] == "succeeded", (run["error"], [s for s in run["steps"] if s["error"]])
     if scheduled:
         assert run["input"] == {"report": "daily"}

@@ -16,6 +16,7 @@ from engine.planner import (
     edge_state,
     plan,
     plan_after,
+    plan_compensation,
     walk,
 )
 from engine.states import (
@@ -95,6 +96,10 @@ def test_terminal_step_statuses_lead_nowhere_but_an_operators_retry_or_skip():
     # Only an operator's retry or skip reopens a failed run; the others are final.
     assert RUN_ALLOWED[RunStatus.FAILED] == {RunStatus.RUNNING}
     assert RUN_ALLOWED[RunStatus.SUCCEEDED] == RUN_ALLOWED[RunStatus.CANCELLED] == set()
+    # Compensating is not an end: it ends failed (every compensation done) or cancelled.
+    assert RUN_ALLOWED[RunStatus.COMPENSATING] == {RunStatus.FAILED, RunStatus.CANCELLED}
+    assert RunStatus.COMPENSATING in RUN_ALLOWED[RunStatus.RUNNING]
+    assert RunStatus.COMPENSATING in RUN_ALLOWED[RunStatus.WAITING]
     assert all(STEP_ALLOWED[s] or s in STEP_TERMINAL for s in StepStatus)
 
 
@@ -435,3 +440,117 @@ def test_walk_finds_what_is_below_or_above_a_node_and_stops_where_told():
     # Not through b: s is still reached through a.
     assert sorted(walk(graph, "c", up=True, where=lambda n: n != "b")) == ["a", "s"]
     assert walk(graph, "c", up=True, where=lambda n: n not in ("a", "b")) == []
+
+
+# --- compensation (issue 20) ---------------------------------------------------------------------
+C = "compensate"
+SKIPPED, PENDING = StepState(S.SKIPPED), StepState(S.PENDING)
+
+
+def chain_saga():
+    """start > a > b > c, each of a, b, c undone by ua, ub, uc."""
+    return graph(
+        {"start": T, "a": X, "b": X, "c": X, "ua": X, "ub": X, "uc": X},
+        [("start", "a"), ("a", "b"), ("b", "c"), ("a", C, "ua"), ("b", C, "ub"), ("c", C, "uc")],
+    )
+
+
+def test_compensation_nodes_are_left_out_of_the_normal_plan():
+    g = chain_saga()
+    assert plan(g, {}) == Plan(start=("start",))
+    done = {n: ok() for n in ("start", "a", "b", "c")}
+    assert plan(g, done) == Plan(skip=("ua", "ub", "uc"), finish=RunStatus.SUCCEEDED)
+    assert walk({"edges": [{"source": "a", "source_handle": C, "target": "ua"}]}, "a") == []
+
+
+def test_a_chain_failing_at_c_compensates_b_then_a():
+    g = chain_saga()
+    states = {"start": ok(), "a": ok(), "b": ok(), "c": FAILED}
+    decided = plan(g, states)
+    assert decided == Plan(
+        skip=("uc",),
+        finish=RunStatus.COMPENSATING,
+        reason="step 'c' failed",
+        compensate=("a", "b"),
+    )
+    states["uc"] = SKIPPED
+    assert plan_compensation(g, states) == Plan(start=("ub",))
+    states["ub"] = RUNNING
+    assert plan_compensation(g, states) == Plan()
+    states["ub"] = ok()
+    assert plan_compensation(g, states) == Plan(start=("ua",))
+    states["ua"] = ok()
+    assert plan_compensation(g, states) == Plan(finish=RunStatus.FAILED, reason="compensated")
+
+
+def test_parallel_branches_start_their_compensations_together():
+    g = graph(
+        {"start": T, "x": X, "y": X, "j": X, "fail": "flow.rollback", "ux": X, "uy": X, "uj": X},
+        [
+            ("start", "x"),
+            ("start", "y"),
+            ("x", "j"),
+            ("y", "j"),
+            ("j", "fail"),
+            ("x", C, "ux"),
+            ("y", C, "uy"),
+            ("j", C, "uj"),
+        ],
+    )
+    states = {"start": ok(), "x": ok(), "y": ok(), "j": ok(), "fail": FAILED}
+    assert plan(g, states).compensate == ("x", "y", "j")
+    assert plan_compensation(g, states) == Plan(start=("uj",))
+    states["uj"] = ok()
+    assert plan_compensation(g, states) == Plan(start=("ux", "uy"))
+
+
+def test_a_step_without_compensation_is_passed_over_and_skipped_or_failed_steps_are_not_undone():
+    g = graph(
+        {"start": T, "a": X, "b": X, "side": X, "c": X, "ua": X, "uside": X, "uc": X},
+        [
+            ("start", "a"),
+            ("a", "b"),
+            ("b", "c"),
+            ("start", "side"),
+            ("a", C, "ua"),
+            ("side", C, "uside"),
+            ("c", C, "uc"),
+        ],
+    )
+    # b has no compensation; side was skipped (an operator's skip), c failed: only a is undone.
+    states = {"start": ok(), "a": ok(), "b": ok(), "side": SKIPPED, "c": FAILED}
+    decided = plan(g, states)
+    assert decided.finish == RunStatus.COMPENSATING and decided.compensate == ("a",)
+    assert set(decided.skip) == {"uside", "uc"}
+    assert plan_compensation(g, states | {"uside": SKIPPED, "uc": SKIPPED}) == Plan(start=("ua",))
+
+
+def test_a_failed_compensation_blocks_those_above_it_until_retried_or_skipped():
+    g = chain_saga()
+    states = {"start": ok(), "a": ok(), "b": ok(), "c": FAILED, "uc": SKIPPED, "ub": FAILED}
+    assert plan_compensation(g, states) == Plan()
+    assert plan_compensation(g, states | {"ub": SKIPPED}) == Plan(start=("ua",))
+
+
+def test_an_error_edge_of_a_compensation_handles_its_failure():
+    g = graph(
+        {"start": T, "a": X, "b": X, "ua": X, "ticket": X},
+        [("start", "a"), ("a", "b"), ("a", C, "ua"), ("ua", "error", "ticket")],
+    )
+    states = {"start": ok(), "a": ok(), "b": FAILED}
+    assert plan(g, states).compensate == ("a",)
+    assert plan_compensation(g, states) == Plan(start=("ua",))
+    assert plan_compensation(g, states | {"ua": FAILED}) == Plan(start=("ticket",))
+    done = states | {"ua": FAILED, "ticket": ok()}
+    assert plan_compensation(g, done) == Plan(finish=RunStatus.FAILED, reason="compensated")
+    # Succeeded: its error edge is dead, and the run ends.
+    assert plan_compensation(g, states | {"ua": ok()}) == Plan(
+        skip=("ticket",), finish=RunStatus.FAILED, reason="compensated"
+    )
+
+
+def test_without_a_succeeded_compensated_step_a_failure_ends_the_run():
+    g = chain_saga()
+    assert plan(g, {"start": ok(), "a": FAILED}) == Plan(
+        skip=("b", "c", "ua", "ub", "uc"), finish=RunStatus.FAILED, reason="step 'a' failed"
+    )

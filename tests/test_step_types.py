@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from designer.catalog import StepTypeSpec
 from engine.steps.base import StepType, templated
 from engine.steps.code import Function
-from engine.steps.flow import Delay, Fail, Map, SubWorkflow
+from engine.steps.flow import Delay, Fail, Map, Rollback, SubWorkflow
 from engine.steps.http import HttpRequest
 from engine.steps.human import Approval, Form
 from engine.steps.logic import Condition, Switch
@@ -33,6 +33,7 @@ ALL_STEP_TYPES: list[type[StepType]] = [
     Map,
     SubWorkflow,
     Fail,
+    Rollback,
     Approval,
     Form,
     Email,
@@ -56,6 +57,7 @@ CONTRACT_HANDLES = {
     "flow.map": ["out"],
     "flow.subworkflow": ["out"],
     "flow.fail": [],
+    "flow.rollback": [],  # issue 20
     "human.approval": ["approved", "rejected"],
     "human.form": ["out"],
     "notify.email": ["out"],
@@ -78,6 +80,7 @@ MINIMAL_CONFIGS: dict[str, dict[str, Any]] = {
     "flow.map": {"items": "{{ input.invoices }}", "workflow": WORKFLOW},
     "flow.subworkflow": {"workflow": {"id": 3}},
     "flow.fail": {"message": "Payment of {{ input.amount }} was declined"},
+    "flow.rollback": {"message": "Trip {{ input.trip }} could not be paid"},
     "human.approval": {"title": "Approve {{ input.amount }} EUR", "assignees": ASSIGNEES},
     "human.form": {
         "title": "Fill in the delivery address",
@@ -231,6 +234,8 @@ INVALID_CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("flow.fail", {}),
     ("flow.fail", {"message": ""}),
     ("flow.fail", {"message": "x" * 2001}),
+    ("flow.rollback", {}),
+    ("flow.rollback", {"message": "no", "code": "X"}),
     ("human.approval", {"title": "Approve"}),
     ("human.approval", {"title": "Approve", "assignees": {}}),
     ("human.approval", {"title": "Approve", "assignees": {"users": [], "groups": []}}),
@@ -293,10 +298,10 @@ def ids(step_types: list[type[StepType]]) -> list[str]:
     return [step_type.type_name for step_type in step_types]
 
 
-def test_the_catalog_has_the_fifteen_step_types_of_the_contract():
+def test_the_catalog_has_the_sixteen_step_types_of_the_contract():
     names = [step_type.type_name for step_type in ALL_STEP_TYPES]
 
-    assert len(set(names)) == 15
+    assert len(set(names)) == 16
     assert set(names) == set(CONTRACT_HANDLES) | {"logic.switch"}
 
 

@@ -1034,3 +1034,103 @@ def test_a_templatable_number_out_of_its_range_says_out_of_range_not_invalid():
     templated = base_graph()
     add_node(templated, "wait", "flow.delay", {"seconds": "{{ input.amount }}"})
     assert codes(templated) == []
+
+
+# --- Compensation (issue 20) -------------------------------------------------------------------
+def saga_graph() -> dict[str, Any]:
+    """The base graph where ``undo`` is the compensation of ``big`` (edge c1)."""
+    graph = base_graph()
+    add_node(graph, "undo", "data.transform", {"value": "{{ compensating.output }}"}, after=None)
+    add_edge(graph, "c1", "big", "undo", "compensate")
+    return graph
+
+
+def test_a_compensate_edge_makes_a_valid_compensation_exempt_from_reachability():
+    assert validate_graph(saga_graph()) == []
+
+
+def test_compensating_is_a_name_of_compensation_nodes_only():
+    graph = saga_graph()
+    node(graph, "small")["config"]["value"] = "{{ compensating.output }}"
+    assert_only(graph, "unknown_name", node="small", field="config.value")
+
+
+@covers("compensation_reachable")
+def test_a_normal_edge_into_a_compensation_is_refused():
+    graph = saga_graph()
+    add_edge(graph, "e9", "small", "undo")
+    assert_only(graph, "compensation_reachable", node="undo", edge="e9", field="target")
+
+
+@covers("compensation_shared")
+def test_two_steps_naming_one_compensation_are_refused():
+    graph = saga_graph()
+    add_edge(graph, "c2", "small", "undo", "compensate")
+    assert_only(graph, "compensation_shared", node="undo", edge="c2", field="target")
+
+
+@covers("compensation_multiple")
+def test_a_step_with_two_compensations_is_refused():
+    graph = saga_graph()
+    add_node(graph, "undo2", "data.transform", {"value": 1}, after=None)
+    add_edge(graph, "c2", "big", "undo2", "compensate")
+    assert_only(graph, "compensation_multiple", node="big", edge="c2", field="source_handle")
+
+
+@covers("compensation_has_edges")
+def test_only_error_edges_may_leave_a_compensation():
+    graph = saga_graph()
+    add_node(graph, "after", "data.transform", {"value": 1}, after=None)
+    add_edge(graph, "e9", "undo", "after")
+    assert_only(graph, "compensation_has_edges", node="undo", edge="e9", field="source_handle")
+    graph["edges"][-1]["source_handle"] = "error"
+    assert validate_graph(graph) == []
+
+
+@covers("compensation_nested")
+def test_a_compensation_has_no_compensation_of_its_own():
+    graph = saga_graph()
+    add_node(graph, "undo2", "data.transform", {"value": 1}, after=None)
+    add_edge(graph, "c2", "undo", "undo2", "compensate")
+    assert where("compensation_nested", node="undo", edge="c2", field="source_handle") in located(
+        validate_graph(graph)
+    )
+
+
+@covers("compensation_type")
+@pytest.mark.parametrize("type_name", ["flow.fail", "flow.rollback", "trigger.manual"])
+def test_a_trigger_fail_or_rollback_cannot_compensate(type_name):
+    graph = saga_graph()
+    node(graph, "undo")["type"] = type_name
+    node(graph, "undo")["config"] = {"message": "x"} if type_name.startswith("flow") else {}
+    assert where("compensation_type", node="undo", field="type") in located(validate_graph(graph))
+
+
+def test_a_human_step_may_compensate():
+    graph = saga_graph()
+    node(graph, "undo")["type"] = "human.approval"
+    node(graph, "undo")["config"] = {
+        "title": "Undo {{ compensating.node }} by hand",
+        "assignees": {"groups": ["ops"]},
+    }
+    assert validate_graph(graph) == []
+
+
+def test_a_compensate_edge_back_to_its_step_is_a_cycle():
+    graph = saga_graph()
+    add_edge(graph, "c2", "undo", "big", "compensate")
+    assert "cycle" in codes(graph)
+    self_loop = base_graph()
+    add_edge(self_loop, "c1", "big", "big", "compensate")
+    assert "cycle" in codes(self_loop)
+
+
+def test_a_switch_case_cannot_be_named_compensate():
+    graph = base_graph()
+    add_node(
+        graph,
+        "sw",
+        "logic.switch",
+        {"cases": [{"name": "compensate", "expression": "true"}]},
+    )
+    assert_only(graph, "invalid", node="sw", field="config.cases.0.name")

@@ -15,6 +15,7 @@ STEP_TYPES = [
     flow.Map,
     flow.SubWorkflow,
     flow.Fail,
+    flow.Rollback,
     human.Approval,
     human.Form,
     notify.Email,

@@ -361,3 +361,33 @@ class Fail(StepType):
         raise StepError(
             str(ctx.config["message"]), retryable=False, code=ctx.config.get("code", "failed")
         )
+
+
+class Rollback(StepType):
+    """Ends the run as failed with a message, named for intent: the succeeded steps that have
+    a compensation are undone (as after flow.fail or any unhandled failure)."""
+
+    type_name = "flow.rollback"
+    title = "Roll back"
+    category = "flow"
+    description = (
+        "Ends the run as failed with the given message, and runs the compensations of the "
+        "steps that succeeded, in reverse order."
+    )
+    static_handles = ()
+    config_schema = object_schema(
+        {
+            "message": {
+                **TEMPLATE,
+                "title": "Message",
+                "description": "Why the run is rolled back; may contain templates.",
+                "minLength": 1,
+                "maxLength": 2000,
+            },
+        },
+        required=["message"],
+    )
+    runnable = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        raise StepError(str(ctx.config["message"]), retryable=False, code="rolled_back")

@@ -60,7 +60,7 @@ class Switch(StepType):
                             **HANDLE_NAME,
                             "title": "Name",
                             "description": "The handle's name: lowercase letters, digits, _.",
-                            "not": {"enum": ["default", "error"]},
+                            "not": {"enum": ["default", "error", "compensate"]},
                         },
                         "expression": {
                             "type": "string",

@@ -6,6 +6,8 @@ event log has its success once), and the service never received one idempotency 
 except for a connection-level retry inside one attempt: an attempt that died with its worker
 is failed as ``lost`` by the sweeper and runs again as a new attempt, with a new key."""
 
+from collections import Counter
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -298,3 +300,58 @@ def test_a_decision_made_while_the_workers_are_dead_is_carried_out_after_a_resta
     assert_sound(run)
     assert steps(run)["after"].output == 2
     assert RunEvent.objects.filter(run=run, type="task.decided").count() == 1
+
+
+def test_a_compensation_held_when_the_workers_die_is_recorded_once_and_the_saga_goes_on(
+    cluster, server, alice
+):
+    # Given a saga rolled back after a and b succeeded, whose undo of b the service holds.
+    server.reply("/a", Reply(200, {"id": "A1"}))
+    server.reply("/b", Reply(200, {"id": "B2"}))
+    server.reply("/undo/b", Reply(action="hang"), Reply(200, {"undone": "B2"}))
+    server.reply("/undo/a", Reply(200, {"undone": "A1"}))
+    undo = {"id": "{{ compensating.output.id }}"}
+    graph = build(
+        {
+            "start": ("trigger.manual",),
+            "a": call(server.url("/a"), RETRY),
+            "b": call(server.url("/b"), RETRY),
+            "stop": ("flow.rollback", {"message": "changed my mind"}),
+            "ua": call(server.url("/undo/a"), RETRY),
+            "ub": call(server.url("/undo/b"), RETRY),
+        },
+        ["start>a", "a>b", "b>stop", "a.compensate>ua", "b.compensate>ub"],
+    )
+    for node in graph["nodes"]:
+        if node["id"] in ("ua", "ub"):
+            node["config"]["args"]["body"] = undo
+    run = start(workflow(alice, graph))
+    first = f"{run.pk}:ub:1"
+    wait_until(lambda: keys(server, "/undo/b") == [first], what="the undo to reach the service")
+    assert RunEvent.objects.filter(run=run, type="run.compensating").count() == 1
+
+    # When the workers die in the middle of it, and come back.
+    cluster.crash_and_restart()
+
+    # Then the lost attempt runs again with a new key, and each compensation is recorded once.
+    run = ended(run)
+    assert run.status == "failed", cluster.log()
+    assert run.error["code"] == "rolled_back"
+    assert lost_attempts(run, "ub") == [1]
+    assert keys(server, "/undo/b") == attempt_keys(run, "ub") == [first, f"{run.pk}:ub:2"]
+    assert keys(server, "/undo/a") == [f"{run.pk}:ua:1"]
+    assert [r.json() for r in server.requests if r.path.startswith("/undo/")] == [
+        {"id": "B2"},
+        {"id": "B2"},
+        {"id": "A1"},
+    ]
+    assert_no_key_twice(server)
+    events = list(RunEvent.objects.filter(run=run).order_by("id"))
+    count = Counter((e.type, e.node_id) for e in events)
+    assert count[("compensation.succeeded", "ub")] == count[("compensation.succeeded", "ua")] == 1
+    assert count[("compensation.started", "ub")] == count[("compensation.started", "ua")] == 1
+    assert count[("step.succeeded", "ub")] == count[("step.succeeded", "ua")] == 1
+    assert count[("run.compensated", "")] == count[("run.failed", "")] == 1
+    assert [e.type for e in events][-2:] == ["run.compensated", "run.failed"]
+    by_node = steps(run)
+    assert (by_node["ub"].attempt, by_node["ub"].output) == (2, {"undone": "B2"})
