@@ -58,31 +58,6 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
       >
         {/* On the type's line, right: the label keeps the card's whole width. */}
         <Group gap={4} wrap="nowrap" className={classes.status}>
-          {data.undoes !== null && (
-            <Badge
-              size="sm"
-              color={COMPENSATION_COLOR}
-              variant="light"
-              tt="none"
-              leftSection={<IconArrowBackUp size={12} />}
-              title={`Undoes ${data.undoes}`}
-              aria-label={`Undoes ${data.undoes}`}
-            >
-              undo
-            </Badge>
-          )}
-          {data.undoneBy !== null && (
-            <Badge
-              size="sm"
-              color={COMPENSATION_COLOR}
-              variant="outline"
-              tt="none"
-              title={`Undone by ${data.undoneBy}`}
-              aria-label={`Undone by ${data.undoneBy}`}
-            >
-              undone
-            </Badge>
-          )}
           {data.attempt > 1 && (
             <Badge size="sm" variant="default" tt="none" className="attempt-badge" title={`attempt ${data.attempt}`}>
               ×{data.attempt}
@@ -90,6 +65,37 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
           )}
           <StatusBadge status={data.status} size="sm" tt="none" />
         </Group>
+        {/* Compensation (issue 20) hangs on the card's top-left edge, as the countdown does on
+            the right: what undoes what, without crowding the card's lines. */}
+        {(data.undoes !== null || data.undoneBy !== null) && (
+          <Group gap={4} wrap="nowrap" className={classes.compensationTag}>
+            {data.undoes !== null && (
+              <Badge
+                size="sm"
+                color={COMPENSATION_COLOR}
+                variant="light"
+                tt="none"
+                leftSection={<IconArrowBackUp size={12} />}
+                title={`Undoes ${data.undoes}`}
+                aria-label={`Undoes ${data.undoes}`}
+              >
+                undo
+              </Badge>
+            )}
+            {data.undoneBy !== null && (
+              <Badge
+                size="sm"
+                color={COMPENSATION_COLOR}
+                variant="outline"
+                tt="none"
+                title={`Undone by ${data.undoneBy}`}
+                aria-label={`Undone by ${data.undoneBy}`}
+              >
+                undone
+              </Badge>
+            )}
+          </Group>
+        )}
         {/* A waiting person's time left hangs on the card's top edge: the card keeps the
             size the layout gave it. */}
         {data.task?.due_at && (
@@ -98,6 +104,16 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
           </span>
         )}
         <Handle type="target" position={into} isConnectable={false} className={classes.handle} />
+        {/* A compensation is entered from above (the side, top to bottom) by its compensate edge. */}
+        {data.undoes !== null && (
+          <Handle
+            id="compensation"
+            type="target"
+            position={data.vertical ? Side.Left : Side.Top}
+            isConnectable={false}
+            className={classes.handle}
+          />
+        )}
         {data.handles.map((handle, index) => (
           <Handle
             key={handle}

@@ -93,7 +93,7 @@ describe("compensation on the run graph", () => {
   it("draws compensate edges orange: dashed until the compensation runs, animated while it does", () => {
     const before = runEdges(graph, new Map([["pay", step("pay", "succeeded", { handle: "out" })]]));
     const c1 = before.find((e) => e.id === "c1")!;
-    expect(c1).toMatchObject({ sourceHandle: "compensate", label: "undo", className: "edge-compensate", animated: false });
+    expect(c1).toMatchObject({ sourceHandle: "compensate", targetHandle: "compensation", label: "undo", className: "edge-compensate", animated: false });
     expect(c1.style).toMatchObject({ stroke: compensationVar(), strokeDasharray: "6 4" });
     expect(c1.ariaLabel).toBe("Compensation: refund undoes pay");
     // The flow never takes it: pay succeeded by "out", the compensate edge is not "taken".

@@ -534,6 +534,8 @@ function compensateEdge(edge: GraphDoc["edges"][number], steps: Map<string, RunS
     source: edge.source,
     target: edge.target,
     sourceHandle: COMPENSATE_HANDLE,
+    // The compensation's own target handle (RunGraph draws it on compensations only).
+    targetHandle: "compensation",
     label: edge.label ?? "undo",
     animated: running,
     className: `edge-${state}`,
