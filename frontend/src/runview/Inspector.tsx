@@ -60,19 +60,21 @@ export function attemptsOf(node: string, events: LiveEvent[]): Attempt[] {
     });
 }
 
-/** "Undoes <step>" or "Undone by <step>", in the compensation colour, the step a link to it. */
+/** "Undoes <step>" or "Undone by <step>" beside the compensation's undo arrow, the step a link
+ * to it. */
 function CompensationLine({ what, other, onSelect }: {
   what: string;
   other: { node: string; label: string };
   onSelect?: (node: string) => void;
 }) {
   return (
-    <Group gap={6} wrap="nowrap" c={COMPENSATION_COLOR} data-testid="compensation-link">
-      <IconArrowBackUp size={16} aria-hidden="true" />
+    <Group gap={6} wrap="nowrap" data-testid="compensation-link">
+      {/* Orange marks compensation; the text keeps the theme's colours (contrast). */}
+      <IconArrowBackUp size={16} aria-hidden="true" color={`var(--mantine-color-${COMPENSATION_COLOR}-filled)`} />
       <Text size="sm">
         {what}{" "}
         {onSelect ? (
-          <Anchor component="button" type="button" size="sm" c={COMPENSATION_COLOR} fw={600} onClick={() => onSelect(other.node)}>
+          <Anchor component="button" type="button" size="sm" fw={600} onClick={() => onSelect(other.node)}>
             {other.label}
           </Anchor>
         ) : (

@@ -5,7 +5,7 @@ import type { LiveEvent } from "../live";
 import { sortRuns } from "../runslist/model";
 import { ACTIVE_RUN_STATUSES, COMPENSATION_COLOR, RUN_STATUSES, statusLook, statusVar } from "../status";
 import { compensationBarColours, compensationLinks, compensationVar, isCompensation } from "./compensation";
-import { type Run, type RunStep, RunFlowNodes, applyEvents, needsRead, runEdges } from "./model";
+import { type Run, type RunStep, RunFlowNodes, applyEvents, eventSummary, needsRead, runEdges } from "./model";
 
 function step(node: string, status: string, more: Partial<RunStep> = {}): RunStep {
   return { node, type: "code.function", status, attempt: 1, error: null, started_at: null, finished_at: null, ...more };
@@ -53,6 +53,7 @@ describe("the run status compensating", () => {
       attempt: null, actor: null, created_at: "2026-01-01T00:00:01Z", data: { steps: ["pay"] },
     };
     expect(applyEvents(run, [moved]).status).toBe("compensating");
+    expect(eventSummary(moved)).toBe("running → compensating; to undo: pay");
     expect(needsRead([moved])).toBe(true);
     expect(needsRead([{ ...moved, id: 3, node: "refund", type: "compensation.started", old_status: "", new_status: "" }])).toBe(true);
   });

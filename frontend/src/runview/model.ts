@@ -259,7 +259,10 @@ export function eventSummary(event: Pick<LiveEvent, "old_status" | "new_status" 
   }
   const data = event.data ?? {};
   // The worker's name and the default handle say nothing to a reader.
-  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, via, by: _by, ...rest } = data as Record<string, unknown>;
+  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, via, by: _by, steps, ...rest } = data as Record<string, unknown>;
+  // run.compensating lists the steps whose compensations will run (issue 20).
+  if (Array.isArray(steps) && steps.length) parts.push(`to undo: ${steps.join(", ")}`);
+  else if (steps !== undefined) rest.steps = steps;
   if (typeof handle === "string" && handle !== DEFAULT_HANDLE) parts.push(`took ${handle}`);
   // A decision's channel: only the email link is news (the inbox and the API are the default).
   if (via === "email_link") parts.push("via email link");

@@ -76,11 +76,11 @@ export const ConnectionsPanel = memo(function ConnectionsPanel({ nodeId }: { nod
     <Fieldset legend="Connections" aria-label={`Connections of ${node.id}`} variant="filled" p="sm">
       <Stack gap="xs">
         {(undoneBy || undoes) && (
-          <Group gap={6} wrap="nowrap" c="orange" data-testid="compensation-link">
-            <IconArrowBackUp size={15} aria-hidden="true" />
+          <Group gap={6} wrap="nowrap" data-testid="compensation-link">
+            <IconArrowBackUp size={15} aria-hidden="true" color="var(--mantine-color-orange-filled)" />
             <Text size="sm">
               {undoneBy ? "Compensation: " : "Undoes "}
-              <Anchor component="button" type="button" size="sm" c="orange" onClick={() => reveal((undoneBy ?? undoes)!)}>
+              <Anchor component="button" type="button" size="sm" onClick={() => reveal((undoneBy ?? undoes)!)}>
                 {labelOf((undoneBy ?? undoes)!)}
               </Anchor>
             </Text>
