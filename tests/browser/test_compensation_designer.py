@@ -14,27 +14,33 @@ from tests.browser.test_shell import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_user_names_the_step_that_undoes_another_by_dragging_its_compensate_handle(
-    page, live_server, alice
-):
+def a_payment_and_its_refund(page, live_server):
+    """A new workflow: a trigger leading to `transform`, and `transform_2` not connected."""
     log_in(page, live_server, "alice", "alice-pass-123")
     expect(page).to_have_url(re.compile(r"/workflows$"))
     page.get_by_role("link", name="New workflow").click()
     palette = page.get_by_role("complementary", name="Steps")
-    toolbar = page.get_by_role("toolbar", name="Edit")
     size = page.get_by_label("Graph size")
-    toolbar.get_by_label("Workflow name").fill("Pay and refund")
+    page.get_by_role("toolbar", name="Edit").get_by_label("Workflow name").fill("Pay and refund")
     palette.get_by_role("button", name="Manual start").click()
     palette.get_by_role("button", name="Transform").click()
     palette.get_by_role("button", name="Transform").click()
     expect(size).to_have_text("3 steps, 0 connections")
     transform = page.locator('.react-flow__node[data-id="transform"]')
     refund = page.locator('.react-flow__node[data-id="transform_2"]')
-
     drag(
         page, page.get_by_label("manual output out"), transform.locator(".react-flow__handle-left")
     )
     expect(size).to_have_text("3 steps, 1 connections")
+    return transform, refund
+
+
+def test_a_user_names_the_step_that_undoes_another_by_dragging_its_compensate_handle(
+    page, live_server, alice
+):
+    transform, refund = a_payment_and_its_refund(page, live_server)
+    toolbar = page.get_by_role("toolbar", name="Edit")
+    size = page.get_by_label("Graph size")
 
     # Every step has the compensate handle, named like the others and saying what it is for.
     handle = page.get_by_label("transform output compensate")
@@ -81,3 +87,21 @@ def test_a_user_names_the_step_that_undoes_another_by_dragging_its_compensate_ha
     assert len(undo) == 1
     assert undo[0]["source"] == "transform"
     assert undo[0]["source_handle"] == "compensate"
+
+
+def test_the_designer_with_a_compensation_has_no_serious_accessibility_violation(
+    axe_page, live_server, alice
+):
+    from tests.browser.axe import assert_accessible
+
+    page = axe_page
+    transform, refund = a_payment_and_its_refund(page, live_server)
+    drag(
+        page,
+        page.get_by_label("transform output compensate"),
+        refund.locator(".react-flow__handle-left"),
+    )
+    expect(refund.get_by_label("Undoes Transform")).to_be_visible()
+    transform.click()
+    expect(page.get_by_test_id("compensation-link")).to_be_visible()
+    assert_accessible(page)
