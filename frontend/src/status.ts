@@ -26,6 +26,8 @@ const LOOKS: Record<string, StatusLook> = {
   failed: { color: "red", label: "failed", active: false },
   skipped: { color: "gray", label: "skipped", active: false },
   cancelled: { color: "dark", label: "cancelled", active: false },
+  // A failed run undoing its succeeded steps (issue 20): in motion, in the compensation colour.
+  compensating: { color: "orange", label: "compensating", active: true },
   // Human tasks.
   open: { color: "yellow", label: "open", active: true },
   approved: { color: "teal", label: "approved", active: false },
@@ -34,7 +36,13 @@ const LOOKS: Record<string, StatusLook> = {
   timed_out: { color: "red", label: "timed out", active: false },
 };
 
-export const RUN_STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
+export const RUN_STATUSES = ["queued", "running", "waiting", "compensating", "succeeded", "failed", "cancelled"] as const;
+/** Run states with work still going on (the runs list's "in progress"). */
+export const ACTIVE_RUN_STATUSES = ["queued", "running", "waiting", "compensating"] as const;
+
+/** The colour of compensation (the `compensate` handle and edges, steps that undo another),
+ * a Mantine colour name like the statuses'. */
+export const COMPENSATION_COLOR: MantineColor = "orange";
 export const STEP_STATUSES = [
   "pending",
   "queued",

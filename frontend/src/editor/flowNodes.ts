@@ -26,6 +26,8 @@ export type StepData = {
   pinned?: boolean;
   /** How the step differs in a version comparison. */
   change?: NodeChangeKind;
+  /** The label of the step this one undoes (it is the target of that step's compensate edge). */
+  undoes?: string;
 };
 /** A step as React Flow draws it; its type is its category's node view (steps/nodes). */
 export type StepNode = Node<StepData>;
@@ -38,6 +40,7 @@ type Inputs = {
   change: NodeChangeKind | undefined;
   catalog: Catalog;
   position: Position | undefined;
+  undoes: string | undefined;
 };
 
 type Size = { width: number; height: number };
@@ -52,7 +55,8 @@ function same(a: Inputs, b: Inputs): boolean {
     a.pinned === b.pinned &&
     a.change === b.change &&
     a.catalog === b.catalog &&
-    a.position === b.position
+    a.position === b.position &&
+    a.undoes === b.undoes
   );
 }
 
@@ -75,6 +79,8 @@ export class FlowNodes {
       change: (id: string) => NodeChangeKind | undefined;
       /** Where a step being dragged is now (not yet an edit). */
       dragged: (id: string) => Position | undefined;
+      /** The label of the step this one undoes, if it is a compensation. */
+      undoes?: (id: string) => string | undefined;
     },
   ): StepNode[] {
     const next = new Map<string, { inputs: Inputs; node: StepNode }>();
@@ -87,6 +93,7 @@ export class FlowNodes {
         change: view.change(doc.id),
         catalog,
         position: view.dragged(doc.id),
+        undoes: view.undoes?.(doc.id),
       };
       const before = this.built.get(doc.id);
       if (before && same(before.inputs, inputs)) {
@@ -127,6 +134,7 @@ export class FlowNodes {
           problems: inputs.problems,
           pinned: inputs.pinned,
           change: inputs.change,
+          ...(inputs.undoes !== undefined ? { undoes: inputs.undoes } : {}),
         },
       };
       next.set(doc.id, { inputs, node });

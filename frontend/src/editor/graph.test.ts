@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
 
 import {
+  COMPENSATE_HANDLE,
   type GraphDoc,
+  compensationOf,
+  compensations,
   connectableTargets,
   connectionProblem,
   copySelection,
+  edgeKind,
   handlesOf,
+  isCompensateEdge,
+  liveProblems,
   newNodeId,
   nodeProblem,
   prepareClip,
@@ -116,5 +122,82 @@ describe("connectableTargets", () => {
     }
     expect(connectableTargets(g, CATALOG, "late", "out")).toEqual([]);
     expect(connectableTargets(g, CATALOG, "start", "out").map((n) => n.id)).toEqual(["shape", "late"]);
+  });
+});
+
+describe("compensation (issue 20)", () => {
+  function saga(): GraphDoc {
+    const g = graph();
+    g.nodes.push(
+      { id: "refund", type: "data.transform", config: {} },
+      { id: "alarm", type: "data.transform", config: {} },
+      { id: "stop", type: "flow.fail", config: {} },
+    );
+    return g;
+  }
+  const undo = (source: string, target: string) => ({ source, target, sourceHandle: COMPENSATE_HANDLE });
+
+  it("classifies edges by their handle", () => {
+    expect(edgeKind({ source_handle: "compensate" })).toBe("compensate");
+    expect(edgeKind({ source_handle: "error" })).toBe("error");
+    expect(edgeKind({ source_handle: "true" })).toBe("normal");
+    expect(edgeKind({})).toBe("normal");
+    expect(isCompensateEdge({ source_handle: "compensate" })).toBe(true);
+    expect(isCompensateEdge({ source_handle: "out" })).toBe(false);
+  });
+
+  it("lets any step name a free step as its compensation", () => {
+    expect(connectionProblem(saga(), CATALOG, undo("shape", "refund"))).toBeNull();
+    // The handle is every node's, not the catalog's: a trigger has one too.
+    expect(connectionProblem(saga(), CATALOG, undo("start", "refund"))).toBeNull();
+  });
+
+  it("finds the compensation of a step and the step a compensation undoes", () => {
+    const g = saga();
+    g.edges.push({ id: "c1", source: "shape", source_handle: "compensate", target: "refund" });
+    expect(compensationOf(g.edges, "shape")).toBe("refund");
+    expect(compensationOf(g.edges, "check")).toBeNull();
+    expect([...compensations(g.edges)]).toEqual([["refund", "shape"]]);
+  });
+
+  it("refuses what the server refuses", () => {
+    const g = saga();
+    expect(connectionProblem(g, CATALOG, undo("shape", "stop"))).toMatch(/cannot undo/); // compensation_type
+    expect(connectionProblem(g, CATALOG, undo("shape", "start"))).toMatch(/cannot undo/);
+    expect(connectionProblem(g, CATALOG, undo("check", "shape"))).toMatch(/reached by the flow/); // compensation_reachable
+    expect(connectionProblem(g, CATALOG, undo("shape", "shape"))).toMatch(/itself/);
+    g.edges.push({ id: "c1", source: "shape", source_handle: "compensate", target: "refund" });
+    expect(connectionProblem(g, CATALOG, undo("check", "refund"))).toMatch(/already undoes shape/); // compensation_shared
+    expect(connectionProblem(g, CATALOG, undo("refund", "alarm"))).toMatch(/no compensation of its own/); // compensation_nested
+    expect(connectionProblem(g, CATALOG, undo("shape", "alarm"))).toMatch(/already undone by refund/);
+    // A normal edge into a compensation, or on from it (only error may lead on).
+    expect(connectionProblem(g, CATALOG, { source: "check", target: "refund", sourceHandle: "false" })).toMatch(/only its compensate/);
+    expect(connectionProblem(g, CATALOG, { source: "refund", target: "alarm" })).toMatch(/only its error output/); // compensation_has_edges
+    expect(connectionProblem(g, CATALOG, { source: "refund", target: "alarm", sourceHandle: "error" })).toBeNull();
+  });
+
+  it("refuses a step that leads on as a compensation, but not one with an error path", () => {
+    const g = saga();
+    g.edges.push({ id: "e9", source: "alarm", target: "stop" });
+    expect(connectionProblem(g, CATALOG, undo("shape", "alarm"))).toMatch(/leads on/);
+    g.edges = g.edges.filter((e) => e.id !== "e9");
+    g.edges.push({ id: "e9", source: "alarm", source_handle: "error", target: "stop" });
+    expect(connectionProblem(g, CATALOG, undo("shape", "alarm"))).toBeNull();
+  });
+
+  it("offers as compensations only the steps allowed, and no normal edge into one", () => {
+    const g = saga();
+    expect(connectableTargets(g, CATALOG, "shape", COMPENSATE_HANDLE).map((n) => n.id)).toEqual(["refund", "alarm"]);
+    g.edges.push({ id: "c1", source: "shape", source_handle: "compensate", target: "refund" });
+    expect(connectableTargets(g, CATALOG, "check", "false").map((n) => n.id)).not.toContain("refund");
+    expect(connectableTargets(g, CATALOG, "refund", "out")).toEqual([]);
+    expect(connectableTargets(g, CATALOG, "refund", "error").map((n) => n.id)).toContain("alarm");
+  });
+
+  it("does not report a compensate edge as an unknown output, nor its target as unreachable", () => {
+    const g = saga();
+    g.nodes = g.nodes.filter((n) => n.id !== "alarm" && n.id !== "stop");
+    g.edges.push({ id: "c1", source: "shape", source_handle: "compensate", target: "refund" });
+    expect(liveProblems(g, CATALOG)).toEqual([]);
   });
 });

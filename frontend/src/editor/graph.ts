@@ -64,6 +64,37 @@ export type Catalog = Record<string, StepTypeInfo>;
 
 export const DEFAULT_HANDLE = "out";
 export const ERROR_HANDLE = "error";
+/** The reserved handle every node has besides its outputs (issue 20): an edge from it names
+ * the step that undoes this one. It is never taken in normal flow. */
+export const COMPENSATE_HANDLE = "compensate";
+/** Step types that may not undo another step (the server's `compensation_type`). */
+const NOT_COMPENSATIONS = new Set(["flow.fail", "flow.rollback"]);
+
+/** Whether an edge names a compensation (leaves from the `compensate` handle). */
+export function isCompensateEdge(edge: Pick<EdgeDoc, "source_handle">): boolean {
+  return edge.source_handle === COMPENSATE_HANDLE;
+}
+
+/** How an edge is drawn: a normal output, an `error` path, or a compensation. */
+export type EdgeKind = "normal" | "error" | "compensate";
+
+export function edgeKind(edge: Pick<EdgeDoc, "source_handle">): EdgeKind {
+  if (edge.source_handle === COMPENSATE_HANDLE) return "compensate";
+  if (edge.source_handle === ERROR_HANDLE) return "error";
+  return "normal";
+}
+
+/** Each compensation node and the step it undoes: target id -> source id. */
+export function compensations(edges: EdgeDoc[]): Map<string, string> {
+  const undoes = new Map<string, string>();
+  for (const edge of edges) if (isCompensateEdge(edge)) undoes.set(edge.target, edge.source);
+  return undoes;
+}
+
+/** The step that undoes `id` (the target of its compensate edge), or null. */
+export function compensationOf(edges: EdgeDoc[], id: string): string | null {
+  return edges.find((e) => e.source === id && isCompensateEdge(e))?.target ?? null;
+}
 const ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** The output handles of a node: from the catalog, or from its config (logic.switch). */
@@ -134,14 +165,25 @@ export function reachable(edges: EdgeDoc[], start: string, direction: "down" | "
  */
 export function connectableTargets(graph: GraphDoc, catalog: Catalog, source: string, handle: string): NodeDoc[] {
   const node = graph.nodes.find((n) => n.id === source);
-  if (!node || !handlesOf(node, catalog).includes(handle)) return [];
+  if (!node) return [];
+  if (handle === COMPENSATE_HANDLE) {
+    return graph.nodes.filter(
+      (n) => connectionProblem(graph, catalog, { source, target: n.id, sourceHandle: handle }) === null,
+    );
+  }
+  if (!handlesOf(node, catalog).includes(handle)) return [];
+  const undoes = compensations(graph.edges); // a compensation is reached only by its compensate edge
   const upstream = reachable(graph.edges, source, "up"); // a cycle if any of these is the target
   const taken = new Set(
     graph.edges
       .filter((e) => e.source === source && (e.source_handle || DEFAULT_HANDLE) === handle)
       .map((e) => e.target),
   );
-  return graph.nodes.filter((n) => !upstream.has(n.id) && !taken.has(n.id) && !catalog[n.type]?.is_trigger);
+  const nested = undoes.has(source) && handle !== ERROR_HANDLE;
+  if (nested) return [];
+  return graph.nodes.filter(
+    (n) => !upstream.has(n.id) && !taken.has(n.id) && !catalog[n.type]?.is_trigger && !undoes.has(n.id),
+  );
 }
 
 /** Whether a path leads from `from` to `to` along the edges. */
@@ -176,6 +218,14 @@ export function connectionProblem(graph: GraphDoc, catalog: Catalog, connection:
   if (!source || !target) return "both ends must be steps on the canvas";
   if (source.id === target.id) return "a step cannot connect to itself";
   const handle = connection.sourceHandle || DEFAULT_HANDLE;
+  if (handle === COMPENSATE_HANDLE) return compensationProblem(graph, catalog, source, target);
+  const undoes = compensations(graph.edges);
+  if (undoes.has(target.id)) {
+    return `${target.id} undoes ${undoes.get(target.id)}; only its compensate connection may lead into it`;
+  }
+  if (undoes.has(source.id) && handle !== ERROR_HANDLE) {
+    return `${source.id} undoes ${undoes.get(source.id)}; only its error output may lead on`;
+  }
   const handles = handlesOf(source, catalog);
   if (!handles.includes(handle)) {
     return `${source.id} has no output "${handle}" (it has ${handles.join(", ") || "none"})`;
@@ -185,6 +235,31 @@ export function connectionProblem(graph: GraphDoc, catalog: Catalog, connection:
     (e) => e.source === source.id && e.target === target.id && (e.source_handle || DEFAULT_HANDLE) === handle,
   );
   if (duplicate) return "these steps are already connected by that output";
+  if (reaches(graph.edges, target.id, source.id)) return "that would make a cycle; workflows flow one way";
+  return null;
+}
+
+/**
+ * Why `target` may not undo `source` (the server's compensation_* codes, as far as the editor
+ * can see them), or null. The compensation is reached only through this edge, leads on only by
+ * `error`, undoes one step, and does not have a compensation of its own.
+ */
+function compensationProblem(graph: GraphDoc, catalog: Catalog, source: NodeDoc, target: NodeDoc): string | null {
+  if (catalog[target.type]?.is_trigger || NOT_COMPENSATIONS.has(target.type)) {
+    return `a ${catalog[target.type]?.title ?? target.type} step cannot undo another step`;
+  }
+  const undoes = compensations(graph.edges);
+  if (undoes.has(source.id)) return `${source.id} undoes ${undoes.get(source.id)}; a compensation has no compensation of its own`;
+  if (compensationOf(graph.edges, source.id) !== null) {
+    return `${source.id} is already undone by ${compensationOf(graph.edges, source.id)}; remove that connection first`;
+  }
+  if (undoes.has(target.id)) return `${target.id} already undoes ${undoes.get(target.id)}`;
+  if (graph.edges.some((e) => e.target === target.id)) {
+    return `${target.id} is reached by the flow; a compensation runs only to undo a step`;
+  }
+  if (graph.edges.some((e) => e.source === target.id && e.source_handle !== ERROR_HANDLE)) {
+    return `${target.id} leads on to other steps; a compensation may lead on only by its error output`;
+  }
   if (reaches(graph.edges, target.id, source.id)) return "that would make a cycle; workflows flow one way";
   return null;
 }
@@ -378,7 +453,7 @@ export function liveProblems(graph: GraphDoc, catalog: Catalog): Problem[] {
     const source = byId.get(edge.source);
     if (!source) continue;
     const handle = edge.source_handle || DEFAULT_HANDLE;
-    if (!handlesOf(source, catalog).includes(handle)) {
+    if (handle !== COMPENSATE_HANDLE && !handlesOf(source, catalog).includes(handle)) {
       problems.push(
         problem("unknown_handle", `${source.id} has no output "${handle}" any more`, {
           node: source.id,

@@ -56,8 +56,11 @@ describe("the canvas's geometry", () => {
       ["true", "right"],
       ["false", "right"],
       ["error", "bottom"],
+      ["compensate", "bottom"],
     ]);
     expect(boxes[3].y + boxes[3].height / 2).toBe(stepHeight(2));
+    expect(boxes[4].y + boxes[4].height / 2).toBe(stepHeight(2));
+    expect(boxes[4].x + boxes[4].width / 2).toBeLessThan(boxes[3].x);
     expect(handleBoxes(["out"], true, true).some((b) => b.type === "target")).toBe(false);
   });
 

@@ -68,3 +68,17 @@ describe("an alert rule in the table and the edit form", () => {
     });
   });
 });
+
+describe("a compensation_failed rule (issue 20)", () => {
+  it("is a kind to pick, summed up in words, sent without the numbers other kinds use", () => {
+    const rule = { id: 2, name: "Undo", kind: "compensation_failed", workflow: null, emails: [], webhook_url: "" };
+    expect(ruleSummary(rule as never)).toBe("A compensation failed");
+    expect(ruleBody({ ...base, kind: "compensation_failed", window_s: "600", rate_pct: "5" })).toEqual({
+      name: "Failures",
+      kind: "compensation_failed",
+      workflow: null,
+      emails: ["a@example.com", "b@example.com", "c@example.com"],
+      webhook_url: "",
+    });
+  });
+});

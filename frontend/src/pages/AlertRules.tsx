@@ -48,6 +48,8 @@ export type Rule = {
 
 export const KINDS = [
   { value: "run_failed", label: "A run failed" },
+  // A failed run's compensation failed after its last attempt: an operator must retry or skip it (issue 20).
+  { value: "compensation_failed", label: "A compensation failed" },
   { value: "failure_rate", label: "Failure rate over a threshold" },
   { value: "step_queued_too_long", label: "A step queued too long" },
   { value: "task_overdue", label: "A human task overdue" },

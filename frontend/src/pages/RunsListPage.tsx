@@ -68,7 +68,7 @@ import {
   sortRuns,
 } from "../runslist/model";
 import { comparePair, comparePath } from "../runcompare/model";
-import { RUN_STATUSES, statusLook } from "../status";
+import { ACTIVE_RUN_STATUSES, RUN_STATUSES, statusLook } from "../status";
 import { Empty } from "../ui/Empty";
 import { errorText, notifyError } from "../ui/notify";
 import { PageHeader } from "../ui/PageHeader";
@@ -419,7 +419,7 @@ export function RunsListPage() {
   const commands = useMemo<PageCommand[]>(
     () => [
       { id: "runs:failed", label: "Show failed runs", leftSection: <IconX size={18} />, onClick: () => setFilters({ ...NO_FILTERS, status: ["failed"] }) },
-      { id: "runs:active", label: "Show runs in progress", leftSection: <IconRefresh size={18} />, onClick: () => setFilters({ ...NO_FILTERS, status: ["queued", "running", "waiting"] }) },
+      { id: "runs:active", label: "Show runs in progress", leftSection: <IconRefresh size={18} />, onClick: () => setFilters({ ...NO_FILTERS, status: [...ACTIVE_RUN_STATUSES] }) },
       { id: "runs:clear", label: "Clear the run filters", leftSection: <IconFilterOff size={18} />, onClick: () => setFilters(NO_FILTERS) },
     ],
     [setFilters],

@@ -124,7 +124,7 @@ export function duration(run: Pick<RunRow, "started_at" | "finished_at" | "creat
 
 export type SortStatus = { columnAccessor: string; direction: "asc" | "desc" };
 
-const STATUS_ORDER = ["queued", "running", "waiting", "failed", "cancelled", "succeeded"];
+const STATUS_ORDER = ["queued", "running", "waiting", "compensating", "failed", "cancelled", "succeeded"];
 
 /** The loaded runs in the table's order (the API gives newest first; other orders sort what
  * is loaded). */

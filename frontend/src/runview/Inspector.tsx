@@ -4,6 +4,7 @@
 import {
   ActionIcon,
   Alert,
+  Anchor,
   Badge,
   Button,
   CloseButton,
@@ -20,6 +21,7 @@ import {
 } from "@mantine/core";
 import {
   IconAlertTriangle,
+  IconArrowBackUp,
   IconCheck,
   IconCopy,
   IconHourglass,
@@ -33,7 +35,7 @@ import { Link } from "react-router";
 
 import type { LiveEvent } from "../live";
 import { Discussion } from "../pages/inbox/Discussion";
-import { statusLook } from "../status";
+import { COMPENSATION_COLOR, statusLook } from "../status";
 import { StepIcon } from "../steps/icons";
 import { exactTime, RelativeTime } from "../ui/RelativeTime";
 import { Countdown } from "../ui/Countdown";
@@ -58,6 +60,33 @@ export function attemptsOf(node: string, events: LiveEvent[]): Attempt[] {
     });
 }
 
+/** "Undoes <step>" or "Undone by <step>" beside the compensation's undo arrow, the step a link
+ * to it. */
+function CompensationLine({ what, other, onSelect }: {
+  what: string;
+  other: { node: string; label: string };
+  onSelect?: (node: string) => void;
+}) {
+  return (
+    <Group gap={6} wrap="nowrap" data-testid="compensation-link">
+      {/* Orange marks compensation; the text keeps the theme's colours (contrast). */}
+      <IconArrowBackUp size={16} aria-hidden="true" color={`var(--mantine-color-${COMPENSATION_COLOR}-filled)`} />
+      <Text size="sm">
+        {what}{" "}
+        {onSelect ? (
+          <Anchor component="button" type="button" size="sm" fw={600} onClick={() => onSelect(other.node)}>
+            {other.label}
+          </Anchor>
+        ) : (
+          <Text span size="sm" fw={600}>
+            {other.label}
+          </Text>
+        )}
+      </Text>
+    </Group>
+  );
+}
+
 export function Inspector({
   runId,
   step,
@@ -68,6 +97,9 @@ export function Inspector({
   onAction,
   onClose,
   large = false,
+  undoes = null,
+  undoneBy = null,
+  onSelect,
 }: {
   runId: number;
   step: RunStep;
@@ -79,6 +111,11 @@ export function Inspector({
   onClose: () => void;
   /** Bigger controls for a thumb (a phone). */
   large?: boolean;
+  /** Compensation (issue 20): the step this one undoes, and the one that undid it. */
+  undoes?: { node: string; label: string } | null;
+  undoneBy?: { node: string; label: string } | null;
+  /** Inspect another step (the one undone, or its compensation). */
+  onSelect?: (node: string) => void;
 }) {
   const attempts = useMemo(() => attemptsOf(step.node, events), [step.node, events]);
   const now = useNow(false);
@@ -117,6 +154,8 @@ export function Inspector({
           </Badge>
         )}
       </Group>
+      {undoes && <CompensationLine what="Undoes" other={undoes} onSelect={onSelect} />}
+      {undoneBy && <CompensationLine what="Undone by" other={undoneBy} onSelect={onSelect} />}
 
       {(step.status === "failed" || canSkip) && (
         <Group gap="xs" role="group" aria-label="Step actions">

@@ -3,7 +3,7 @@
  * narrow screen laid out top to bottom to fit the width. */
 import { Badge, Box, Center, Group, Loader, Text, useComputedColorScheme } from "@mantine/core";
 import { useElementSize } from "@mantine/hooks";
-import { IconFocusCentered } from "@tabler/icons-react";
+import { IconArrowBackUp, IconFocusCentered } from "@tabler/icons-react";
 import {
   Background,
   ControlButton,
@@ -21,7 +21,7 @@ import {
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import type { Catalog, GraphDoc, Position } from "../editor/graph";
-import { statusLook, statusVar } from "../status";
+import { COMPENSATION_COLOR, statusLook, statusVar } from "../status";
 import { Countdown } from "../ui/Countdown";
 import { StatusBadge } from "../ui/StatusBadge";
 import { StepCard } from "../ui/StepCard";
@@ -45,7 +45,7 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
   const into = data.vertical ? Side.Top : Side.Left;
   const out = data.vertical ? Side.Bottom : Side.Right;
   return (
-    <div className="run-step" data-id={id} data-status={data.status}>
+    <div className="run-step" data-id={id} data-status={data.status} data-compensation={data.undoes !== null || undefined}>
       <StepCard
         type={data.type}
         category={data.category}
@@ -54,7 +54,7 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
         status={data.status}
         active={look.active}
         selected={selected}
-        className={classes.card}
+        className={data.undoes !== null ? `${classes.card} ${classes.compensation}` : classes.card}
       >
         {/* On the type's line, right: the label keeps the card's whole width. */}
         <Group gap={4} wrap="nowrap" className={classes.status}>
@@ -65,6 +65,37 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
           )}
           <StatusBadge status={data.status} size="sm" tt="none" />
         </Group>
+        {/* Compensation (issue 20) hangs on the card's top-left edge, as the countdown does on
+            the right: what undoes what, without crowding the card's lines. */}
+        {(data.undoes !== null || data.undoneBy !== null) && (
+          <Group gap={4} wrap="nowrap" className={classes.compensationTag}>
+            {data.undoes !== null && (
+              <Badge
+                size="sm"
+                color={COMPENSATION_COLOR}
+                variant="light"
+                tt="none"
+                leftSection={<IconArrowBackUp size={12} />}
+                title={`Undoes ${data.undoes}`}
+                aria-label={`Undoes ${data.undoes}`}
+              >
+                undo
+              </Badge>
+            )}
+            {data.undoneBy !== null && (
+              <Badge
+                size="sm"
+                color={COMPENSATION_COLOR}
+                variant="outline"
+                tt="none"
+                title={`Undone by ${data.undoneBy}`}
+                aria-label={`Undone by ${data.undoneBy}`}
+              >
+                undone
+              </Badge>
+            )}
+          </Group>
+        )}
         {/* A waiting person's time left hangs on the card's top edge: the card keeps the
             size the layout gave it. */}
         {data.task?.due_at && (
@@ -73,6 +104,16 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
           </span>
         )}
         <Handle type="target" position={into} isConnectable={false} className={classes.handle} />
+        {/* A compensation is entered from above (the side, top to bottom) by its compensate edge. */}
+        {data.undoes !== null && (
+          <Handle
+            id="compensation"
+            type="target"
+            position={data.vertical ? Side.Left : Side.Top}
+            isConnectable={false}
+            className={classes.handle}
+          />
+        )}
         {data.handles.map((handle, index) => (
           <Handle
             key={handle}
@@ -84,6 +125,17 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
             style={data.vertical ? { left: spread(index, data.handles.length) } : { top: spread(index, data.handles.length) }}
           />
         ))}
+        {/* A compensate edge leaves from the bottom (the side, top to bottom), near the start. */}
+        {data.compensable && (
+          <Handle
+            id="compensate"
+            type="source"
+            position={data.vertical ? Side.Right : Side.Bottom}
+            isConnectable={false}
+            className={classes.handle}
+            style={data.vertical ? { top: "85%" } : { left: "15%" }}
+          />
+        )}
       </StepCard>
     </div>
   );

@@ -10,6 +10,7 @@ import { type CSSProperties, useMemo } from "react";
 import type { LiveEvent } from "../live";
 import { statusVar } from "../status";
 import { exactTime } from "../ui/RelativeTime";
+import { compensationBarColours, compensationLinks } from "./compensation";
 import { type RunStep, formatDuration } from "./model";
 import classes from "./RunTimeline.module.css";
 import { BREAK_PX, type Segment, type Summary, type X, cssX, segmentLabel, timeline } from "./timeline";
@@ -48,12 +49,13 @@ function TimeSummary({ summary, open }: { summary: Summary; open: boolean }) {
 }
 
 /** What the bars' looks mean. */
-function Legend({ gaps }: { gaps: boolean }) {
+function Legend({ gaps, compensation }: { gaps: boolean; compensation: boolean }) {
   const items: [string, string][] = [
     ["working", "Attempt (colour: how it ended)"],
     ["people", "Waiting for people"],
     ["timers", "Timer or backoff"],
   ];
+  if (compensation) items.push(["compensation", "Compensation (undoing a step)"]);
   if (gaps) items.push(["break", "Gap not drawn to scale"]);
   return (
     <Group component="ul" gap="md" className={classes.legend} aria-label="Timeline legend">
@@ -66,12 +68,18 @@ function Legend({ gaps }: { gaps: boolean }) {
   );
 }
 
-function Bar({ node, segment }: { node: string; segment: Segment }) {
-  const label = segmentLabel(node, segment, clock);
+function Bar({ node, segment, undoes }: { node: string; segment: Segment; undoes: string | null }) {
+  const label = segmentLabel(node, segment, clock) + (undoes ? `, undoing ${undoes}` : "");
   // Waiting for people has its own colour whatever the step's status (the dashboard's human
-  // work view uses the same); everything else takes the status palette's.
+  // work view uses the same); a compensation's work is orange (issue 20) unless it failed;
+  // everything else takes the status palette's.
+  const compensation = undoes ? compensationBarColours(segment.status, statusVar) : null;
   const colours = (
-    segment.wait === "people" ? PEOPLE : { "--bar": statusVar(segment.status), "--bar-light": statusVar(segment.status, "light") }
+    segment.wait === "people"
+      ? PEOPLE
+      : compensation
+        ? { "--bar": compensation.bar, "--bar-light": compensation.light }
+        : { "--bar": statusVar(segment.status), "--bar-light": statusVar(segment.status, "light") }
   ) as CSSProperties;
   return (
     <Tooltip label={label}>
@@ -83,6 +91,7 @@ function Bar({ node, segment }: { node: string; segment: Segment }) {
         data-kind={segment.kind}
         data-wait={segment.wait ?? undefined}
         data-attempt={segment.attempt ?? undefined}
+        data-compensation={undoes ? true : undefined}
         style={{ ...colours, ...at(segment.left, segment.width) }}
       />
     </Tooltip>
@@ -105,6 +114,12 @@ export function RunTimeline({
   onSelect: (node: string) => void;
 }) {
   const chart = useMemo(() => timeline(steps, events, now), [steps, events, now]);
+  // Compensations by the steps' own word (a bar exists only once its row does).
+  const undone = useMemo(() => {
+    const map = new Map<string, string>();
+    for (const [node, link] of compensationLinks(steps, null)) if (link.undoes) map.set(node, link.undoes);
+    return map;
+  }, [steps]);
   if (!chart) {
     return (
       <Text size="sm" c="dimmed" py="md">
@@ -113,13 +128,17 @@ export function RunTimeline({
     );
   }
   const open = chart.rows.some((r) => r.duration === null);
+  const undoneLabel = (node: string) => {
+    const undoes = undone.get(node);
+    return undoes ? (labels.get(undoes) ?? undoes) : null;
+  };
   // Breaks are fixed-width: a chart with several needs room, and scrolls inside its box on a
   // narrow screen rather than squeezing the time drawn to scale to nothing.
   const chartStyle = { "--fd-breaks": chart.gaps.length, "--fd-break": `${BREAK_PX}px` } as CSSProperties;
   return (
     <Box>
       <TimeSummary summary={chart.summary} open={open} />
-      <Legend gaps={chart.gaps.length > 0} />
+      <Legend gaps={chart.gaps.length > 0} compensation={undone.size > 0} />
       <div className={classes.scroller}>
         <div className={classes.chart} style={chartStyle}>
           {chart.gaps.length > 0 && (
@@ -150,7 +169,7 @@ export function RunTimeline({
                 </UnstyledButton>
                 <span className={classes.track}>
                   {row.segments.map((segment, index) => (
-                    <Bar key={index} node={row.node} segment={segment} />
+                    <Bar key={index} node={row.node} segment={segment} undoes={undoneLabel(row.node)} />
                   ))}
                   {chart.gaps.map((gap) => (
                     <span key={gap.from} className={classes.break} style={at(gap.left)} aria-hidden="true" />

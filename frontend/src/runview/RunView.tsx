@@ -47,6 +47,7 @@ import { StatusBadge } from "../ui/StatusBadge";
 import { type Action, ActionDialog } from "./ActionDialog";
 import { applyRunEvents } from "./cache";
 import { EventsTable } from "./EventsTable";
+import { compensationLinks } from "./compensation";
 import { Inspector } from "./Inspector";
 import { JsonBlock } from "./JsonBlock";
 import { LiveBadge } from "./LiveBadge";
@@ -162,6 +163,8 @@ export function RunView({ id }: { id: number }) {
   const events = useMemo(() => eventsQuery.data ?? [], [eventsQuery.data]);
   const labels = useMemo(() => new Map((graph.data?.nodes ?? []).map((n) => [n.id, n.label ?? n.id])), [graph.data]);
   const step = steps.find((s) => s.node === selected) ?? null;
+  const links = useMemo(() => compensationLinks(steps, graph.data), [steps, graph.data]);
+  const linked = (node: string | null | undefined) => (node ? { node, label: labels.get(node) ?? node } : null);
 
   const commands = useMemo<PageCommand[]>(() => {
     if (!run) return [];
@@ -223,6 +226,9 @@ export function RunView({ id }: { id: number }) {
       onAction={setAction}
       onClose={() => setSelected(null)}
       large={phone}
+      undoes={linked(links.get(step.node)?.undoes)}
+      undoneBy={linked(links.get(step.node)?.undoneBy)}
+      onSelect={setSelected}
     />
   ) : null;
   const failedNode = run.status === "failed" && typeof run.error?.node === "string" ? run.error.node : null;
@@ -283,7 +289,11 @@ export function RunView({ id }: { id: number }) {
       <RelatedRuns run={run} />
 
       {run.error?.message && (
-        <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={`The run ${run.status === "failed" ? "failed" : "stopped"}`} mb="md">
+        <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={
+            run.status === "compensating"
+              ? "The run failed: undoing the steps that succeeded"
+              : `The run ${run.status === "failed" ? "failed" : "stopped"}`
+          } mb="md">
           <Group justify="space-between" gap="sm">
             <Text size="sm" style={{ wordBreak: "break-word", flex: "1 1 16rem" }}>
               {run.error.message}

@@ -1,9 +1,11 @@
 /** The run's steps as a table: each one's status, attempt, time taken and error; a click (or
  * its Inspect button) opens it in the inspector. */
 import { Group, Stack, Text, UnstyledButton } from "@mantine/core";
+import { IconArrowBackUp } from "@tabler/icons-react";
 import { DataTable } from "mantine-datatable";
 
 import type { Catalog, GraphDoc } from "../editor/graph";
+import { COMPENSATION_COLOR } from "../status";
 import { StepIcon } from "../steps/icons";
 import { Countdown } from "../ui/Countdown";
 import { StatusBadge } from "../ui/StatusBadge";
@@ -48,10 +50,12 @@ export function StepsTable({
           title: "Step",
           render: (s) => {
             const label = docs.get(s.node)?.label ?? s.node;
+            // A compensation (issue 20) says which step it undoes, beside an orange undo arrow.
+            const undoes = s.compensates ? `undoes ${docs.get(s.compensates)?.label ?? s.compensates}` : null;
             // The name holds the visible text (WCAG 2.5.3): "Inspect Finance approval approve".
             return (
             <UnstyledButton
-              aria-label={`Inspect ${label === s.node ? s.node : `${label} ${s.node}`}`}
+              aria-label={`Inspect ${label === s.node ? s.node : `${label} ${s.node}`}${undoes ? ` ${undoes}` : ""}`}
               onClick={(e) => {
                 e.stopPropagation();
                 onSelect(s.node);
@@ -67,6 +71,17 @@ export function StepsTable({
                   {label !== s.node && (
                     <Text size="xs" c="dimmed" ff="monospace">
                       {s.node}
+                    </Text>
+                  )}
+                  {undoes && (
+                    <Text size="xs" c="dimmed" data-testid="compensation-of">
+                      <IconArrowBackUp
+                        size={12}
+                        aria-hidden="true"
+                        color={`var(--mantine-color-${COMPENSATION_COLOR}-filled)`}
+                        style={{ verticalAlign: "-2px" }}
+                      />{" "}
+                      {undoes}
                     </Text>
                   )}
                 </div>

@@ -8,9 +8,10 @@
 import type { Edge, Node } from "@xyflow/react";
 
 import type { Catalog, GraphDoc, NodeDoc, Position } from "../editor/graph";
-import { DEFAULT_HANDLE, handlesOf } from "../editor/graph";
+import { COMPENSATE_HANDLE, DEFAULT_HANDLE, handlesOf } from "../editor/graph";
 import type { LiveEvent } from "../live";
 import { STEP_STATUSES, statusLook, statusVar } from "../status";
+import { compensationLinks, compensationVar } from "./compensation";
 
 export type StepError = { message?: string; traceback?: string; code?: string; [k: string]: unknown };
 
@@ -40,6 +41,10 @@ export type RunStep = {
   wake_at?: string | null;
   /** A waiting human step's open task (null otherwise; absent from older servers). */
   task?: StepTask | null;
+  /** A compensation step (issue 20): the node it undoes; null for a normal step. */
+  compensates?: string | null;
+  /** A step that was undone: the node of its compensation, once that has a row. */
+  compensated_by?: string | null;
 };
 
 /** A run as GET /api/runs/{id}/ gives it. */
@@ -197,11 +202,14 @@ function stepAfter(step: RunStep, e: LiveEvent): RunStep {
  * input (stored when its attempt ends or parks), the run's output or error (when it ends). A
  * batch of queued and started events does not. */
 export function needsRead(events: LiveEvent[]): boolean {
-  return events.some((e) =>
-    e.node
+  return events.some((e) => {
+    // A run that starts compensating gets new step rows (its compensations), which events do
+    // not carry, and each compensation's row says which step it undoes: read them.
+    if (e.type.startsWith("compensation.") || e.type === "run.compensating" || e.type === "run.compensated") return true;
+    return e.node
       ? ["succeeded", "failed", "waiting", "retrying"].includes(e.new_status) && e.old_status !== e.new_status
-      : e.new_status === "succeeded" || e.new_status === "failed",
-  );
+      : e.new_status === "succeeded" || e.new_status === "failed" || e.new_status === "compensating";
+  });
 }
 
 /** The steps whose logs events make stale (lines are stored with the attempt's outcome). */
@@ -253,7 +261,10 @@ export function eventSummary(event: Pick<LiveEvent, "old_status" | "new_status" 
   }
   const data = event.data ?? {};
   // The worker's name and the default handle say nothing to a reader.
-  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, via, by: _by, ...rest } = data as Record<string, unknown>;
+  const { reason, error, input, edited_input, worker: _worker, handle, wake_at, via, by: _by, steps, ...rest } = data as Record<string, unknown>;
+  // run.compensating lists the steps whose compensations will run (issue 20).
+  if (Array.isArray(steps) && steps.length) parts.push(`to undo: ${steps.join(", ")}`);
+  else if (steps !== undefined) rest.steps = steps;
   if (typeof handle === "string" && handle !== DEFAULT_HANDLE) parts.push(`took ${handle}`);
   // A decision's channel: only the email link is news (the inbox and the API are the default).
   if (via === "email_link") parts.push("via email link");
@@ -366,6 +377,12 @@ export type RunNodeData = {
   vertical: boolean;
   /** A waiting human step's open task, for its countdown. */
   task: StepTask | null;
+  /** A compensate edge leaves this step (drawn from its bottom, not with its outputs). */
+  compensable: boolean;
+  /** A compensation: the label of the step it undoes (null for a normal step). */
+  undoes: string | null;
+  /** An undone step: the label of the step that undid it, once that has a row. */
+  undoneBy: string | null;
 };
 export type RunNode = Node<RunNodeData, "runStep">;
 
@@ -377,6 +394,8 @@ type Built = {
   selected: boolean;
   position: Position;
   vertical: boolean;
+  undoes: string | null;
+  undoneBy: string | null;
   node: RunNode;
 };
 
@@ -403,8 +422,16 @@ export class RunFlowNodes {
       set.add(edge.source_handle ?? DEFAULT_HANDLE);
       used.set(edge.source, set);
     }
+    const links = compensationLinks([...steps.values()], graph);
+    const labelOf = (id: string | null | undefined) => {
+      if (!id) return null;
+      const found = graph.nodes.find((n) => n.id === id);
+      return found?.label ?? id;
+    };
     const nodes = graph.nodes.map((doc) => {
       const step = steps.get(doc.id);
+      const undoes = labelOf(links.get(doc.id)?.undoes);
+      const undoneBy = labelOf(links.get(doc.id)?.undoneBy);
       const status = step?.status ?? "pending";
       const attempt = step?.attempt ?? 0;
       const task = status === "waiting" ? (step?.task ?? null) : null;
@@ -419,7 +446,9 @@ export class RunFlowNodes {
         before.task === task &&
         before.selected === isSelected &&
         before.position === position &&
-        before.vertical === vertical
+        before.vertical === vertical &&
+        before.undoes === undoes &&
+        before.undoneBy === undoneBy
       ) {
         next.set(doc.id, before);
         return before.node;
@@ -440,15 +469,18 @@ export class RunFlowNodes {
           category: info?.category ?? doc.type.split(".")[0],
           handles: handlesOf(doc, catalog).filter((h) => withEdges.has(h)).concat(
             // A handle the catalog does not list (a newer server) still gets its edge drawn.
-            [...withEdges].filter((h) => !handlesOf(doc, catalog).includes(h)),
+            [...withEdges].filter((h) => h !== COMPENSATE_HANDLE && !handlesOf(doc, catalog).includes(h)),
           ),
           status,
           attempt,
           vertical,
           task,
+          compensable: withEdges.has(COMPENSATE_HANDLE),
+          undoes,
+          undoneBy,
         },
       };
-      next.set(doc.id, { doc, status, attempt, task, selected: isSelected, position, vertical, node });
+      next.set(doc.id, { doc, status, attempt, task, selected: isSelected, position, vertical, undoes, undoneBy, node });
       return node;
     });
     this.built = next;
@@ -468,6 +500,7 @@ export class RunFlowNodes {
 export function runEdges(graph: GraphDoc, steps: Map<string, RunStep>): Edge[] {
   return graph.edges.map((edge) => {
     const handle = edge.source_handle ?? DEFAULT_HANDLE;
+    if (handle === COMPENSATE_HANDLE) return compensateEdge(edge, steps);
     const target = steps.get(edge.target);
     const source = steps.get(edge.source);
     const running = target?.status === "running";
@@ -492,6 +525,33 @@ export function runEdges(graph: GraphDoc, steps: Map<string, RunStep>): Edge[] {
       ariaLabel: `Connection ${edge.source} ${handle} to ${edge.target}${running ? " (running)" : taken ? " (taken)" : ""}`,
     };
   });
+}
+
+/** A compensate edge on a run: always orange; dashed until its compensation runs, animated
+ * while it does, solid once it ran (whatever its outcome: the step shows that). */
+function compensateEdge(edge: GraphDoc["edges"][number], steps: Map<string, RunStep>): Edge {
+  const target = steps.get(edge.target);
+  const running = target?.status === "running";
+  const ran = target !== undefined && target.status !== "pending" && target.status !== "queued";
+  const state = running ? "compensating" : ran ? "compensated" : "compensate";
+  return {
+    id: edge.id,
+    source: edge.source,
+    target: edge.target,
+    sourceHandle: COMPENSATE_HANDLE,
+    // The compensation's own target handle (RunGraph draws it on compensations only).
+    targetHandle: "compensation",
+    label: edge.label ?? "undo",
+    animated: running,
+    className: `edge-${state}`,
+    style: {
+      stroke: compensationVar(),
+      strokeWidth: ran || running ? 2 : 1.5,
+      ...(ran && !running ? {} : { strokeDasharray: "6 4" }),
+    },
+    labelStyle: { fill: compensationVar("text"), fontWeight: 600 },
+    ariaLabel: `Compensation: ${edge.target} undoes ${edge.source}${running ? " (running)" : ran ? " (ran)" : ""}`,
+  };
 }
 
 /** The idempotency key a step's attempt gets (CONTRACT: run:node:attempt). */

@@ -49,6 +49,10 @@ export type HandleSide = "left" | "right" | "bottom";
 export type HandleBox = { id: string | null; type: "source" | "target"; side: HandleSide; x: number; y: number; width: number; height: number };
 
 const DOT = 12;
+/** The `compensate` handle: a rounded square (not a dot) holding an undo arrow. */
+export const COMPENSATE_BOX = 16;
+/** Its centre's distance from the card's left edge, on the bottom edge (left of `error`). */
+export const COMPENSATE_X = 36;
 
 /**
  * Where the node view draws each handle: React Flow gets these with the node, so a step it has
@@ -70,5 +74,16 @@ export function handleBoxes(outputs: string[], hasError: boolean, trigger: boole
   if (outputs.length === 1) list.push(box(outputs[0], "source", "right", STEP_WIDTH, STEP_HEADER / 2));
   else outputs.forEach((h, i) => list.push(box(h, "source", "right", STEP_WIDTH, STEP_HEADER + i * STEP_ROW + STEP_ROW / 2)));
   if (hasError) list.push(box("error", "source", "bottom", STEP_WIDTH / 2, stepHeight(outputs.length)));
+  // Every step has one (issue 20): an edge from it names the step that undoes this one.
+  const bottom = stepHeight(outputs.length);
+  list.push({
+    id: "compensate",
+    type: "source",
+    side: "bottom",
+    x: COMPENSATE_X - COMPENSATE_BOX / 2,
+    y: bottom - COMPENSATE_BOX / 2,
+    width: COMPENSATE_BOX,
+    height: COMPENSATE_BOX,
+  });
   return list;
 }

@@ -7,6 +7,7 @@
 import { type MantineColor, ThemeIcon, type ThemeIconProps } from "@mantine/core";
 import {
   type Icon,
+  IconArrowBackUpDouble,
   IconArrowsSplit,
   IconBraces,
   IconBrandPython,
@@ -60,6 +61,8 @@ const TYPE_ICONS: Record<string, Icon> = {
   "flow.map": IconRepeat,
   "flow.subworkflow": IconSitemap,
   "flow.fail": IconCircleX,
+  // Fails the run so that it compensates (issue 20): the undo arrow of compensation, doubled.
+  "flow.rollback": IconArrowBackUpDouble,
   "human.approval": IconUserCheck,
   "human.form": IconForms,
   "notify.email": IconMail,

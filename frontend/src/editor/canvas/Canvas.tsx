@@ -27,7 +27,7 @@ import { edgeKey } from "../diff";
 import { FlowNodes, type StepNode } from "../flowNodes";
 import { DebugBanner } from "../debug";
 import { usePins } from "../testing";
-import { DEFAULT_HANDLE, type Position, connectionProblem } from "../graph";
+import { DEFAULT_HANDLE, type Position, compensations, connectionProblem, edgeKind } from "../graph";
 import { isEditing, useEditor } from "../store";
 import classes from "./Canvas.module.css";
 import { CanvasHints } from "./CanvasHints";
@@ -60,17 +60,25 @@ export function Canvas() {
   const shown = mode.kind === "edit" ? graph : mode.graph;
   const changes = mode.kind === "diff" ? mode.diff : null;
 
+  // Each compensation node and the label of the step it undoes: its "undo" badge.
+  const undoes = useMemo(() => {
+    const labels = new Map(shown.nodes.map((n) => [n.id, n.label || n.id]));
+    const map = new Map<string, string>();
+    for (const [target, source] of compensations(shown.edges)) map.set(target, labels.get(source) ?? source);
+    return map;
+  }, [shown.nodes, shown.edges]);
   const flowNodes = useRef(new FlowNodes());
   const nodes: StepNode[] = useMemo(
     () =>
       flowNodes.current.build(shown.nodes, catalog, {
+        undoes: (id) => undoes.get(id),
         selected: (id) => editing && selected.has(id),
         problems: (id) => (editing ? (problemsByNode.get(id) ?? 0) : 0),
         pinned: (id) => editing && (id in pins || (debugOutputs !== undefined && id in debugOutputs)),
         change: (id) => changes?.nodes.get(id),
         dragged: (id) => dragged[id],
       }),
-    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged, pins, debugOutputs],
+    [shown.nodes, selected, catalog, problemsByNode, editing, changes, dragged, pins, debugOutputs, undoes],
   );
   const edges: StepEdgeType[] = useMemo(() => {
     const added = new Set(changes?.edges.added.map(edgeKey));
@@ -79,16 +87,21 @@ export function Canvas() {
       const key = edgeKey(edge);
       const handle = edge.source_handle ?? DEFAULT_HANDLE;
       const change = removed.has(key) ? "removed" : added.has(key) ? "added" : undefined;
+      const kind = edgeKind(edge);
+      const compensate = kind === "compensate";
       return {
         id: edge.id,
         type: "step",
         source: edge.source,
         target: edge.target,
         sourceHandle: handle,
-        label: edge.label,
+        // A compensate edge says what it is; nothing goes between a step and its undoing.
+        label: edge.label ?? (compensate ? "undo" : undefined),
         selected: editing && selected.has(edge.id),
-        data: { insertable: editing, change, handle },
-        ariaLabel: `Connection ${edge.source} ${handle} to ${edge.target}`,
+        data: { insertable: editing && !compensate, change, handle, kind },
+        ariaLabel: compensate
+          ? `Compensation: ${edge.target} undoes ${edge.source}`
+          : `Connection ${edge.source} ${handle} to ${edge.target}`,
       };
     });
   }, [shown.edges, selected, editing, changes]);

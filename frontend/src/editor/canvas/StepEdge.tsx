@@ -3,14 +3,16 @@
  * opens a searchable menu of step types and puts the one picked between the two steps (the
  * source keeps its output for the first half). The keyboard's way to the same is "Insert a
  * step" in the connections panel. A version comparison colours added and removed connections.
+ * A compensate edge (issue 20) is dashed orange with an "undo" label and takes no step.
  */
 import { ActionIcon, Tooltip } from "@mantine/core";
 import { IconPlus } from "@tabler/icons-react";
 import { BaseEdge, EdgeLabelRenderer, type Edge, type EdgeProps, getBezierPath } from "@xyflow/react";
+import clsx from "clsx";
 import { memo, useMemo, useRef, useState } from "react";
 
 import { dropPosition } from "../../steps/geometry";
-import { insertableTypes } from "../graph";
+import { type EdgeKind, insertableTypes } from "../graph";
 import { StepTypePicker } from "../StepTypePicker";
 import { useEditor } from "../store";
 import classes from "./Canvas.module.css";
@@ -20,6 +22,8 @@ export type StepEdgeData = {
   insertable: boolean;
   change?: "added" | "removed";
   handle: string;
+  /** A compensate edge is drawn dashed orange with an "undo" label. */
+  kind?: EdgeKind;
 };
 export type StepEdgeType = Edge<StepEdgeData, "step">;
 
@@ -87,7 +91,12 @@ export const StepEdge = memo(function StepEdge({
   const showPlus = !!data?.insertable && (hovered || !!selected || menuOpen);
   return (
     <>
-      <g onMouseEnter={enter} onMouseLeave={exit} className={data?.change ? classes[`edge-${data.change}`] : undefined}>
+      <g
+        onMouseEnter={enter}
+        onMouseLeave={exit}
+        className={clsx(data?.change && classes[`edge-${data.change}`], data?.kind === "compensate" && classes.edgeCompensate)}
+        data-kind={data?.kind}
+      >
         <BaseEdge id={id} path={path} markerEnd={markerEnd} style={style} interactionWidth={24} />
       </g>
       {(showPlus || label) && (
@@ -108,7 +117,12 @@ export const StepEdge = memo(function StepEdge({
                 onOpenChange={setMenuOpen}
               />
             ) : (
-              <span className={classes.edgeLabel}>{label}</span>
+              <span
+                className={clsx(classes.edgeLabel, data?.kind === "compensate" && classes.edgeLabelCompensate)}
+                data-kind={data?.kind}
+              >
+                {label}
+              </span>
             )}
           </div>
         </EdgeLabelRenderer>

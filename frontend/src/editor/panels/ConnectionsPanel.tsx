@@ -1,17 +1,29 @@
 /**
  * The selected step's connections as a form: what each output leads to, remove one, put a step
  * in its middle, add one. It is the keyboard's way to connect steps (dragging a handle needs a
- * pointer), and it applies the same rules as the canvas.
+ * pointer), and it applies the same rules as the canvas. It names the step's compensation
+ * (the step that undoes it) or the step it undoes, each a link to that step; "compensate" is
+ * one more output to connect from.
  */
-import { ActionIcon, Button, Fieldset, Group, Select, Stack, Text, Tooltip } from "@mantine/core";
-import { IconArrowRight, IconPlus, IconRowInsertBottom, IconX } from "@tabler/icons-react";
+import { ActionIcon, Anchor, Button, Fieldset, Group, Select, Stack, Text, Tooltip } from "@mantine/core";
+import { IconArrowBackUp, IconArrowRight, IconPlus, IconRowInsertBottom, IconX } from "@tabler/icons-react";
 import { memo, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
 import { dropPosition } from "../../steps/geometry";
-import { DEFAULT_HANDLE, connectableTargets, handlesOf, insertableTypes } from "../graph";
+import {
+  COMPENSATE_HANDLE,
+  DEFAULT_HANDLE,
+  compensationOf,
+  compensations,
+  connectableTargets,
+  handlesOf,
+  insertableTypes,
+  isCompensateEdge,
+} from "../graph";
 import { StepTypePicker } from "../StepTypePicker";
 import { useEditor } from "../store";
+import { useReveal } from "../useReveal";
 
 const NO_CONFIG: Record<string, unknown> = {};
 
@@ -34,7 +46,10 @@ export const ConnectionsPanel = memo(function ConnectionsPanel({ nodeId }: { nod
   const node = self;
   const catalog = useEditor((s) => s.catalog);
   const { connect, disconnect, insertOnEdge } = useEditor.getState();
-  const handles = handlesOf(node, catalog);
+  const handles = [...handlesOf(node, catalog), COMPENSATE_HANDLE];
+  const reveal = useReveal();
+  const undoneBy = compensationOf(graph.edges, node.id);
+  const undoes = compensations(graph.edges).get(node.id) ?? null;
   const [picked, setHandle] = useState(handles[0] ?? DEFAULT_HANDLE);
   const handle = handles.includes(picked) ? picked : (handles[0] ?? DEFAULT_HANDLE);
   const [target, setTarget] = useState("");
@@ -60,6 +75,17 @@ export const ConnectionsPanel = memo(function ConnectionsPanel({ nodeId }: { nod
   return (
     <Fieldset legend="Connections" aria-label={`Connections of ${node.id}`} variant="filled" p="sm">
       <Stack gap="xs">
+        {(undoneBy || undoes) && (
+          <Group gap={6} wrap="nowrap" data-testid="compensation-link">
+            <IconArrowBackUp size={15} aria-hidden="true" color="var(--mantine-color-orange-filled)" />
+            <Text size="sm">
+              {undoneBy ? "Compensation: " : "Undoes "}
+              <Anchor component="button" type="button" size="sm" onClick={() => reveal((undoneBy ?? undoes)!)}>
+                {labelOf((undoneBy ?? undoes)!)}
+              </Anchor>
+            </Text>
+          </Group>
+        )}
         {incoming.length > 0 && (
           <Text size="xs" c="dimmed">
             From: {incoming.map((e) => labelOf(e.source)).join(", ")}
@@ -81,17 +107,19 @@ export const ConnectionsPanel = memo(function ConnectionsPanel({ nodeId }: { nod
                 <IconArrowRight size={13} style={{ verticalAlign: "-2px" }} /> {labelOf(edge.target)}
               </Text>
               <Group gap={2} wrap="nowrap">
-                <StepTypePicker
-                  types={insertable}
-                  label="Search steps to insert"
-                  onPick={(type) => insertOnEdge(edge.id, type, between(edge.target))}
-                >
-                  <Tooltip label="Insert a step in this connection">
-                    <ActionIcon variant="subtle" size={32} aria-label={`Insert a step between ${node.id} and ${edge.target}`}>
-                      <IconRowInsertBottom size={17} />
-                    </ActionIcon>
-                  </Tooltip>
-                </StepTypePicker>
+                {!isCompensateEdge(edge) && (
+                  <StepTypePicker
+                    types={insertable}
+                    label="Search steps to insert"
+                    onPick={(type) => insertOnEdge(edge.id, type, between(edge.target))}
+                  >
+                    <Tooltip label="Insert a step in this connection">
+                      <ActionIcon variant="subtle" size={32} aria-label={`Insert a step between ${node.id} and ${edge.target}`}>
+                        <IconRowInsertBottom size={17} />
+                      </ActionIcon>
+                    </Tooltip>
+                  </StepTypePicker>
+                )}
                 <Tooltip label="Remove this connection">
                   <ActionIcon
                     variant="subtle"

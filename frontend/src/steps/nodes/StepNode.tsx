@@ -1,19 +1,20 @@
 /**
  * A step on the designer's canvas: a StepCard (icon, label, type, problem badge) with its
  * handles: the input on the left, a single output at the header's right, several outputs as
- * labelled rows, and `error` from the bottom edge. Every handle is named (aria-label, and on
- * hover). The category views (nodes/index.ts) are this view with their differences.
+ * labelled rows, `error` from the bottom edge, and left of it `compensate` (an orange square
+ * with an undo arrow: dragged to the step that undoes this one). Every handle is named
+ * (aria-label, and on hover). A step that undoes another wears an orange "undo" badge. The category views (nodes/index.ts) are this view with their differences.
  */
 import { Badge } from "@mantine/core";
-import { IconPin } from "@tabler/icons-react";
+import { IconArrowBackUp, IconPin } from "@tabler/icons-react";
 import { Handle, type NodeProps, Position } from "@xyflow/react";
 import clsx from "clsx";
 import { type CSSProperties, memo } from "react";
 
-import { ERROR_HANDLE } from "../../editor/graph";
+import { COMPENSATE_HANDLE, ERROR_HANDLE } from "../../editor/graph";
 import type { StepNode } from "../../editor/flowNodes";
 import { StepCard } from "../../ui/StepCard";
-import { STEP_HEADER, STEP_ROW, STEP_WIDTH, stepHeight } from "../geometry";
+import { COMPENSATE_BOX, COMPENSATE_X, STEP_HEADER, STEP_ROW, STEP_WIDTH, stepHeight } from "../geometry";
 import classes from "./StepNode.module.css";
 
 type Variant = {
@@ -39,6 +40,7 @@ export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<
     "--fd-step-h": `${stepHeight(outputs.length)}px`,
     "--fd-step-header": `${STEP_HEADER}px`,
     "--fd-step-row": `${STEP_ROW}px`,
+    "--fd-compensate-size": `${COMPENSATE_BOX}px`,
   } as CSSProperties;
   const handle = (name: string, extra?: string) => (
     <Handle
@@ -82,6 +84,11 @@ export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<
                 <IconPin size={14} stroke={2} />
               </span>
             )}
+            {data.undoes !== undefined && (
+              <span className={classes.undo} role="img" aria-label={`Undoes ${data.undoes}`} title={`Undoes ${data.undoes}`}>
+                undo
+              </span>
+            )}
             <ProblemBadge count={data.problems} />
           </>
         }
@@ -98,6 +105,19 @@ export function StepNodeBody({ id, data, selected, trigger = false }: NodeProps<
         )}
         {!rows && outputs.length === 1 && handle(outputs[0], classes.single)}
         {hasError && handle(ERROR_HANDLE)}
+        <Handle
+          type="source"
+          id={COMPENSATE_HANDLE}
+          position={Position.Bottom}
+          className={clsx(classes.handle, classes.compensate)}
+          style={{ left: COMPENSATE_X }}
+          role="img"
+          aria-label={`${id} output ${COMPENSATE_HANDLE}`}
+          title="Drag to the step that undoes this one"
+          data-label="undo with…"
+        >
+          <IconArrowBackUp size={12} stroke={2.4} aria-hidden="true" />
+        </Handle>
       </StepCard>
       {data.change && <span className={clsx(classes.change, classes[data.change])}>{data.change}</span>}
     </div>
