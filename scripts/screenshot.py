@@ -192,7 +192,16 @@ def make_data() -> dict:
         lambda: HumanTask.objects.filter(run_id=waiting, status="open").exists(),
         "the waiting invoice's task",
     )
-    ended = done + [failed, rejected]
+    # The saga example: the declined card fails the payment, the reservations are undone.
+    trip = {
+        "trip": "TRIP-42",
+        "from": "AMS",
+        "to": "LIS",
+        "nights": 3,
+        "card": "4000 0000 0000 0002",
+    }
+    compensated = api.start("Book a trip", trip)
+    ended = done + [failed, rejected, compensated]
     wait_for(
         lambda: (
             Run.objects.filter(
@@ -206,6 +215,7 @@ def make_data() -> dict:
     return {
         "waiting": waiting,
         "failed": failed,
+        "compensated": compensated,
         # Two invoices, one approved and one rejected: the runs compared.
         "approved": done[-1],
         "rejected": rejected,
@@ -246,6 +256,13 @@ def pages(ids: dict) -> dict:
         expect(page.get_by_role("status", name="Live updates")).to_contain_text("live")
         page.get_by_role("button", name="Show the failed step").click()
 
+    def run_compensated(page, phone):
+        expect(page.get_by_role("status", name="Run status")).to_contain_text("failed")
+        show_tab = page.get_by_role("tab", name="Timeline")
+        if not phone:
+            page.locator('.run-step[data-id="cancel_hotel"]').click()
+        show_tab.scroll_into_view_if_needed()
+
     def inbox(page, phone):
         page.get_by_text(re.compile("INV-2301")).first.click()
 
@@ -275,6 +292,7 @@ def pages(ids: dict) -> dict:
         "compare": (f"/runs/compare/{ids['approved']}/{ids['rejected']}", compare, True),
         "run-running": (f"/runs/{ids['waiting']}", run_running, True),
         "run-failed": (f"/runs/{ids['failed']}", run_failed, False),
+        "run-compensated": (f"/runs/{ids['compensated']}", run_compensated, True),
         "runs": ("/runs", nothing, False),
         "inbox": ("/inbox", inbox, True),
         "dashboard": ("/dashboard", nothing, False),

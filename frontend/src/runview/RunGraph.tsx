@@ -104,14 +104,17 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
           </span>
         )}
         <Handle type="target" position={into} isConnectable={false} className={classes.handle} />
-        {/* A compensation is entered from above (the side, top to bottom) by its compensate edge. */}
+        {/* A compensation is entered low on its input side (from the left, top to bottom on a
+            phone) by its compensate edge, which leaves its step low on the output side: the
+            layout puts the compensation in the next column, and the edge stays a short curve. */}
         {data.undoes !== null && (
           <Handle
             id="compensation"
             type="target"
-            position={data.vertical ? Side.Left : Side.Top}
+            position={Side.Left}
             isConnectable={false}
             className={classes.handle}
+            style={{ top: "85%" }}
           />
         )}
         {data.handles.map((handle, index) => (
@@ -125,15 +128,14 @@ const RunStepView = memo(function RunStepView({ id, data, selected }: NodeProps<
             style={data.vertical ? { left: spread(index, data.handles.length) } : { top: spread(index, data.handles.length) }}
           />
         ))}
-        {/* A compensate edge leaves from the bottom (the side, top to bottom), near the start. */}
         {data.compensable && (
           <Handle
             id="compensate"
             type="source"
-            position={data.vertical ? Side.Right : Side.Bottom}
+            position={Side.Right}
             isConnectable={false}
             className={classes.handle}
-            style={data.vertical ? { top: "85%" } : { left: "15%" }}
+            style={{ top: "85%" }}
           />
         )}
       </StepCard>
