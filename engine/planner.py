@@ -121,6 +121,29 @@ class PlanGraph:
         )
 
 
+def _decide_joins(
+    graph: PlanGraph,
+    nodes: Iterable[str],
+    status: dict[str, str],
+    states: Mapping[str, StepState],
+    start: list[str],
+    skip: list[str],
+) -> None:
+    """Start or skip each pending node of ``nodes`` whose join is decided, in place. In
+    topological order: a node's sources are decided before it, so a skip propagates to
+    everything downstream within this one call."""
+    for node in nodes:
+        if status[node] != StepStatus.PENDING:
+            continue
+        decision = _join(graph, node, graph.incoming[node], status, states)
+        if decision == TAKEN:
+            start.append(node)
+            status[node] = StepStatus.QUEUED
+        elif decision == DEAD:
+            skip.append(node)
+            status[node] = StepStatus.SKIPPED
+
+
 def plan(graph: PlanGraph, states: Mapping[str, StepState]) -> Plan:
     """What to do now, given every step's state (a missing step is pending)."""
     # Plain strings compare equal to the StepStatus members; no enum is built per node.
@@ -141,18 +164,7 @@ def plan(graph: PlanGraph, states: Mapping[str, StepState]) -> Plan:
 
     start: list[str] = []
     skip: list[str] = []
-    # Topological order: a node's sources are decided before it, so a skip propagates to
-    # everything downstream within this one call.
-    for node in graph.order:
-        if status[node] != StepStatus.PENDING:
-            continue
-        decision = _join(graph, node, graph.incoming[node], status, states)
-        if decision == TAKEN:
-            start.append(node)
-            status[node] = StepStatus.QUEUED
-        elif decision == DEAD:
-            skip.append(node)
-            status[node] = StepStatus.SKIPPED
+    _decide_joins(graph, graph.order, status, states, start, skip)
 
     if start or any(s in STEP_ACTIVE for s in status.values()):
         return Plan(start=tuple(start), skip=tuple(skip))
@@ -247,16 +259,8 @@ def plan_compensation(graph: PlanGraph, states: Mapping[str, StepState]) -> Plan
             start.append(comp)
             status[comp] = StepStatus.QUEUED
     skip: list[str] = []
-    for node in graph.region:
-        if node in graph.compensates or status[node] != StepStatus.PENDING:
-            continue
-        decision = _join(graph, node, graph.incoming[node], status, states)
-        if decision == TAKEN:
-            start.append(node)
-            status[node] = StepStatus.QUEUED
-        elif decision == DEAD:
-            skip.append(node)
-            status[node] = StepStatus.SKIPPED
+    below = [n for n in graph.region if n not in graph.compensates]
+    _decide_joins(graph, below, status, states, start, skip)
     if start or any(status[n] in STEP_ACTIVE for n in status):
         return Plan(start=tuple(start), skip=tuple(skip))
     stuck = any(
