@@ -152,9 +152,20 @@ def test_every_example_runs_to_its_end_from_the_run_button(page, web_server, fre
         approve_in_the_inbox(page, re.compile(r"^Approve "))
         page.goto(f"{web_server.url}/runs/{run.pk}")
 
-    expect_run_ends(page, "succeeded")
-    run.refresh_from_db()
-    assert run.status == "succeeded", run.error
+    if name == "Book a trip":
+        # The sample card is declined: the payment fails and the reservations are undone,
+        # the compensations drawn as such on the run's graph.
+        expect_run_ends(page, "failed")
+        for kind in ("flight", "hotel", "car"):
+            undo = page.get_by_test_id("run-graph").locator(f'.run-step[data-id="cancel_{kind}"]')
+            expect(undo).to_have_attribute("data-status", "succeeded")
+            expect(undo).to_have_attribute("data-compensation", "true")
+        run.refresh_from_db()
+        assert run.status == "failed" and run.error["node"] == "pay", run.error
+    else:
+        expect_run_ends(page, "succeeded")
+        run.refresh_from_db()
+        assert run.status == "succeeded", run.error
     if scheduled:
         assert run.input == graph["nodes"][0]["config"]["input"]
     else:
