@@ -137,7 +137,7 @@ def test_export_to_stdout_by_name(invoices, capsys):
 
 def test_the_first_start_loads_the_examples_once(capsys):
     call_command("flowdeck_bootstrap")
-    assert "6 example workflows loaded" in capsys.readouterr().out
+    assert "7 example workflows loaded" in capsys.readouterr().out
     names = set(Workflow.objects.values_list("name", flat=True))
     assert names == {
         "Invoice approval",
@@ -146,9 +146,10 @@ def test_the_first_start_loads_the_examples_once(capsys):
         "Parallel fan-out with a join",
         "Route an order",
         "Price one order line",
+        "Book a trip",
     }
     call_command("flowdeck", "load-examples", "--owner", "admin")
-    assert Workflow.objects.count() == 6
+    assert Workflow.objects.count() == 7
 
 
 def test_the_admin_shows_workflows_and_versions_read_only(client, admin, invoices):

@@ -408,7 +408,7 @@ def test_anonymous_calls_get_401_on_every_endpoint(workflow):
 
 
 # --- the catalog ------------------------------------------------------------------------------
-def test_the_catalog_lists_all_15_step_types_with_schemas(alice):
+def test_the_catalog_lists_all_16_step_types_with_schemas(alice):
     catalog = as_user(alice).get("/api/step-types/").json()
     assert sorted(t["type"] for t in catalog) == sorted(
         [
@@ -423,6 +423,7 @@ def test_the_catalog_lists_all_15_step_types_with_schemas(alice):
             "flow.map",
             "flow.subworkflow",
             "flow.fail",
+            "flow.rollback",
             "human.approval",
             "human.form",
             "notify.email",
