@@ -228,9 +228,13 @@ def test_plus_on_a_connection_inserts_a_step_between_the_two(page, live_server, 
     expect(page.locator('[aria-label="Connection check true to delay"]')).to_have_count(1)
     expect(page.locator('[aria-label="Connection delay out to shape"]')).to_have_count(1)
     expect(page.get_by_role("complementary", name="Configure delay")).to_be_visible()
+    # The new delay has no time yet: wait for the live check to say so before typing one
+    # (typed while that answer arrived, the value was once lost), then for it to be content.
+    expect(no_problems(page)).to_contain_text("1 problem")
     page.get_by_role("complementary", name="Configure delay").get_by_role(
         "textbox", name="Seconds"
     ).fill("5")
+    expect(no_problems(page)).to_have_count(0)
     page.get_by_role("toolbar", name="Edit").get_by_role("button", name="Save", exact=True).click()
     expect(toast(page, "Saved version 2")).to_be_visible()
     saved = Workflow.objects.get(pk=wf.pk).versions.get(number=2).graph
